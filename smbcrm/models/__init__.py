@@ -1,0 +1,71 @@
+"""ORM tables, the engine/session factory and match-key normalisation. No Qt here."""
+
+from smbcrm.models import events as _events  # noqa: F401  (registers the flush hooks)
+from smbcrm.models.activities import Activity, FollowUp
+from smbcrm.models.base import Base, utcnow
+from smbcrm.models.customer import (
+    Contact,
+    ContactPoint,
+    Customer,
+    ExternalId,
+    Tag,
+    customer_tags,
+    customer_team,
+)
+from smbcrm.models.db import Database
+from smbcrm.models.enums import (
+    ActivityKind,
+    BatchStatus,
+    ChangeAction,
+    ContactPointKind,
+    CustomerKind,
+    CustomerStatus,
+    ImportKind,
+    Role,
+    Tier,
+)
+from smbcrm.models.history import (
+    AssignmentChange,
+    AuditEntry,
+    ExportEntry,
+    ImportBatch,
+    ImportChange,
+    Merge,
+)
+from smbcrm.models.orders import Order, OrderLine
+from smbcrm.models.settings import Setting
+from smbcrm.models.staff import User
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "AssignmentChange",
+    "AuditEntry",
+    "Base",
+    "BatchStatus",
+    "ChangeAction",
+    "Contact",
+    "ContactPoint",
+    "ContactPointKind",
+    "Customer",
+    "CustomerKind",
+    "CustomerStatus",
+    "Database",
+    "ExportEntry",
+    "ExternalId",
+    "FollowUp",
+    "ImportBatch",
+    "ImportChange",
+    "ImportKind",
+    "Merge",
+    "Order",
+    "OrderLine",
+    "Role",
+    "Setting",
+    "Tag",
+    "Tier",
+    "User",
+    "customer_tags",
+    "customer_team",
+    "utcnow",
+]

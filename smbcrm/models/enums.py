@@ -1,0 +1,73 @@
+"""Closed vocabularies of the domain, stored as their string values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"
+    SALES = "sales"
+    BOOKKEEPER = "bookkeeper"
+
+
+class CustomerKind(StrEnum):
+    COMPANY = "company"
+    PERSON = "person"
+
+
+class CustomerStatus(StrEnum):
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    LAPSED = "lapsed"
+
+
+class Tier(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class ContactPointKind(StrEnum):
+    MOBILE = "mobile"
+    PHONE = "phone"
+    EMAIL = "email"
+    WECHAT = "wechat"
+    WHATSAPP = "whatsapp"
+    QQ = "qq"
+    OTHER = "other"
+
+    @property
+    def is_phone(self) -> bool:
+        return self in (ContactPointKind.MOBILE, ContactPointKind.PHONE)
+
+
+class ActivityKind(StrEnum):
+    CALL = "call"
+    VISIT = "visit"
+    EMAIL = "email"
+    MESSAGE = "message"
+    MEETING = "meeting"
+    NOTE = "note"
+    COMPLAINT = "complaint"
+
+
+class ImportKind(StrEnum):
+    CUSTOMERS = "customers"
+    ORDERS = "orders"
+
+
+class BatchStatus(StrEnum):
+    PREVIEWED = "previewed"
+    APPLIED = "applied"
+    UNDONE = "undone"
+
+
+class ChangeAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    ARCHIVED = "archived"
+    RESTORED = "restored"
+    MERGED = "merged"

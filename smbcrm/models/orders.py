@@ -1,0 +1,61 @@
+"""Orders from any source system, with optional lines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from smbcrm.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from smbcrm.models.customer import Customer
+
+Money = Numeric(14, 2)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Null until the order is linked: unmatched orders wait for review.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    source_system: Mapped[str] = mapped_column(String(64), default="manual")
+    order_number: Mapped[str] = mapped_column(String(100))
+    order_date: Mapped[date] = mapped_column(index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    status: Mapped[str | None] = mapped_column(String(50))
+    # The reference as the source system gave it (code, name or phone), kept for review.
+    customer_ref: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer | None] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("source_system", "order_number"),
+        Index("ix_orders_customer_date", "customer_id", "order_date"),
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(default=1)
+    product: Mapped[str] = mapped_column(String(300))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3), default=Decimal(1))
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
