@@ -98,6 +98,8 @@ class Customer(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_customers_active_sort", "archived_at", "merged_into_id", "sort_key"),
+        # Lets a desktop pick up what others changed since its last look (search index refresh).
+        Index("ix_customers_updated_at", "updated_at"),
     )
 
     @property

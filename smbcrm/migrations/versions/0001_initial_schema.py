@@ -173,6 +173,7 @@ def upgrade() -> None:
             batch_op.f("ix_customers_referred_by_id"), ["referred_by_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_customers_sort_key"), ["sort_key"], unique=False)
+        batch_op.create_index("ix_customers_updated_at", ["updated_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_customers_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_customers_tax_id_key"), ["tax_id_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_customers_tier"), ["tier"], unique=False)
@@ -694,6 +695,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_customers_city_key"))
         batch_op.drop_index(batch_op.f("ix_customers_archived_at"))
         batch_op.drop_index("ix_customers_active_sort")
+        batch_op.drop_index("ix_customers_updated_at")
 
     op.drop_table("customers")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:

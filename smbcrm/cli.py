@@ -1,0 +1,334 @@
+"""The ``smbcrm`` command: the same services as the app, from a terminal.
+
+``smbcrm [--db PATH|URL] [--user LOGIN] [COMMAND …]`` — with no command it starts the app.
+Errors are one line on stderr and a non-zero exit, never a traceback; unexpected failures
+are written in full to a log file the message names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from smbcrm import __version__
+from smbcrm.models import Database, Role, User
+from smbcrm.models.db import data_dir
+from smbcrm.services import auth
+from smbcrm.services import database as dbsvc
+from smbcrm.services.errors import SmbcrmError, ValidationError
+from smbcrm.services.progress import Progress
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class CliError(SmbcrmError):
+    """A problem with how the command was called or what it found."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"smbcrm: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="smbcrm",
+        description="smbcrm — the company's customer book. With no command, starts the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"smbcrm {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="database file, or postgresql://user:password@host/dbname for a team server "
+        "(default: smbcrm.db in your data folder)",
+    )
+    parser.add_argument("--user", metavar="LOGIN", help="the staff member acting")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    init = commands.add_parser("init", help="set up a new company with its first owner")
+    init.add_argument("--company", required=True, metavar="NAME")
+    init.add_argument("--owner", required=True, metavar="LOGIN")
+    init.add_argument("--name", metavar="FULL_NAME", help="the owner's full name")
+    init.add_argument(
+        "--region", default="CN", help="country for phones written without +code (default CN)"
+    )
+    init.set_defaults(handler=cmd_init)
+
+    demo = commands.add_parser("demo", help="fill a new database with the demo company")
+    demo.add_argument("--customers", type=int, default=2000, help=argparse.SUPPRESS)
+    demo.add_argument("--orders", type=int, default=20000, help=argparse.SUPPRESS)
+    demo.set_defaults(handler=cmd_demo)
+
+    db = commands.add_parser("db", help="database upkeep")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    db_commands.required = True
+    upgrade = db_commands.add_parser("upgrade", help="apply schema upgrades (backup first)")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    backup = db_commands.add_parser("backup", help="copy the database file safely")
+    backup.add_argument("--to", required=True, metavar="FILE", type=Path)
+    backup.set_defaults(handler=cmd_db_backup)
+
+    staff = commands.add_parser("staff", help="staff accounts")
+    staff_commands = staff.add_subparsers(
+        dest="staff_command", metavar="ACTION", parser_class=_Parser
+    )
+    staff_commands.required = True
+    staff_list = staff_commands.add_parser("list", help="everyone, with role and customers")
+    staff_list.set_defaults(handler=cmd_staff_list)
+    staff_add = staff_commands.add_parser("add", help="add a staff member")
+    staff_add.add_argument("--login", required=True)
+    staff_add.add_argument("--name", required=True)
+    staff_add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    staff_add.set_defaults(handler=cmd_staff_add)
+
+    check = commands.add_parser("self-check", help="verify this installation works")
+    check.set_defaults(handler=cmd_self_check)
+    return parser
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _password(purpose: str) -> str:
+    value = os.environ.get("SMBCRM_PASSWORD")
+    if value:
+        return value
+    if not sys.stdin or not sys.stdin.isatty():
+        raise CliError(f"No password for {purpose}: set SMBCRM_PASSWORD or run in a terminal.")
+    first = getpass.getpass(f"Password for {purpose}: ")
+    second = getpass.getpass("Repeat the password: ")
+    if first != second:
+        raise CliError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def _open(args: argparse.Namespace) -> Database:
+    return dbsvc.open_database(args.db)
+
+
+def _acting_user(db: Database, login: str | None) -> User:
+    """--user, else SMBCRM_USER, else the one owner a single-owner book has."""
+    login = login or os.environ.get("SMBCRM_USER")
+    with db.new_session() as session:
+        if login:
+            user = auth.find_user(session, login)
+            if not user.active:
+                raise CliError(f"The account '{user.login}' is deactivated.")
+            return user
+        from sqlalchemy import select
+
+        owners = list(
+            session.scalars(select(User).where(User.role == Role.OWNER, User.active.is_(True)))
+        )
+    if len(owners) == 1:
+        return owners[0]
+    if not owners:
+        raise CliError("This database has no company yet: run `smbcrm init` or `smbcrm demo`.")
+    raise CliError("Say who is acting with --user LOGIN (this company has several owners).")
+
+
+def _require_company(db: Database) -> None:
+    if not dbsvc.has_company(db):
+        raise CliError(
+            f"{db.display_name} has no company yet: run `smbcrm init` or `smbcrm demo` first."
+        )
+
+
+def _validation_text(exc: ValidationError) -> str:
+    return " ".join(exc.field_errors.values())
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    db = _open(args)
+    if dbsvc.has_company(db):
+        raise CliError(f"{db.display_name} already holds a company; sign in to it instead.")
+    password = _password(f"the owner '{args.owner}'")
+    owner = auth.create_company(
+        db, args.company, args.owner, args.name, password, default_region=args.region
+    )
+    print(f"Created {args.company.strip()} in {db.display_name}; owner: {owner.login}.")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from smbcrm.services.demo import DEMO_PASSWORD, create_demo_company
+
+    db = _open(args)
+    if dbsvc.has_company(db):
+        raise CliError(
+            f"{db.display_name} already holds a company; give the demo a new file with --db."
+        )
+
+    def show(done: int, total: int, message: str) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r{message:<60}")
+            sys.stderr.flush()
+
+    summary = create_demo_company(
+        db, customers=args.customers, orders=args.orders, progress=Progress(show)
+    )
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 60 + "\r")
+    print(
+        f"Demo company '{summary.company}' created in {db.display_name}: "
+        f"{summary.customers} customers ({summary.prospects} prospects), {summary.orders} orders, "
+        f"{summary.activities} activities, {summary.staff} staff."
+    )
+    print(f"Sign in as {summary.owner_login} with password {DEMO_PASSWORD}.")
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    db = Database.open(args.db)
+    before = dbsvc.current_revision(db)
+    backup = dbsvc.upgrade(db)
+    after = dbsvc.current_revision(db)
+    if before == after:
+        print(f"{db.display_name} is up to date (schema {after}).")
+    else:
+        print(f"Upgraded {db.display_name} from schema {before or 'empty'} to {after}.")
+        if backup is not None:
+            print(f"A copy of the database as it was is in {backup}.")
+    return EXIT_OK
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    db = Database.open(args.db)
+    if dbsvc.current_revision(db) is None:
+        raise CliError(f"{db.display_name} is not an smbcrm database yet; nothing to back up.")
+    target = dbsvc.backup_sqlite(db, args.to)
+    print(f"Backed up {db.display_name} to {target}.")
+    return EXIT_OK
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    db = _open(args)
+    _require_company(db)
+    with db.new_session() as session:
+        rows = auth.list_staff(session)
+    print(f"{'Login':<20} {'Name':<24} {'Role':<11} {'Status':<9} Customers")
+    for row in rows:
+        status = "active" if row.active else "left"
+        print(
+            f"{row.login:<20} {row.full_name:<24} {row.role.value:<11} {status:<9} {row.customers}"
+        )
+    return EXIT_OK
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    db = _open(args)
+    _require_company(db)
+    actor = _acting_user(db, args.user)
+    password = _password(f"the new staff member '{args.login}'")
+    with db.session(user_id=actor.id) as session:
+        actor = session.get_one(User, actor.id)
+        user = auth.add_staff(
+            session, actor, login=args.login, full_name=args.name, role=args.role, password=password
+        )
+        print(f"Added {user.full_name} ({user.login}) as {user.role.value}.")
+    return EXIT_OK
+
+
+def cmd_self_check(args: argparse.Namespace) -> int:
+    """Migrate a scratch database, use the services, and open the main window offscreen."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="smbcrm-check-") as folder:
+        db = dbsvc.open_database(Path(folder) / "check.db")
+        print(f"database: schema {dbsvc.current_revision(db)} OK")
+        owner = auth.create_company(db, "Self-check 自检", "check", "Check", "check-password")
+        from smbcrm.services.customers import (
+            CustomerFilter,
+            CustomerInput,
+            CustomerList,
+            create_customer,
+        )
+
+        with db.session(user_id=owner.id) as session:
+            actor = session.get_one(User, owner.id)
+            create_customer(
+                session, actor, CustomerInput(name="华强电子有限公司", phones=["13800138000"])
+            )
+        listing = CustomerList(db.default_region())
+        with db.new_session() as session:
+            found = listing.page(session, CustomerFilter(text="138-0013-8000"))
+        if [r.name for r in found] != ["华强电子有限公司"]:
+            raise CliError("self-check failed: the customer search did not find the test record.")
+        print("services: OK")
+        from smbcrm.ui.app import self_check_window
+
+        print(f"window: {self_check_window(db, owner.id)} OK")
+        db.dispose()
+    print("self-check OK")
+    return EXIT_OK
+
+
+# -- entry points -----------------------------------------------------------------------
+
+
+def _log_unexpected(exc: BaseException) -> Path | None:
+    try:
+        log = data_dir() / "smbcrm-errors.log"
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(
+                f"--- {datetime.now().isoformat(timespec='seconds')} smbcrm {__version__}\n"
+            )
+            handle.write("".join(traceback.format_exception(exc)))
+        return log
+    except OSError:
+        return None
+
+
+def run(argv: Sequence[str] | None, start_app: Callable[[argparse.Namespace], int]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            return start_app(args)
+        return int(handler(args))
+    except ValidationError as exc:
+        sys.stderr.write(f"smbcrm: {_validation_text(exc)}\n")
+        return EXIT_ERROR
+    except SmbcrmError as exc:
+        sys.stderr.write(f"smbcrm: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("smbcrm: interrupted; nothing more was changed.\n")
+        return EXIT_ERROR
+    except Exception as exc:
+        log = _log_unexpected(exc)
+        where = f" Details are in {log}." if log else ""
+        sys.stderr.write(f"smbcrm: unexpected error: {type(exc).__name__}: {exc}.{where}\n")
+        return EXIT_ERROR
+
+
+def _start_app(args: argparse.Namespace) -> int:
+    from smbcrm.ui.app import run_app
+
+    return run_app(db_location=args.db, login=args.user)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(argv, _start_app)
+
+
+def main_gui() -> int:
+    return main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,820 @@
+"""Customer use cases: list and search pages, detail, create and edit with validation.
+
+The list is served a page at a time, sorted by the database, so a book of 100,000 customers
+opens as fast as one of 100.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from smbcrm.models import (
+    Activity,
+    AssignmentChange,
+    AuditEntry,
+    Contact,
+    ContactPoint,
+    ContactPointKind,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    ExternalId,
+    FollowUp,
+    Order,
+    Tag,
+    Tier,
+    User,
+    utcnow,
+)
+from smbcrm.models.keys import DEFAULT_REGION, format_phone, normalize_email, normalize_phone
+from smbcrm.services.errors import ConflictError, NotFoundError, ValidationError
+from smbcrm.services.permissions import Permission, require, require_edit_customer
+from smbcrm.services.search import SearchIndex, search_terms
+
+# Above this many matches the filter runs in SQL along the sort index instead of an id list:
+# a common term then fills a page after a few hundred rows.
+ID_LIST_LIMIT = 4000
+UNASSIGNED = -1  # owner filter value for the unassigned pool
+
+
+class SortColumn(StrEnum):
+    NAME = "name"
+    STATUS = "status"
+    OWNER = "owner"
+    CITY = "city"
+    TIER = "tier"
+    PHONE = "phone"
+    UPDATED = "updated"
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    text: str = ""
+    status: CustomerStatus | None = None
+    owner_id: int | None = None  # UNASSIGNED for the pool
+    tier: Tier | None = None
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: int
+    name: str
+    kind: CustomerKind
+    status: CustomerStatus
+    owner: str | None
+    city: str | None
+    phone: str
+    email: str | None
+    contact: str | None
+    tier: Tier | None
+    updated_at: datetime
+    archived: bool
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    rows: list[CustomerRow]
+    total: int
+
+
+class CustomerList:
+    """Pages of customers for the list view; one instance per open database."""
+
+    def __init__(self, region: str = DEFAULT_REGION) -> None:
+        self.region = region
+        self.index = SearchIndex()
+
+    def _order(
+        self, sort: SortColumn, descending: bool, owner: type[User]
+    ) -> list[ColumnElement[object]]:
+        column: ColumnElement[object]
+        if sort == SortColumn.STATUS:
+            column = Customer.status
+        elif sort == SortColumn.OWNER:
+            column = owner.full_name
+        elif sort == SortColumn.CITY:
+            column = Customer.city_key
+        elif sort == SortColumn.TIER:
+            column = Customer.tier
+        elif sort == SortColumn.PHONE:
+            column = Customer.primary_phone
+        elif sort == SortColumn.UPDATED:
+            column = Customer.updated_at
+        else:
+            column = Customer.sort_key
+        primary = column.desc() if descending else column.asc()
+        tie = Customer.sort_key.desc() if descending else Customer.sort_key.asc()
+        last = Customer.id.desc() if descending else Customer.id.asc()
+        if sort == SortColumn.NAME:
+            return [primary, last]
+        return [primary, tie, last]
+
+    def _base(self, flt: CustomerFilter) -> tuple[Select[tuple[object, ...]], type[User]]:
+        owner = aliased(User)
+        stmt = select(
+            Customer.id,
+            Customer.name,
+            Customer.kind,
+            Customer.status,
+            owner.full_name,
+            Customer.city,
+            Customer.primary_phone,
+            Customer.primary_email,
+            Customer.primary_contact,
+            Customer.tier,
+            Customer.updated_at,
+            Customer.archived_at,
+        ).outerjoin(owner, owner.id == Customer.owner_id)
+        if not flt.include_archived:
+            stmt = stmt.where(Customer.archived_at.is_(None))
+        stmt = stmt.where(Customer.merged_into_id.is_(None))
+        if flt.status is not None:
+            stmt = stmt.where(Customer.status == flt.status)
+        if flt.owner_id == UNASSIGNED:
+            stmt = stmt.where(Customer.owner_id.is_(None))
+        elif flt.owner_id is not None:
+            stmt = stmt.where(Customer.owner_id == flt.owner_id)
+        if flt.tier is not None:
+            stmt = stmt.where(Customer.tier == flt.tier)
+        return stmt, owner
+
+    def _text_condition(
+        self, session: Session, flt: CustomerFilter
+    ) -> tuple[ColumnElement[bool] | None, int | None]:
+        """SQL condition for the typed text, and the match count when it is known exactly."""
+        terms = search_terms(flt.text, self.region)
+        if not terms:
+            return None, None
+        if flt.include_archived:
+            # Archived customers are not in the in-memory index: search them in SQL.
+            cond = _sql_contains_all(session, terms)
+            return cond, None
+        self.index.refresh(session)
+        ids = self.index.matching_ids(terms)
+        if len(ids) <= ID_LIST_LIMIT:
+            return Customer.id.in_(ids), len(ids)
+        return _sql_contains_all(session, terms), len(ids)
+
+    def page(
+        self,
+        session: Session,
+        flt: CustomerFilter,
+        *,
+        sort: SortColumn = SortColumn.NAME,
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> list[CustomerRow]:
+        stmt, owner = self._base(flt)
+        condition, _known = self._text_condition(session, flt)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        stmt = stmt.order_by(*self._order(sort, descending, owner)).offset(offset).limit(limit)
+        return [self._row(r) for r in session.execute(stmt)]
+
+    def count(self, session: Session, flt: CustomerFilter) -> int:
+        stmt, _owner = self._base(flt)
+        condition, known = self._text_condition(session, flt)
+        plain = flt.status is None and flt.owner_id is None and flt.tier is None
+        if known is not None and plain:
+            return known
+        if condition is not None:
+            stmt = stmt.where(condition)
+        counted = select(func.count()).select_from(stmt.with_only_columns(Customer.id).subquery())
+        return int(session.scalar(counted) or 0)
+
+    def _row(self, r: tuple[object, ...]) -> CustomerRow:
+        (cid, name, kind, status, owner, city, phone, email, contact, tier, updated, archived) = r
+        return CustomerRow(
+            id=int(cid),  # type: ignore[call-overload]
+            name=str(name),
+            kind=kind,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]
+            owner=owner,  # type: ignore[arg-type]
+            city=city,  # type: ignore[arg-type]
+            phone=format_phone(phone, self.region) if phone else "",  # type: ignore[arg-type]
+            email=email,  # type: ignore[arg-type]
+            contact=contact,  # type: ignore[arg-type]
+            tier=tier,  # type: ignore[arg-type]
+            updated_at=updated,  # type: ignore[arg-type]
+            archived=archived is not None,
+        )
+
+
+def _sql_contains_all(session: Session, terms: list[str]) -> ColumnElement[bool]:
+    conditions = [Customer.search_text.contains(term, autoescape=True) for term in terms]
+    cond = conditions[0]
+    for extra in conditions[1:]:
+        cond = cond & extra
+    return cond
+
+
+# ---------------------------------------------------------------------------------------
+# Create and edit
+
+
+@dataclass
+class CustomerInput:
+    """What the customer form (or a script) supplies; empty strings mean 'not given'."""
+
+    name: str
+    kind: CustomerKind = CustomerKind.COMPANY
+    status: CustomerStatus = CustomerStatus.PROSPECT
+    owner_id: int | None = None
+    tier: Tier | None = None
+    source: str | None = None
+    referred_by_id: int | None = None
+    birthday: date | None = None
+    tax_id: str | None = None
+    country: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    website: str | None = None
+    notes: str | None = None
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    wechat: str | None = None
+    contact_name: str | None = None
+    contact_title: str | None = None
+    tags: list[str] = field(default_factory=list)
+    team_ids: list[int] = field(default_factory=list)
+
+
+_TAX_ID_RE = re.compile(r"^[0-9A-Za-z\-]{5,30}$")
+_CN_CREDIT_CODE_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def validate_customer_input(
+    data: CustomerInput, region: str = DEFAULT_REGION, *, today: date | None = None
+) -> dict[str, str]:
+    """Field → message for everything that cannot be saved as typed."""
+    today = today or date.today()
+    errors: dict[str, str] = {}
+    if not data.name or not data.name.strip():
+        errors["name"] = "Enter the customer's name."
+    elif len(data.name.strip()) > 300:
+        errors["name"] = "The name is longer than 300 characters; shorten it."
+    for phone in data.phones:
+        if phone.strip() and normalize_phone(phone, region) is None:
+            errors["phones"] = (
+                f"'{phone}' is not a phone number. Use digits, optionally with +country code "
+                "(e.g. +86 138 0013 8000)."
+            )
+            break
+        key = normalize_phone(phone, region) if phone.strip() else None
+        if key and not key.startswith("+"):
+            errors["phones"] = (
+                f"'{phone}' is not a valid number for {region}. Check the digits, or write it "
+                "with its country code (e.g. +852 …)."
+            )
+            break
+    for email in data.emails:
+        if email.strip() and normalize_email(email) is None:
+            errors["emails"] = f"'{email}' is not an e-mail address (name@example.com)."
+            break
+    if data.birthday is not None:
+        if data.birthday > today:
+            errors["birthday"] = "The birthday is in the future; check the year."
+        elif data.birthday.year < 1900:
+            errors["birthday"] = "The birthday is before 1900; check the year."
+    tax = _clean(data.tax_id)
+    if tax is not None:
+        compact = tax.replace(" ", "").upper()
+        if not _TAX_ID_RE.match(compact):
+            errors["tax_id"] = "A tax / registration number has only letters, digits and dashes."
+        elif len(compact) == 18 and compact[0].isdigit() and not _CN_CREDIT_CODE_RE.match(compact):
+            errors["tax_id"] = (
+                "This looks like a unified social credit code (统一社会信用代码) but is not one: "
+                "it has 18 characters, digits and capital letters except I, O, S, V, Z."
+            )
+    if data.kind == CustomerKind.COMPANY and data.birthday is not None:
+        errors["birthday"] = "A company has no birthday; choose 'Person' or clear the birthday."
+    return errors
+
+
+def _tags(session: Session, names: list[str]) -> list[Tag]:
+    wanted = []
+    for name in names:
+        name = name.strip()
+        if name and name not in wanted:
+            wanted.append(name)
+    if not wanted:
+        return []
+    existing = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    tags = []
+    for name in wanted:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def _record_owner_change(
+    session: Session,
+    customer: Customer,
+    new_owner_id: int | None,
+    actor: User | None,
+    reason: str,
+) -> None:
+    if customer.owner_id == new_owner_id:
+        return
+    if new_owner_id is not None:
+        new_owner = session.get(User, new_owner_id)
+        if new_owner is None or not new_owner.active:
+            raise ValidationError(
+                {"owner_id": "Choose an active staff member as the responsible salesperson."}
+            )
+    session.add(
+        AssignmentChange(
+            customer_id=customer.id,
+            from_user_id=customer.owner_id,
+            to_user_id=new_owner_id,
+            changed_by_id=actor.id if actor else None,
+            reason=reason,
+        )
+    )
+    customer.owner_id = new_owner_id
+
+
+def _apply(session: Session, customer: Customer, data: CustomerInput) -> None:
+    customer.name = data.name.strip()
+    customer.kind = data.kind
+    customer.status = data.status
+    customer.tier = data.tier
+    customer.source = _clean(data.source)
+    customer.referred_by_id = data.referred_by_id
+    customer.birthday = data.birthday if data.kind == CustomerKind.PERSON else None
+    customer.tax_id = _clean(data.tax_id)
+    customer.country = _clean(data.country)
+    customer.province = _clean(data.province)
+    customer.city = _clean(data.city)
+    customer.district = _clean(data.district)
+    customer.address = _clean(data.address)
+    customer.postcode = _clean(data.postcode)
+    customer.website = _clean(data.website)
+    customer.notes = _clean(data.notes)
+    customer.tags = _tags(session, data.tags)
+    customer.team = (
+        list(session.scalars(select(User).where(User.id.in_(data.team_ids))))
+        if data.team_ids
+        else []
+    )
+    # Customer-level phones, e-mails and WeChat: keep rows that still match, add the rest.
+    wanted: list[tuple[ContactPointKind, str]] = []
+    for i, phone in enumerate(p for p in data.phones if p.strip()):
+        kind = ContactPointKind.MOBILE if i == 0 else ContactPointKind.PHONE
+        wanted.append((kind, phone.strip()))
+    wanted += [(ContactPointKind.EMAIL, e.strip()) for e in data.emails if e.strip()]
+    if _clean(data.wechat):
+        wanted.append((ContactPointKind.WECHAT, data.wechat.strip()))  # type: ignore[union-attr]
+    own_points = [p for p in customer.contact_points if p.contact_id is None and p.contact is None]
+    kept: list[ContactPoint] = []
+    remaining = list(wanted)
+    for point in own_points:
+        match = next((w for w in remaining if w[1] == point.value and w[0] == point.kind), None)
+        if match is not None:
+            remaining.remove(match)
+            kept.append(point)
+        else:
+            customer.contact_points.remove(point)
+    for kind, value in remaining:
+        customer.contact_points.append(ContactPoint(kind=kind, value=value))
+    first_phone = True
+    for point in customer.contact_points:
+        if point.contact_id is None and point.contact is None and point.kind.is_phone:
+            point.is_primary = first_phone
+            first_phone = False
+    contact_name = _clean(data.contact_name)
+    primary = next((c for c in customer.contacts if c.is_primary), None)
+    if contact_name:
+        if primary is None:
+            customer.contacts.append(
+                Contact(name=contact_name, title=_clean(data.contact_title), is_primary=True)
+            )
+        else:
+            primary.name = contact_name
+            primary.title = _clean(data.contact_title)
+    elif primary is not None and not primary.points:
+        customer.contacts.remove(primary)
+
+
+def create_customer(
+    session: Session,
+    actor: User | None,
+    data: CustomerInput,
+    *,
+    region: str = DEFAULT_REGION,
+) -> Customer:
+    require(actor, Permission.CREATE_CUSTOMERS)
+    errors = validate_customer_input(data, region)
+    if errors:
+        raise ValidationError(errors)
+    customer = Customer(name=data.name.strip(), created_by_id=actor.id if actor else None)
+    session.add(customer)
+    _apply(session, customer, data)
+    session.flush()
+    if data.owner_id is not None:
+        _record_owner_change(session, customer, data.owner_id, actor, "New customer")
+    session.flush()
+    return customer
+
+
+def update_customer(
+    session: Session,
+    actor: User | None,
+    customer_id: int,
+    data: CustomerInput,
+    *,
+    expected_version: int | None = None,
+    region: str = DEFAULT_REGION,
+) -> Customer:
+    """Save an edit; if someone else saved the same customer meanwhile, raise ConflictError."""
+    customer = get_customer(session, customer_id)
+    require_edit_customer(actor, customer)
+    if expected_version is not None and customer.version != expected_version:
+        raise ConflictError(_conflict_message(session, customer))
+    errors = validate_customer_input(data, region)
+    if errors:
+        raise ValidationError(errors)
+    if data.owner_id != customer.owner_id:
+        require(actor, Permission.REASSIGN)
+        _record_owner_change(
+            session, customer, data.owner_id, actor, "Changed in the customer form"
+        )
+    _apply(session, customer, data)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        session.rollback()
+        raise ConflictError(_conflict_message(session, get_customer(session, customer_id))) from exc
+    return customer
+
+
+def _conflict_message(session: Session, customer: Customer) -> str:
+    entry = session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "customer", AuditEntry.entity_id == customer.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    who = entry.user.full_name if entry is not None and entry.user is not None else "Someone"
+    changed = ", ".join(sorted(entry.changes)) if entry is not None and entry.changes else ""
+    detail = f" ({changed})" if changed else ""
+    return (
+        f"{who} saved {customer.name} while you were editing it{detail}. "
+        "Reload to see their change, or keep yours to overwrite it."
+    )
+
+
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFoundError(f"There is no customer with ID {customer_id}.")
+    return customer
+
+
+def input_from_customer(customer: Customer) -> CustomerInput:
+    own = [p for p in customer.contact_points if p.contact_id is None]
+    primary = next((c for c in customer.contacts if c.is_primary), None)
+    wechat = next((p.value for p in own if p.kind == ContactPointKind.WECHAT), None)
+    return CustomerInput(
+        name=customer.name,
+        kind=customer.kind,
+        status=customer.status,
+        owner_id=customer.owner_id,
+        tier=customer.tier,
+        source=customer.source,
+        referred_by_id=customer.referred_by_id,
+        birthday=customer.birthday,
+        tax_id=customer.tax_id,
+        country=customer.country,
+        province=customer.province,
+        city=customer.city,
+        district=customer.district,
+        address=customer.address,
+        postcode=customer.postcode,
+        website=customer.website,
+        notes=customer.notes,
+        phones=[p.value for p in own if p.kind.is_phone],
+        emails=[p.value for p in own if p.kind == ContactPointKind.EMAIL],
+        wechat=wechat,
+        contact_name=primary.name if primary else None,
+        contact_title=primary.title if primary else None,
+        tags=[t.name for t in customer.tags],
+        team_ids=[u.id for u in customer.team],
+    )
+
+
+def add_contact(
+    session: Session,
+    actor: User | None,
+    customer_id: int,
+    *,
+    name: str,
+    title: str | None = None,
+    phones: list[str] | None = None,
+    emails: list[str] | None = None,
+    wechat: str | None = None,
+    region: str = DEFAULT_REGION,
+) -> Contact:
+    customer = get_customer(session, customer_id)
+    require_edit_customer(actor, customer)
+    errors = {}
+    if not name.strip():
+        errors["name"] = "Enter the contact's name."
+    for phone in phones or []:
+        if phone.strip() and normalize_phone(phone, region) is None:
+            errors["phones"] = f"'{phone}' is not a phone number."
+    for email in emails or []:
+        if email.strip() and normalize_email(email) is None:
+            errors["emails"] = f"'{email}' is not an e-mail address (name@example.com)."
+    if errors:
+        raise ValidationError(errors)
+    contact = Contact(name=name.strip(), title=_clean(title), is_primary=not customer.contacts)
+    customer.contacts.append(contact)
+    points = [(ContactPointKind.MOBILE, p) for p in phones or [] if p.strip()]
+    points += [(ContactPointKind.EMAIL, e) for e in emails or [] if e.strip()]
+    if wechat and wechat.strip():
+        points.append((ContactPointKind.WECHAT, wechat))
+    for kind, value in points:
+        point = ContactPoint(kind=kind, value=value.strip(), contact=contact)
+        customer.contact_points.append(point)
+    session.flush()
+    return contact
+
+
+def archive_customer(session: Session, actor: User | None, customer_id: int) -> None:
+    require(actor, Permission.ARCHIVE)
+    customer = get_customer(session, customer_id)
+    customer.archived_at = utcnow()
+
+
+def restore_customer(session: Session, actor: User | None, customer_id: int) -> None:
+    require(actor, Permission.ARCHIVE)
+    customer = get_customer(session, customer_id)
+    customer.archived_at = None
+
+
+# ---------------------------------------------------------------------------------------
+# Detail
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: int
+    name: str
+    title: str | None
+    is_primary: bool
+    points: list[tuple[str, str]]  # (kind label, readable value)
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    order_number: str
+    order_date: date
+    amount: Decimal
+    currency: str
+    status: str | None
+    source_system: str
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    id: int
+    occurred_at: datetime
+    kind: str
+    subject: str
+    body: str | None
+    user: str | None
+    is_opportunity: bool
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    id: int
+    title: str
+    due_date: date
+    assignee: str | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class OwnershipView:
+    changed_at: datetime
+    from_user: str | None
+    to_user: str | None
+    changed_by: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrderStats:
+    count: int
+    revenue: Decimal
+    first_order: date | None
+    last_order: date | None
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    id: int
+    version: int
+    name: str
+    kind: CustomerKind
+    status: CustomerStatus
+    owner: str | None
+    owner_id: int | None
+    team: list[str]
+    tier: Tier | None
+    source: str | None
+    referred_by: str | None
+    birthday: date | None
+    tax_id: str | None
+    address_lines: list[str]
+    phones: list[str]
+    emails: list[str]
+    tags: list[str]
+    notes: str | None
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+    contacts: list[ContactView]
+    external_ids: list[tuple[str, str]]
+    order_stats: OrderStats
+    recent_orders: list[OrderView]
+    activities: list[ActivityView]
+    follow_ups: list[FollowUpView]
+    ownership: list[OwnershipView]
+
+
+_POINT_LABELS = {
+    ContactPointKind.MOBILE: "Mobile",
+    ContactPointKind.PHONE: "Phone",
+    ContactPointKind.EMAIL: "E-mail",
+    ContactPointKind.WECHAT: "WeChat",
+    ContactPointKind.WHATSAPP: "WhatsApp",
+    ContactPointKind.QQ: "QQ",
+    ContactPointKind.OTHER: "Other",
+}
+
+
+def _readable(point: ContactPoint, region: str) -> str:
+    if point.kind.is_phone and point.key and point.key.startswith("+"):
+        return format_phone(point.key, region)
+    return point.value
+
+
+def order_stats(session: Session, customer_id: int) -> OrderStats:
+    count, revenue, first, last = session.execute(
+        select(
+            func.count(Order.id),
+            func.coalesce(func.sum(Order.amount), 0),
+            func.min(Order.order_date),
+            func.max(Order.order_date),
+        ).where(Order.customer_id == customer_id)
+    ).one()
+    return OrderStats(int(count), Decimal(str(revenue)).quantize(Decimal("0.01")), first, last)
+
+
+def customer_detail(
+    session: Session, customer_id: int, *, region: str = DEFAULT_REGION, limit: int = 500
+) -> CustomerDetail:
+    customer = session.scalar(
+        select(Customer)
+        .where(Customer.id == customer_id)
+        .options(
+            selectinload(Customer.contacts),
+            selectinload(Customer.contact_points),
+            selectinload(Customer.external_ids),
+            selectinload(Customer.tags),
+            selectinload(Customer.team),
+        )
+    )
+    if customer is None:
+        raise NotFoundError(f"There is no customer with ID {customer_id}.")
+    if customer.merged_into_id is not None:
+        return customer_detail(session, customer.merged_into_id, region=region, limit=limit)
+    own = [p for p in customer.contact_points if p.contact_id is None]
+    contacts = [
+        ContactView(
+            id=c.id,
+            name=c.name,
+            title=c.title,
+            is_primary=c.is_primary,
+            points=[
+                (_POINT_LABELS[ContactPointKind(p.kind)], _readable(p, region))
+                for p in customer.contact_points
+                if p.contact_id == c.id
+            ],
+        )
+        for c in customer.contacts
+    ]
+    orders = session.scalars(
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.order_date.desc(), Order.id.desc())
+        .limit(limit)
+    ).all()
+    activities = session.execute(
+        select(Activity, User.full_name)
+        .outerjoin(User, User.id == Activity.user_id)
+        .where(Activity.customer_id == customer_id)
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+        .limit(limit)
+    ).all()
+    follow_ups = session.execute(
+        select(FollowUp, User.full_name)
+        .outerjoin(User, User.id == FollowUp.assignee_id)
+        .where(FollowUp.customer_id == customer_id)
+        .order_by(FollowUp.done_at.is_not(None), FollowUp.due_date)
+        .limit(limit)
+    ).all()
+    from_user, to_user, by_user = aliased(User), aliased(User), aliased(User)
+    ownership = session.execute(
+        select(AssignmentChange, from_user.full_name, to_user.full_name, by_user.full_name)
+        .outerjoin(from_user, from_user.id == AssignmentChange.from_user_id)
+        .outerjoin(to_user, to_user.id == AssignmentChange.to_user_id)
+        .outerjoin(by_user, by_user.id == AssignmentChange.changed_by_id)
+        .where(AssignmentChange.customer_id == customer_id)
+        .order_by(AssignmentChange.changed_at.desc(), AssignmentChange.id.desc())
+    ).all()
+    address = [
+        " ".join(x for x in (customer.province, customer.city, customer.district) if x),
+        customer.address or "",
+        " ".join(x for x in (customer.postcode, customer.country) if x),
+    ]
+    return CustomerDetail(
+        id=customer.id,
+        version=customer.version,
+        name=customer.name,
+        kind=customer.kind,
+        status=customer.status,
+        owner=customer.owner.full_name if customer.owner else None,
+        owner_id=customer.owner_id,
+        team=[u.full_name for u in customer.team],
+        tier=customer.tier,
+        source=customer.source,
+        referred_by=customer.referred_by.name if customer.referred_by else None,
+        birthday=customer.birthday,
+        tax_id=customer.tax_id,
+        address_lines=[line for line in address if line.strip()],
+        phones=[_readable(p, region) for p in own if p.kind.is_phone],
+        emails=[p.value for p in own if p.kind == ContactPointKind.EMAIL],
+        tags=[t.name for t in customer.tags],
+        notes=customer.notes,
+        archived=customer.archived_at is not None,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+        contacts=contacts,
+        external_ids=[(e.system, e.key) for e in customer.external_ids],
+        order_stats=order_stats(session, customer_id),
+        recent_orders=[
+            OrderView(
+                o.id, o.order_number, o.order_date, o.amount, o.currency, o.status, o.source_system
+            )
+            for o in orders
+        ],
+        activities=[
+            ActivityView(
+                a.id, a.occurred_at, a.kind.value, a.subject, a.body, name, a.is_opportunity
+            )
+            for a, name in activities
+        ],
+        follow_ups=[
+            FollowUpView(f.id, f.title, f.due_date, name, f.done_at is not None)
+            for f, name in follow_ups
+        ],
+        ownership=[OwnershipView(a.changed_at, f, t, b, a.reason) for a, f, t, b in ownership],
+    )
+
+
+def find_by_external_id(session: Session, system: str, key: str) -> Customer | None:
+    from smbcrm.models.keys import normalize_key_text
+
+    return session.scalar(
+        select(Customer)
+        .join(ExternalId, ExternalId.customer_id == Customer.id)
+        .where(ExternalId.system == system, ExternalId.key_norm == normalize_key_text(key))
+    )
