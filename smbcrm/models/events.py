@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from smbcrm.models.base import Base
@@ -79,7 +79,8 @@ def refresh_customer_derived(customer: Customer, region: str) -> None:
 
     def first(items: list[ContactPoint]) -> ContactPoint | None:
         primary = [p for p in items if p.is_primary]
-        return (primary or items or [None])[0]
+        chosen = primary or items
+        return chosen[0] if chosen else None
 
     phone = first(phones)
     email = first(emails)
@@ -239,4 +240,4 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
             }
         )
     if rows:
-        session.execute(AuditEntry.__table__.insert(), rows)
+        session.execute(insert(AuditEntry), rows)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -93,10 +94,8 @@ class CustomerList:
         self.region = region
         self.index = SearchIndex()
 
-    def _order(
-        self, sort: SortColumn, descending: bool, owner: type[User]
-    ) -> list[ColumnElement[object]]:
-        column: ColumnElement[object]
+    def _order(self, sort: SortColumn, descending: bool, owner: type[User]) -> list[Any]:
+        column: Any
         if sort == SortColumn.STATUS:
             column = Customer.status
         elif sort == SortColumn.OWNER:
@@ -118,7 +117,7 @@ class CustomerList:
             return [primary, last]
         return [primary, tie, last]
 
-    def _base(self, flt: CustomerFilter) -> tuple[Select[tuple[object, ...]], type[User]]:
+    def _base(self, flt: CustomerFilter) -> tuple[Select[*tuple[Any, ...]], type[User]]:
         owner = aliased(User)
         stmt = select(
             Customer.id,

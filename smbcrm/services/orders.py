@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import Customer, Order
@@ -26,7 +27,7 @@ class OrderRow:
     source_system: str
 
 
-def _filtered(text: str):  # type: ignore[no-untyped-def]
+def _filtered(text: str) -> Select[*tuple[Any, ...]]:
     stmt = select(
         Order.id,
         Order.order_number,

@@ -1,0 +1,173 @@
+"""The ``smbcrm`` command as automation uses it: real processes, real files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smbcrm import __version__
+
+
+def smbcrm(
+    *args: str, password: str | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop("SMBCRM_PASSWORD", None)
+    if password is not None:
+        env["SMBCRM_PASSWORD"] = password
+    result = subprocess.run(
+        [sys.executable, "-m", "smbcrm", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_version() -> None:
+    result = smbcrm("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"smbcrm {__version__}"
+
+
+def test_init_then_staff_add_and_list(tmp_path: Path) -> None:
+    db = str(tmp_path / "book.db")
+    made = smbcrm(
+        "--db",
+        db,
+        "init",
+        "--company",
+        "华信商贸",
+        "--owner",
+        "boss",
+        "--name",
+        "王芳",
+        password="owner-pass-1",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "华信商贸" in made.stdout
+    added = smbcrm(
+        "--db",
+        db,
+        "staff",
+        "add",
+        "--login",
+        "li.lei",
+        "--name",
+        "李雷",
+        "--role",
+        "sales",
+        password="sales-pass-1",
+    )
+    assert added.returncode == 0, added.stderr
+    listed = smbcrm("--db", db, "staff", "list")
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0].split()[:4] == ["Login", "Name", "Role", "Status"]
+    assert any(line.split()[:3] == ["boss", "王芳", "owner"] for line in lines)
+    assert any(line.split()[:3] == ["li.lei", "李雷", "sales"] for line in lines)
+
+
+def test_errors_are_one_line_with_a_non_zero_exit(tmp_path: Path) -> None:
+    db = str(tmp_path / "book.db")
+    no_company = smbcrm("--db", db, "staff", "list")
+    assert no_company.returncode != 0
+    assert no_company.stderr.count("\n") == 1 and "smbcrm init" in no_company.stderr
+
+    no_password = smbcrm("--db", db, "init", "--company", "X", "--owner", "boss")
+    assert no_password.returncode != 0
+    assert "SMBCRM_PASSWORD" in no_password.stderr
+
+    assert (
+        smbcrm(
+            "--db", db, "init", "--company", "X", "--owner", "boss", password="owner-pass-1"
+        ).returncode
+        == 0
+    )
+    again = smbcrm(
+        "--db", db, "init", "--company", "Y", "--owner", "boss2", password="owner-pass-1"
+    )
+    assert again.returncode != 0 and "already holds a company" in again.stderr
+
+    dup = smbcrm(
+        "--db",
+        db,
+        "staff",
+        "add",
+        "--login",
+        "BOSS",
+        "--name",
+        "B",
+        "--role",
+        "sales",
+        password="pass-word-2",
+    )
+    assert dup.returncode != 0 and "taken" in dup.stderr and dup.stderr.count("\n") == 1
+
+    short = smbcrm(
+        "--db",
+        db,
+        "staff",
+        "add",
+        "--login",
+        "amy",
+        "--name",
+        "Amy",
+        "--role",
+        "sales",
+        password="short",
+    )
+    assert short.returncode != 0 and "at least 8" in short.stderr
+
+    bad_role = smbcrm(
+        "--db", db, "staff", "add", "--login", "amy", "--name", "Amy", "--role", "king"
+    )
+    assert bad_role.returncode == 2
+
+    text_file = tmp_path / "notes.db"
+    text_file.write_text("a shopping list")
+    not_db = smbcrm("--db", str(text_file), "staff", "list")
+    assert not_db.returncode != 0 and "not an smbcrm database" in not_db.stderr
+
+    server = smbcrm(
+        "--db",
+        "postgresql://crm:pw@127.0.0.1:1/none",
+        "db",
+        "backup",
+        "--to",
+        str(tmp_path / "x.db"),
+    )
+    assert server.returncode != 0
+    assert server.stderr.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_demo_then_upgrade_and_backup(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    demo = smbcrm("--db", str(db), "demo", timeout=300)
+    assert demo.returncode == 0, demo.stderr
+    assert "2000 customers" in demo.stdout or "customers" in demo.stdout
+    upgrade = smbcrm("--db", str(db), "db", "upgrade")
+    assert upgrade.returncode == 0 and "up to date" in upgrade.stdout
+    backup_path = tmp_path / "copies" / "demo-copy.db"
+    backup = smbcrm("--db", str(db), "db", "backup", "--to", str(backup_path))
+    assert backup.returncode == 0, backup.stderr
+    with sqlite3.connect(db) as live:
+        assert live.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert live.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
+        customers = live.execute("SELECT count(*) FROM customers").fetchone()[0]
+        orders = live.execute("SELECT count(*) FROM orders").fetchone()[0]
+    assert customers >= 2000 and orders >= 20000
+    with sqlite3.connect(backup_path) as copy:
+        assert copy.execute("SELECT count(*) FROM customers").fetchone()[0] == customers
+        assert copy.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
+    second = smbcrm("--db", str(db), "demo")
+    assert second.returncode != 0 and "already holds a company" in second.stderr

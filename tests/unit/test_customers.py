@@ -1,0 +1,264 @@
+"""Customer use cases on both engines: create, validate, edit, conflicts, list pages, search."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from smbcrm.models import (
+    AssignmentChange,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    Database,
+    Role,
+    User,
+)
+from smbcrm.services import customers as svc
+from smbcrm.services.activities import ActivityInput, log_activity, open_follow_ups
+from smbcrm.services.customers import CustomerFilter, CustomerInput, CustomerList, SortColumn
+from smbcrm.services.errors import ConflictError, PermissionDenied, ValidationError
+from tests.conftest import add_user
+from tests.factories import make_customer, make_order
+
+
+def _actor(session, login: str = "boss") -> User:  # type: ignore[no-untyped-def]
+    from smbcrm.services.auth import find_user
+
+    return find_user(session, login)
+
+
+def test_create_customer_with_contact_phone_and_owner_history(company: Database) -> None:
+    with company.session() as session:
+        boss = _actor(session)
+        customer = svc.create_customer(
+            session,
+            boss,
+            CustomerInput(
+                name="  杭州绿源茶业有限公司 ",
+                phones=["(+86)139-1234-5678", "0571-8888 6666"],
+                emails=["Tea@LvYuan.cn"],
+                contact_name="陈静",
+                contact_title="采购经理",
+                city="杭州",
+                owner_id=boss.id,
+                tags=["VIP", "华东", "VIP"],
+            ),
+        )
+        cid = customer.id
+    with company.new_session() as session:
+        detail = svc.customer_detail(session, cid)
+    assert detail.name == "杭州绿源茶业有限公司"
+    assert detail.phones == ["139 1234 5678", "0571 8888 6666"]
+    assert detail.emails == ["Tea@LvYuan.cn"]
+    assert detail.tags == ["VIP", "华东"]
+    assert detail.contacts[0].name == "陈静" and detail.contacts[0].title == "采购经理"
+    assert [(o.from_user, o.to_user, o.reason) for o in detail.ownership] == [
+        (None, "Wang Fang", "New customer")
+    ]
+
+
+def test_invalid_input_is_reported_field_by_field(company: Database) -> None:
+    bad = CustomerInput(
+        name="",
+        phones=["12"],
+        emails=["li at example"],
+        birthday=date(2999, 1, 1),
+        kind=CustomerKind.PERSON,
+        tax_id="91440300MA5ABCDEFO",  # 18 characters with a forbidden letter O
+    )
+    errors = svc.validate_customer_input(bad, "CN", today=date(2026, 11, 23))
+    assert set(errors) == {"name", "phones", "emails", "birthday", "tax_id"}
+    assert "future" in errors["birthday"]
+    with company.session() as session, pytest.raises(ValidationError) as caught:
+        svc.create_customer(session, _actor(session), bad)
+    assert "name" in caught.value.field_errors
+    valid_code = CustomerInput(name="华为", tax_id="914403001922038216")
+    assert svc.validate_customer_input(valid_code) == {}
+
+
+def test_edit_changes_fields_and_records_owner_changes(company: Database) -> None:
+    sam = add_user(company, "sam", Role.SALES, "Sam")
+    with company.session() as session:
+        boss = _actor(session)
+        cid = svc.create_customer(session, boss, CustomerInput(name="Harbor Lights Ltd")).id
+    with company.session() as session:
+        boss = _actor(session)
+        customer = svc.get_customer(session, cid)
+        data = svc.input_from_customer(customer)
+        data.owner_id = sam.id
+        data.status = CustomerStatus.ACTIVE
+        data.phones = ["13800138000"]
+        svc.update_customer(session, boss, cid, data, expected_version=customer.version)
+    with company.new_session() as session:
+        customer = svc.get_customer(session, cid)
+        assert customer.owner_id == sam.id and customer.status == CustomerStatus.ACTIVE
+        assert customer.primary_phone == "+8613800138000"
+        changes = session.query(AssignmentChange).filter_by(customer_id=cid).all()
+        assert [(c.from_user_id, c.to_user_id) for c in changes] == [(None, sam.id)]
+
+
+def test_second_save_of_the_same_customer_gets_a_conflict_naming_the_other_change(
+    company: Database,
+) -> None:
+    with company.session() as session:
+        cid = svc.create_customer(session, _actor(session), CustomerInput(name="Shared Co")).id
+    with company.new_session() as session:
+        seen_version = svc.get_customer(session, cid).version
+    # Someone else saves first ...
+    with company.session(user_id=None) as session:
+        boss = _actor(session)
+        session.info["user_id"] = boss.id
+        data = svc.input_from_customer(svc.get_customer(session, cid))
+        data.notes = "their note"
+        svc.update_customer(session, boss, cid, data)
+    # ... so our save, based on the old version, is refused with a clear message.
+    with company.session() as session, pytest.raises(ConflictError) as caught:
+        data = svc.input_from_customer(svc.get_customer(session, cid))
+        data.notes = "my note"
+        svc.update_customer(session, _actor(session), cid, data, expected_version=seen_version)
+    assert "Wang Fang saved Shared Co" in str(caught.value)
+    assert "notes" in str(caught.value)
+
+
+def test_sales_edit_only_their_own_customers(company: Database) -> None:
+    add_user(company, "sam", Role.SALES)
+    add_user(company, "amy", Role.SALES)
+    with company.session() as session:
+        sam = _actor(session, "sam")
+        mine = svc.create_customer(session, sam, CustomerInput(name="Mine", owner_id=None))
+        mine.owner_id = sam.id
+        theirs = make_customer(session, "Theirs", owner_id=_actor(session, "amy").id)
+        ids = mine.id, theirs.id
+    with company.session() as session:
+        sam = _actor(session, "sam")
+        data = svc.input_from_customer(svc.get_customer(session, ids[0]))
+        data.notes = "fine"
+        svc.update_customer(session, sam, ids[0], data)
+        with pytest.raises(PermissionDenied, match="may not edit Theirs"):
+            svc.update_customer(
+                session, sam, ids[1], svc.input_from_customer(svc.get_customer(session, ids[1]))
+            )
+
+
+def _book(db: Database) -> None:
+    with db.session() as session:
+        make_customer(
+            session, "深圳市华强电子有限公司", phones=["13800138000"], city="深圳", contact="王芳"
+        )
+        make_customer(session, "杭州绿源茶业有限公司", phones=["+86 139 1234 5678"], city="杭州")
+        make_customer(
+            session, "Harbor Lights Trading Co., Ltd.", emails=["info@harbor.sg"], city="Singapore"
+        )
+        make_customer(session, "Nordwind GmbH", phones=["+49 30 1234567"], city="Hamburg")
+        make_customer(
+            session, "张伟", kind=CustomerKind.PERSON, birthday=date(1985, 5, 1), city="北京"
+        )
+        gone = make_customer(session, "Archived Hardware", city="深圳")
+        gone.archived_at = date(2026, 1, 1)  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("华强", ["深圳市华强电子有限公司"]),
+        ("王芳", ["深圳市华强电子有限公司"]),
+        ("+86 138-0013-8000", ["深圳市华强电子有限公司"]),
+        ("1391234", ["杭州绿源茶业有限公司"]),
+        ("HARBOR", ["Harbor Lights Trading Co., Ltd."]),
+        ("harbor.sg", ["Harbor Lights Trading Co., Ltd."]),
+        ("深圳", ["深圳市华强电子有限公司"]),  # the archived one is not listed
+        ("hamburg", ["Nordwind GmbH"]),
+        ("张伟", ["张伟"]),
+        ("nothing like this", []),
+    ],
+)
+def test_search_finds_by_name_contact_phone_email_and_city(
+    db: Database, query: str, expected: list[str]
+) -> None:
+    _book(db)
+    listing = CustomerList("CN")
+    with db.new_session() as session:
+        rows = listing.page(session, CustomerFilter(text=query))
+        assert [r.name for r in rows] == expected
+        assert listing.count(session, CustomerFilter(text=query)) == len(expected)
+
+
+def test_archived_customers_are_found_only_when_asked(db: Database) -> None:
+    _book(db)
+    listing = CustomerList("CN")
+    with db.new_session() as session:
+        rows = listing.page(session, CustomerFilter(text="hardware", include_archived=True))
+        assert [(r.name, r.archived) for r in rows] == [("Archived Hardware", True)]
+
+
+def test_pages_are_sorted_by_the_database_in_pinyin_order(db: Database) -> None:
+    _book(db)
+    listing = CustomerList("CN")
+    with db.new_session() as session:
+        names = [r.name for r in listing.page(session, CustomerFilter())]
+        assert names == [
+            "杭州绿源茶业有限公司",  # hang zhou
+            "Harbor Lights Trading Co., Ltd.",
+            "Nordwind GmbH",
+            "深圳市华强电子有限公司",
+            "张伟",
+        ]
+        by_city = [
+            r.city
+            for r in listing.page(session, CustomerFilter(), sort=SortColumn.CITY, descending=True)
+        ]
+        assert by_city == sorted(by_city, key=lambda c: (c or "").casefold(), reverse=True)
+        first, second = (
+            listing.page(session, CustomerFilter(), limit=2),
+            listing.page(session, CustomerFilter(), offset=2, limit=2),
+        )
+        assert [r.name for r in first + second] == names[:4]
+
+
+def test_search_sees_changes_made_by_another_desktop(db: Database) -> None:
+    _book(db)
+    listing = CustomerList("CN")
+    with db.new_session() as session:
+        assert listing.page(session, CustomerFilter(text="newcomer")) == []
+    with db.session() as session:  # another desktop adds one and renames one
+        make_customer(session, "Newcomer Foods")
+        renamed = session.query(Customer).filter_by(name="Nordwind GmbH").one()
+        renamed.name = "Südwind GmbH"
+    with db.new_session() as session:
+        assert [r.name for r in listing.page(session, CustomerFilter(text="newcomer"))] == [
+            "Newcomer Foods"
+        ]
+        assert listing.page(session, CustomerFilter(text="nordwind")) == []
+        assert len(listing.page(session, CustomerFilter(text="südwind"))) == 1
+
+
+def test_detail_shows_orders_activities_and_follow_ups(company: Database) -> None:
+    with company.session() as session:
+        boss = _actor(session)
+        customer = make_customer(session, "Order Co", owner_id=boss.id)
+        make_order(session, customer, amount="1200.50", when=date(2025, 3, 1))
+        make_order(session, customer, amount="800", when=date(2026, 2, 1))
+        log_activity(
+            session,
+            boss,
+            customer.id,
+            ActivityInput(
+                kind="call",
+                subject="Asked for a quote",
+                is_opportunity=True,
+                follow_up_on=date(2099, 1, 1),
+            ),  # type: ignore[arg-type]
+        )
+        cid = customer.id
+    with company.new_session() as session:
+        detail = svc.customer_detail(session, cid)
+        tasks = open_follow_ups(session)
+    assert detail.order_stats.count == 2
+    assert str(detail.order_stats.revenue) == "2000.50"
+    assert detail.order_stats.first_order == date(2025, 3, 1)
+    assert detail.order_stats.last_order == date(2026, 2, 1)
+    assert [a.subject for a in detail.activities] == ["Asked for a quote"]
+    assert detail.activities[0].is_opportunity
+    assert [(t.customer, t.due_date) for t in tasks] == [("Order Co", date(2099, 1, 1))]
