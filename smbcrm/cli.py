@@ -18,11 +18,12 @@ from datetime import datetime
 from pathlib import Path
 
 from smbcrm import __version__
-from smbcrm.models import Database, Role, User
+from smbcrm.models import Database, ImportKind, Role, User
 from smbcrm.models.db import data_dir
 from smbcrm.services import auth
 from smbcrm.services import database as dbsvc
 from smbcrm.services.errors import SmbcrmError, ValidationError
+from smbcrm.services.importing.plan import OnDuplicate
 from smbcrm.services.progress import Progress
 
 EXIT_OK = 0
@@ -91,6 +92,45 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add.add_argument("--name", required=True)
     staff_add.add_argument("--role", required=True, choices=[r.value for r in Role])
     staff_add.set_defaults(handler=cmd_staff_add)
+
+    imp = commands.add_parser(
+        "import", help="import customers from a spreadsheet (.xlsx, .xls, .csv)"
+    )
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--kind", choices=[k.value for k in ImportKind], default="customers")
+    imp.add_argument("--sheet", metavar="NAME")
+    imp.add_argument("--mapping", metavar="NAME", help="a column mapping saved in the app")
+    imp.add_argument(
+        "--source", metavar="SYSTEM", help="the system the file comes from (its customer codes)"
+    )
+    imp.add_argument(
+        "--on-duplicate",
+        choices=[o.value for o in OnDuplicate],
+        default="update",
+        help="what a row matching an existing customer does (default: update)",
+    )
+    imp.add_argument(
+        "--all-or-nothing", action="store_true", help="refuse the file if any row has a problem"
+    )
+    imp.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
+    imp.add_argument("--errors", type=Path, metavar="OUT.xlsx", help="save rows with problems here")
+    imp.add_argument("--day-first", action="store_true", help="read 05.03.2024 as 5 March")
+    imp.add_argument("--create-staff", action="store_true", help="create unknown salespeople")
+    imp.set_defaults(handler=cmd_import)
+
+    batches = commands.add_parser("batches", help="import batches")
+    batch_commands = batches.add_subparsers(
+        dest="batch_command", metavar="ACTION", parser_class=_Parser
+    )
+    batch_commands.required = True
+    batch_list = batch_commands.add_parser("list", help="recent imports")
+    batch_list.set_defaults(handler=cmd_batches_list)
+    batch_undo = batch_commands.add_parser("undo", help="undo an import")
+    batch_undo.add_argument("batch_id", type=int, metavar="ID")
+    batch_undo.add_argument(
+        "--force", action="store_true", help="undo even if records changed since"
+    )
+    batch_undo.set_defaults(handler=cmd_batches_undo)
 
     check = commands.add_parser("self-check", help="verify this installation works")
     check.set_defaults(handler=cmd_self_check)
@@ -241,6 +281,144 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         )
         print(f"Added {user.full_name} ({user.login}) as {user.role.value}.")
     return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from smbcrm.services.importing.apply import apply_plan
+    from smbcrm.services.importing.plan import ImportOptions, Outcome
+    from smbcrm.services.importing.problems import write_problem_rows
+    from smbcrm.services.importing.service import prepare_import
+
+    db = _open(args)
+    _require_company(db)
+    actor = _acting_user(db, args.user)
+    with db.new_session() as session:
+        from smbcrm.services.permissions import Permission, require
+
+        require(session.get_one(User, actor.id), Permission.IMPORT_CUSTOMERS)
+    options = ImportOptions(
+        on_duplicate=OnDuplicate(args.on_duplicate),
+        all_or_nothing=args.all_or_nothing,
+        day_first=args.day_first,
+        create_missing_staff=args.create_staff,
+        region=db.default_region(),
+    )
+    prepared = prepare_import(
+        db,
+        args.file,
+        ImportKind(args.kind),
+        sheet=args.sheet,
+        mapping_name=args.mapping,
+        source_system=args.source,
+        options=options,
+        progress=Progress(_terminal_progress),
+    )
+    _clear_progress()
+    plan = prepared.plan
+    table = prepared.table
+    where = table.path.name + (f" [{table.sheet}]" if table.sheet else "")
+    print(
+        f"{where}: header on row {table.header_row}, {len(plan.rows)} rows, source '{plan.source_system}'."
+    )
+    counts = plan.counts
+    errors_written = 0
+    if args.errors is not None and plan.error_rows:
+        errors_written = write_problem_rows(plan, args.errors)
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+        print(
+            f"Would create {counts[Outcome.CREATE]}, update {counts[Outcome.UPDATE]}, leave "
+            f"{counts[Outcome.UNCHANGED] + counts[Outcome.SAME_AS_ROW]} unchanged, skip "
+            f"{counts[Outcome.SKIP]}, leave {counts[Outcome.DUPLICATE] + counts[Outcome.REVIEW]} "
+            f"for review; {counts[Outcome.ERROR]} rows have problems."
+        )
+    else:
+        result = apply_plan(db, actor.id, plan, progress=Progress(_terminal_progress))
+        _clear_progress()
+        print(f"Batch {result.batch_id}:")
+        print(f"  created    {result.created}")
+        print(f"  updated    {result.updated}")
+        print(f"  unchanged  {result.unchanged + result.same_as_row}")
+        print(f"  skipped    {result.skipped}")
+        print(f"  for review {result.review}")
+        print(f"  errors     {result.errors}")
+        if result.created_staff:
+            print(f"  new staff  {', '.join(result.created_staff)} (set their passwords)")
+        print(f"Undo it with: smbcrm batches undo {result.batch_id}")
+    for name, rows in sorted(plan.unknown_staff.items()):
+        shown = ", ".join(str(r) for r in rows[:5]) + ("…" if len(rows) > 5 else "")
+        print(
+            f"Unknown salesperson '{name}' (rows {shown}): "
+            + (
+                "created."
+                if args.create_staff
+                else "those customers are in the unassigned pool; use --create-staff to add them."
+            )
+        )
+    for row in plan.error_rows[:10]:
+        print(f"  row {row.row_number}: {row.problem_text()}")
+    if len(plan.error_rows) > 10:
+        print(f"  … and {len(plan.error_rows) - 10} more rows with problems.")
+    if errors_written:
+        print(f"Rows with problems are in {args.errors}: fix them there and import that file.")
+    elif plan.error_rows and args.errors is None:
+        print("Save the rows with problems to a file with --errors OUT.xlsx.")
+    return EXIT_OK
+
+
+def cmd_batches_list(args: argparse.Namespace) -> int:
+    from smbcrm.services.importing.undo import list_batches
+
+    db = _open(args)
+    _require_company(db)
+    with db.new_session() as session:
+        rows = list_batches(session)
+    if not rows:
+        print("No imports yet.")
+        return EXIT_OK
+    print(
+        f"{'ID':>4}  {'When':<16}  {'Status':<8} {'Created':>7} {'Updated':>7} {'Errors':>6}  File"
+    )
+    for row in rows:
+        print(
+            f"{row.id:>4}  {row.started_at:%Y-%m-%d %H:%M}  {row.status.value:<8} {row.created:>7} "
+            f"{row.updated:>7} {row.errors:>6}  {Path(row.file_name).name} ({row.user or '?'})"
+        )
+    return EXIT_OK
+
+
+def cmd_batches_undo(args: argparse.Namespace) -> int:
+    from smbcrm.services.importing.undo import undo_batch
+
+    db = _open(args)
+    _require_company(db)
+    actor = _acting_user(db, args.user)
+    result = undo_batch(
+        db, actor.id, args.batch_id, force=args.force, progress=Progress(_terminal_progress)
+    )
+    _clear_progress()
+    print(
+        f"Undid batch {result.batch_id}: restored {result.restored} customers, "
+        f"removed {result.removed} it had created."
+    )
+    if result.kept:
+        print(
+            f"Kept {len(result.kept)} it had created that have orders or activities since: "
+            + ", ".join(result.kept[:5])
+        )
+    return EXIT_OK
+
+
+def _terminal_progress(done: int, total: int, message: str) -> None:
+    if sys.stderr.isatty():
+        share = f" {done * 100 // total}%" if total else ""
+        sys.stderr.write(f"\r{message}{share:<6}")
+        sys.stderr.flush()
+
+
+def _clear_progress() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 70 + "\r")
 
 
 def cmd_self_check(args: argparse.Namespace) -> int:

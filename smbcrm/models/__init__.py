@@ -32,6 +32,7 @@ from smbcrm.models.history import (
     ImportChange,
     Merge,
 )
+from smbcrm.models.imports import ImportReviewItem, SavedMapping
 from smbcrm.models.orders import Order, OrderLine
 from smbcrm.models.settings import Setting
 from smbcrm.models.staff import User
@@ -57,10 +58,12 @@ __all__ = [
     "ImportBatch",
     "ImportChange",
     "ImportKind",
+    "ImportReviewItem",
     "Merge",
     "Order",
     "OrderLine",
     "Role",
+    "SavedMapping",
     "Setting",
     "Tag",
     "Tier",

@@ -18,18 +18,16 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from smbcrm.models.base import Base
 from smbcrm.models.customer import Contact, ContactPoint, Customer, ExternalId
+from smbcrm.models.derived import (
+    ContactData,
+    PointData,
+    customer_keys,
+    customer_list_columns,
+    point_key,
+)
 from smbcrm.models.enums import ChangeAction, ContactPointKind
 from smbcrm.models.history import AuditEntry
-from smbcrm.models.keys import (
-    DEFAULT_REGION,
-    build_search_text,
-    fold_text,
-    normalize_email,
-    normalize_key_text,
-    normalize_name,
-    normalize_phone,
-    pinyin_sort_key,
-)
+from smbcrm.models.keys import DEFAULT_REGION, normalize_key_text, normalize_name
 from smbcrm.models.staff import User
 
 AUDITED: dict[type[Base], str] = {
@@ -62,50 +60,28 @@ _NOT_AUDITED = {
 }
 
 
-def point_key(kind: ContactPointKind, value: str, region: str) -> str | None:
-    if kind.is_phone:
-        return normalize_phone(value, region)
-    if kind == ContactPointKind.EMAIL:
-        return normalize_email(value)
-    key = normalize_key_text(value)
-    return key or None
-
-
 def refresh_customer_derived(customer: Customer, region: str) -> None:
     """Recompute list columns and search text from the customer's loaded children."""
-    points = [p for p in customer.contact_points if p.key]
-    phones = [p for p in points if ContactPointKind(p.kind).is_phone]
-    emails = [p for p in points if p.kind == ContactPointKind.EMAIL]
-
-    def first(items: list[ContactPoint]) -> ContactPoint | None:
-        primary = [p for p in items if p.is_primary]
-        chosen = primary or items
-        return chosen[0] if chosen else None
-
-    phone = first(phones)
-    email = first(emails)
-    customer.primary_phone = phone.key if phone else None
-    customer.primary_email = email.key if email else None
-    contacts = list(customer.contacts)
-    main_contact = next((c for c in contacts if c.is_primary), contacts[0] if contacts else None)
-    customer.primary_contact = main_contact.name if main_contact else None
-    customer.search_text = build_search_text(
+    columns = customer_list_columns(
         customer.name,
-        contact_names=[c.name for c in contacts],
-        phone_keys=[p.key for p in phones if p.key],
-        emails=[p.key for p in emails if p.key],
-        other_ids=[p.value for p in points if not ContactPointKind(p.kind).is_phone]
-        + [e.key for e in customer.external_ids],
-        places=[customer.city, customer.district, customer.province],
+        city=customer.city,
+        district=customer.district,
+        province=customer.province,
+        points=[
+            PointData(ContactPointKind(p.kind), p.value, p.key, p.is_primary)
+            for p in customer.contact_points
+        ],
+        contacts=[ContactData(c.name, c.is_primary) for c in customer.contacts],
+        external_keys=[e.key for e in customer.external_ids],
     )
+    for column, value in columns.items():
+        setattr(customer, column, value)
 
 
 def refresh_customer_keys(customer: Customer) -> None:
     customer.name = (customer.name or "").strip()
-    customer.name_key = normalize_name(customer.name)
-    customer.sort_key = pinyin_sort_key(customer.name)[:600]
-    customer.tax_id_key = normalize_key_text(customer.tax_id) or None
-    customer.city_key = fold_text(customer.city) or None
+    for column, value in customer_keys(customer.name, customer.tax_id, customer.city).items():
+        setattr(customer, column, value)
 
 
 def _plain(value: Any) -> Any:

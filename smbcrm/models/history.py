@@ -73,6 +73,8 @@ class ImportChange(Base):
     action: Mapped[ChangeAction] = mapped_column(enum_column(ChangeAction))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     row_number: Mapped[int | None]
+    # The record's version right after the batch: a later edit shows as a higher version.
+    version_after: Mapped[int | None]
 
     __table_args__ = (
         Index("ix_import_changes_batch_entity", "batch_id", "entity", "entity_id"),

@@ -144,8 +144,13 @@ def normalize_email(email: str | None) -> str | None:
     return text if _EMAIL_RE.match(text) else None
 
 
+# Notes people add to a number: "13800138000（微信同号）", "(office)", "【主】".
+_PHONE_NOTE_RE = re.compile(r"[(\[【][^)\]】\d]*[)\]】]")
+
+
 def _clean_phone_text(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw).strip()
+    text = _PHONE_NOTE_RE.sub(" ", text).strip()
     # Spreadsheets store phones as numbers: 13800138000.0 or 1.38001380E+10.
     if re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]

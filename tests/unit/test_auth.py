@@ -77,7 +77,7 @@ def test_only_owners_and_managers_add_staff_and_only_owners_add_owners(company: 
         auth.add_staff(
             session, manager, login="kate", full_name="Kate", role="sales", password="password-k"
         )
-        with pytest.raises(PermissionDenied, match="only|may not"):
+        with pytest.raises(PermissionDenied, match=r"only|may not"):
             auth.add_staff(
                 session, manager, login="own2", full_name="O", role="owner", password="password-o"
             )

@@ -30,6 +30,8 @@ from smbcrm.services.search import search_terms
         " 138.0013.8000 ",
         "13800138000.0",
         "1.38001380E+10",
+        "13800138000（微信同号）",
+        "138 0013 8000 (mobile)",
     ],
 )
 def test_chinese_mobiles_written_any_way_share_one_key(raw: str) -> None:

@@ -1,0 +1,47 @@
+"""What imports remember between runs: named column mappings and rows left for review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smbcrm.models.base import Base, TimestampMixin, enum_column
+from smbcrm.models.enums import ImportKind
+
+
+class SavedMapping(TimestampMixin, Base):
+    """A named column mapping for one source system, reused when the same headers return."""
+
+    __tablename__ = "saved_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[ImportKind] = mapped_column(enum_column(ImportKind))
+    source_system: Mapped[str] = mapped_column(String(64))
+    # Folded header names, sorted: the file shape this mapping was made for.
+    signature: Mapped[list[str]] = mapped_column(JSON)
+    # Header text (as in the file) → field name; headers mapped to nothing are left out.
+    columns: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+
+
+class ImportReviewItem(Base):
+    """A row an import did not apply because a person has to decide (possible duplicate)."""
+
+    __tablename__ = "import_review_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int]
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    decided_at: Mapped[datetime | None]
+    decision: Mapped[str | None] = mapped_column(String(20))

@@ -1,0 +1,1 @@
+"""Importing spreadsheets: read → map → match → preview → apply as an undoable batch."""

@@ -1,0 +1,675 @@
+"""Apply a previewed customers import as one ImportBatch, in one transaction.
+
+Rows are written with bulk Core statements (a 100,000-row file would take minutes as ORM
+objects), so this module computes the derived columns and audit rows itself, with the same
+functions the ORM hook uses. Every record the batch creates or changes is listed in
+``import_changes`` with its prior values, which is what makes the batch undoable. A
+cancelled or failed import rolls back: the database is exactly as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from smbcrm.models import (
+    AssignmentChange,
+    AuditEntry,
+    BatchStatus,
+    ChangeAction,
+    Contact,
+    ContactPoint,
+    ContactPointKind,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    Database,
+    ExternalId,
+    ImportBatch,
+    ImportChange,
+    ImportKind,
+    ImportReviewItem,
+    Role,
+    Tag,
+    User,
+    customer_tags,
+    utcnow,
+)
+from smbcrm.models.derived import ContactData, PointData, customer_keys, customer_list_columns
+from smbcrm.models.keys import normalize_key_text, normalize_name
+from smbcrm.services.errors import ConflictError, SmbcrmError
+from smbcrm.services.importing.book import CUSTOMER_COLUMNS, CustomerSnapshot
+from smbcrm.services.importing.plan import ImportPlan, Outcome, RowPlan
+from smbcrm.services.permissions import Permission, require
+from smbcrm.services.progress import Progress
+
+CHUNK = 2000
+T = TypeVar("T")
+
+
+class ImportRefused(SmbcrmError):
+    """All-or-nothing was asked for and some rows cannot be imported."""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: int
+    created: int
+    updated: int
+    unchanged: int
+    same_as_row: int
+    skipped: int
+    review: int
+    errors: int
+    created_staff: list[str]
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _point_kind(key: str) -> ContactPointKind:
+    return (
+        ContactPointKind.MOBILE
+        if key.startswith("+861") and len(key) == 14
+        else ContactPointKind.PHONE
+    )
+
+
+def _new_points(row: RowPlan, existing: set[str]) -> list[PointData]:
+    points: list[PointData] = []
+    first_phone = not any(k.startswith("+") for k in existing)
+    for raw, key in row.values.phones:
+        if key in existing:
+            continue
+        existing.add(key)
+        points.append(PointData(_point_kind(key), raw, key, first_phone))
+        first_phone = False
+    for raw, key in row.values.emails:
+        if key in existing:
+            continue
+        existing.add(key)
+        points.append(PointData(ContactPointKind.EMAIL, raw, key, False))
+    wechat = row.values.wechat
+    if wechat and normalize_key_text(wechat) not in existing:
+        existing.add(normalize_key_text(wechat))
+        points.append(PointData(ContactPointKind.WECHAT, wechat, normalize_key_text(wechat), False))
+    return points
+
+
+def _new_contacts(row: RowPlan, snapshot: CustomerSnapshot | None) -> list[ContactData]:
+    names = [n for n in [row.values.contact, *row.values.extra_contacts] if n]
+    have = {c.name for c in snapshot.contacts} if snapshot else set()
+    primary_taken = bool(snapshot and snapshot.contacts)
+    contacts = []
+    for name in dict.fromkeys(names):
+        if name in have:
+            continue
+        contacts.append(ContactData(name, not primary_taken))
+        primary_taken = True
+    return contacts
+
+
+class _Writer:
+    """Collects child rows and history rows, then writes each table in bulk."""
+
+    def __init__(self, session: Session, batch: ImportBatch, actor: User, now: datetime) -> None:
+        self.session = session
+        self.batch = batch
+        self.actor = actor
+        self.now = now
+        self.changes: list[dict[str, Any]] = []
+        self.audit: list[dict[str, Any]] = []
+        self.assignments: list[dict[str, Any]] = []
+        self.tag_ids: dict[str, int] = {
+            name: tid for tid, name in session.execute(select(Tag.id, Tag.name))
+        }
+
+    def children(
+        self,
+        customer_id: int,
+        row: RowPlan,
+        contacts: list[ContactData],
+        points: list[PointData],
+        external_key: str | None,
+        tags: list[str],
+    ) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        for contact in contacts:
+            out.append(
+                (
+                    "contact",
+                    {
+                        "customer_id": customer_id,
+                        "name": contact.name,
+                        "name_key": normalize_name(contact.name),
+                        "title": row.values.contact_title
+                        if contact.name == row.values.contact
+                        else None,
+                        "is_primary": contact.is_primary,
+                        "created_at": self.now,
+                        "updated_at": self.now,
+                    },
+                )
+            )
+        for point in points:
+            out.append(
+                (
+                    "contact_point",
+                    {
+                        "customer_id": customer_id,
+                        "contact_id": None,
+                        "kind": point.kind,
+                        "value": point.value,
+                        "key": point.key,
+                        "is_primary": point.is_primary,
+                        "created_at": self.now,
+                    },
+                )
+            )
+        if external_key:
+            out.append(
+                (
+                    "external_id",
+                    {
+                        "customer_id": customer_id,
+                        "system": self.batch.source_system,
+                        "key": external_key,
+                        "key_norm": normalize_key_text(external_key),
+                        "created_at": self.now,
+                    },
+                )
+            )
+        for tag in tags:
+            out.append(("tag", {"customer_id": customer_id, "tag": tag}))
+        return out
+
+    def write_children(
+        self, children: list[tuple[str, dict[str, Any]]], row_numbers: list[int]
+    ) -> None:
+        tables: dict[str, Table] = {
+            "contact": Contact.__table__,  # type: ignore[dict-item]
+            "contact_point": ContactPoint.__table__,  # type: ignore[dict-item]
+            "external_id": ExternalId.__table__,  # type: ignore[dict-item]
+        }
+        for entity, table in tables.items():
+            picked = [
+                (values, n)
+                for (e, values), n in zip(children, row_numbers, strict=True)
+                if e == entity
+            ]
+            for chunk in _chunks(picked):
+                ids = insert_with_ids(self.session, table, [values for values, _n in chunk])
+                for new_id, (_values, number) in zip(ids, chunk, strict=True):
+                    self.changes.append(
+                        self._change(entity, new_id, ChangeAction.CREATED, None, number, None)
+                    )
+        tag_rows = [
+            (values, n) for (e, values), n in zip(children, row_numbers, strict=True) if e == "tag"
+        ]
+        missing = sorted({v["tag"] for v, _n in tag_rows} - set(self.tag_ids))
+        for name in missing:
+            tag_id = self.session.execute(
+                insert(Tag).returning(Tag.id), {"name": name}
+            ).scalar_one()
+            self.tag_ids[name] = tag_id
+        links = [
+            {"customer_id": v["customer_id"], "tag_id": self.tag_ids[v["tag"]]}
+            for v, _n in tag_rows
+        ]
+        if links:
+            self.session.execute(insert(customer_tags), links)
+            for (values, number), link in zip(tag_rows, links, strict=True):
+                self.changes.append(
+                    self._change(
+                        "tag",
+                        link["tag_id"],
+                        ChangeAction.CREATED,
+                        {"customer_id": values["customer_id"]},
+                        number,
+                        None,
+                    )
+                )
+
+    def _change(
+        self,
+        entity: str,
+        entity_id: int,
+        action: ChangeAction,
+        before: dict[str, Any] | None,
+        row_number: int | None,
+        version_after: int | None,
+    ) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch.id,
+            "entity": entity,
+            "entity_id": entity_id,
+            "action": action,
+            "before": before,
+            "row_number": row_number,
+            "version_after": version_after,
+        }
+
+    def owner_change(self, customer_id: int, old: int | None, new: int | None) -> None:
+        self.assignments.append(
+            {
+                "customer_id": customer_id,
+                "from_user_id": old,
+                "to_user_id": new,
+                "changed_by_id": self.actor.id,
+                "changed_at": self.now,
+                "reason": f"Import of {Path(self.batch.file_name).name} (batch {self.batch.id})",
+                "import_batch_id": self.batch.id,
+            }
+        )
+
+    def flush_history(self) -> None:
+        for table, rows in (
+            (AssignmentChange.__table__, self.assignments),
+            (ImportChange.__table__, self.changes),
+            (AuditEntry.__table__, self.audit),
+        ):
+            for chunk in _chunks(rows, 5000):
+                self.session.execute(insert(table), list(chunk))  # type: ignore[arg-type]
+            rows.clear()
+
+
+def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows and learn their ids, in order, with one statement.
+
+    SQLite cannot return ids of a multi-row insert in parameter order except one row at a
+    time, so there the ids are given explicitly: the batch already holds the write lock
+    (it wrote its ImportBatch row first), so nobody else can take the same ids.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        start = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0) + 1
+        ids = list(range(start, start + len(rows)))
+        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
+        return ids
+    result = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars().all())
+
+
+def _customer_row(values: dict[str, Any], derived: dict[str, Any]) -> dict[str, Any]:
+    row = {column: values.get(column) for column in CUSTOMER_COLUMNS}
+    row.update(derived)
+    return row
+
+
+def _derived(
+    values: dict[str, Any],
+    points: Iterable[PointData],
+    contacts: Iterable[ContactData],
+    external_keys: Iterable[str],
+) -> dict[str, Any]:
+    name = str(values["name"])
+    derived: dict[str, Any] = dict(customer_keys(name, values.get("tax_id"), values.get("city")))
+    derived.update(
+        customer_list_columns(
+            name,
+            city=values.get("city"),
+            district=values.get("district"),
+            province=values.get("province"),
+            points=list(points),
+            contacts=list(contacts),
+            external_keys=list(external_keys),
+        )
+    )
+    return derived
+
+
+def _create_staff(
+    session: Session, plan: ImportPlan, writer: _Writer
+) -> tuple[dict[str, int], list[str]]:
+    from pypinyin import lazy_pinyin
+
+    created: dict[str, int] = {}
+    logins = set(session.scalars(select(User.login)))
+    for name in sorted(plan.unknown_staff):
+        base = "".join(lazy_pinyin(name)).lower()
+        base = "".join(ch for ch in base if ch.isalnum() or ch in "._-") or "staff"
+        login, n = base, 2
+        while login in logins:
+            login, n = f"{base}{n}", n + 1
+        logins.add(login)
+        user_id = session.execute(
+            insert(User).returning(User.id),
+            {
+                "login": login,
+                "full_name": name,
+                "role": Role.SALES,
+                "active": True,
+                "failed_sign_ins": 0,
+                "created_at": writer.now,
+                "updated_at": writer.now,
+            },
+        ).scalar_one()
+        created[name] = user_id
+        writer.changes.append(
+            writer._change("user", user_id, ChangeAction.CREATED, None, None, None)
+        )
+        writer.audit.append(
+            {
+                "at": writer.now,
+                "user_id": writer.actor.id,
+                "entity": "user",
+                "entity_id": user_id,
+                "customer_id": None,
+                "action": ChangeAction.CREATED,
+                "changes": {
+                    "login": [None, login],
+                    "full_name": [None, name],
+                    "role": [None, "sales"],
+                },
+                "summary": f"{name} (created by import batch {writer.batch.id}; set a password to let them sign in)",
+            }
+        )
+    return created, [f"{name} ({login})" for name, login in _logins(session, created)]
+
+
+def _logins(session: Session, created: dict[str, int]) -> list[tuple[str, str]]:
+    if not created:
+        return []
+    by_id = dict(
+        session.execute(select(User.id, User.login).where(User.id.in_(created.values()))).all()
+    )
+    return [(name, by_id[uid]) for name, uid in created.items()]
+
+
+def apply_plan(
+    db: Database,
+    actor_id: int,
+    plan: ImportPlan,
+    *,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Write the plan as one batch. Undecided possible duplicates are left for review."""
+    progress = progress or Progress()
+    if plan.kind != ImportKind.CUSTOMERS:
+        raise SmbcrmError("This import writes customers; order imports use the orders import.")
+    errors = plan.error_rows
+    if plan.options.all_or_nothing and errors:
+        raise ImportRefused(
+            f"{len(errors)} of {len(plan.rows)} rows have problems (first: row "
+            f"{errors[0].row_number}, {errors[0].problem_text()}). Nothing was imported: fix "
+            "them and import again, or import without all-or-nothing to skip those rows."
+        )
+    with db.session(user_id=actor_id, audit=False) as session:
+        actor = session.get_one(User, actor_id)
+        require(actor, Permission.IMPORT_CUSTOMERS)
+        now = utcnow()
+        batch = ImportBatch(
+            kind=plan.kind,
+            source_system=plan.source_system,
+            file_name=str(plan.path),
+            sheet=plan.sheet,
+            mapping={
+                plan.header[i] if i < len(plan.header) else str(i): f.value
+                for i, f in plan.mapping.columns.items()
+                if f is not None
+            },
+            options={
+                "on_duplicate": plan.options.on_duplicate.value,
+                "all_or_nothing": plan.options.all_or_nothing,
+                "day_first": plan.options.day_first,
+                "mapping_name": plan.mapping.name,
+            },
+            status=BatchStatus.APPLIED,
+            user_id=actor_id,
+            started_at=now,
+        )
+        session.add(batch)
+        session.flush()
+        writer = _Writer(session, batch, actor, now)
+        created_staff: list[str] = []
+        if plan.options.create_missing_staff and plan.unknown_staff:
+            new_staff, created_staff = _create_staff(session, plan, writer)
+            for row in plan.rows:
+                if row.values.owner_text in new_staff:
+                    row.values.scalars["owner_id"] = new_staff[row.values.owner_text]
+                    row.warnings = [w for w in row.warnings if "unassigned pool" not in w]
+                    if (
+                        row.effective == Outcome.UNCHANGED
+                        and plan.book is not None
+                        and row.customer_id
+                    ):
+                        from smbcrm.services.importing.plan import changes_for
+
+                        row.changes = changes_for(
+                            row.values, plan.book.customers[row.customer_id], plan.source_system
+                        )
+                        if row.changes:
+                            row.outcome = Outcome.UPDATE
+        creates = [r for r in plan.rows if r.effective == Outcome.CREATE]
+        updates = [r for r in plan.rows if r.effective == Outcome.UPDATE and r.changes]
+        reviews = [r for r in plan.rows if r.effective in (Outcome.REVIEW, Outcome.DUPLICATE)]
+        total = len(creates) + len(updates) + len(reviews)
+        done = 0
+        progress.report(done, total, "Writing new customers…")
+        for chunk in _chunks(creates):
+            _write_creates(writer, chunk, actor_id)
+            done += len(chunk)
+            progress.report(done, total, "Writing new customers…")
+        for chunk in _chunks(updates):
+            _write_updates(writer, chunk, plan)
+            done += len(chunk)
+            progress.report(done, total, "Updating customers…")
+        for chunk in _chunks(reviews):
+            session.execute(
+                insert(ImportReviewItem),
+                [
+                    {
+                        "batch_id": batch.id,
+                        "row_number": r.row_number,
+                        "values": r.values.to_json(),
+                        "candidate_id": r.customer_id,
+                        "reason": r.reason[:500],
+                    }
+                    for r in chunk
+                ],
+            )
+            done += len(chunk)
+        writer.flush_history()
+        progress.report(total, total, "Finishing…")
+        counts = plan.counts
+        batch.created_count = len(creates)
+        batch.updated_count = len(updates)
+        batch.unchanged_count = counts[Outcome.UNCHANGED] + counts[Outcome.SAME_AS_ROW]
+        batch.skipped_count = counts[Outcome.SKIP] + len(reviews)
+        batch.error_count = len(errors)
+        batch.finished_at = utcnow()
+        session.flush()
+        # The last chance to stop: after this the batch is committed.
+        progress.check()
+        result = BatchResult(
+            batch_id=batch.id,
+            created=len(creates),
+            updated=len(updates),
+            unchanged=counts[Outcome.UNCHANGED],
+            same_as_row=counts[Outcome.SAME_AS_ROW],
+            skipped=counts[Outcome.SKIP],
+            review=len(reviews),
+            errors=len(errors),
+            created_staff=created_staff,
+        )
+    return result
+
+
+def _write_creates(writer: _Writer, rows: Sequence[RowPlan], actor_id: int) -> None:
+    session = writer.session
+    customer_rows: list[dict[str, Any]] = []
+    extras: list[tuple[list[ContactData], list[PointData]]] = []
+    for row in rows:
+        values: dict[str, Any] = {c: row.values.scalars.get(c) for c in CUSTOMER_COLUMNS}
+        values["kind"] = values["kind"] or CustomerKind.COMPANY
+        values["status"] = values["status"] or CustomerStatus.PROSPECT
+        if values["kind"] != CustomerKind.PERSON:
+            values["birthday"] = None
+        contacts = _new_contacts(row, None)
+        points = _new_points(row, set())
+        external = [row.values.external_id] if row.values.external_id else []
+        record = _customer_row(values, _derived(values, points, contacts, external))
+        record.update(
+            custom_fields={},
+            version=1,
+            created_at=writer.now,
+            updated_at=writer.now,
+            created_by_id=actor_id,
+        )
+        customer_rows.append(record)
+        extras.append((contacts, points))
+    ids = insert_with_ids(session, Customer.__table__, customer_rows)  # type: ignore[arg-type]
+    children: list[tuple[str, dict[str, Any]]] = []
+    numbers: list[int] = []
+    for customer_id, row, record, (contacts, points) in zip(
+        ids, rows, customer_rows, extras, strict=True
+    ):
+        row.customer_id = customer_id
+        kids = writer.children(
+            customer_id,
+            row,
+            contacts,
+            points,
+            row.values.external_id,
+            list(dict.fromkeys(row.values.tags)),
+        )
+        children.extend(kids)
+        numbers.extend([row.row_number] * len(kids))
+        writer.changes.append(
+            writer._change("customer", customer_id, ChangeAction.CREATED, None, row.row_number, 1)
+        )
+        if record["owner_id"] is not None:
+            writer.owner_change(customer_id, None, record["owner_id"])
+        writer.audit.append(
+            {
+                "at": writer.now,
+                "user_id": actor_id,
+                "entity": "customer",
+                "entity_id": customer_id,
+                "customer_id": customer_id,
+                "action": ChangeAction.CREATED,
+                "changes": {
+                    c: [None, _plain(record[c])] for c in CUSTOMER_COLUMNS if record[c] is not None
+                },
+                "summary": f"{record['name']} (import batch {writer.batch.id}, row {row.row_number})",
+            }
+        )
+    writer.write_children(children, numbers)
+
+
+def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -> None:
+    assert plan.book is not None
+    session = writer.session
+    params: list[dict[str, Any]] = []
+    children: list[tuple[str, dict[str, Any]]] = []
+    numbers: list[int] = []
+    for row in rows:
+        assert row.customer_id is not None
+        snapshot = plan.book.customers[row.customer_id]
+        merged = dict(snapshot.values)
+        before: dict[str, Any] = {"version": snapshot.version}
+        changed: dict[str, list[Any]] = {}
+        for column, (old, new) in row.changes.items():
+            if column in CUSTOMER_COLUMNS:
+                merged[column] = new
+                before[column] = _plain(old)
+                changed[column] = [_plain(old), _plain(new)]
+        existing = {p.key for p in snapshot.points if p.key}
+        points = _new_points(row, existing)
+        contacts = _new_contacts(row, snapshot)
+        external = row.values.external_id if "external_id" in row.changes else None
+        tags = [t for t in dict.fromkeys(row.values.tags) if t not in snapshot.tags]
+        for label, items in (
+            ("phones", [p.value for p in points if p.kind.is_phone]),
+            ("emails", [p.value for p in points if p.kind == ContactPointKind.EMAIL]),
+            ("contacts", [c.name for c in contacts]),
+            ("tags", tags),
+        ):
+            if items:
+                changed[label] = [None, items]
+        if external:
+            changed["external_id"] = [None, f"{plan.source_system}:{external}"]
+        derived = _derived(
+            merged,
+            [*snapshot.points, *points],
+            [*snapshot.contacts, *contacts],
+            [k for _s, k in snapshot.external_ids] + ([external] if external else []),
+        )
+        record = _customer_row(merged, derived)
+        record.update(
+            b_id=row.customer_id,
+            b_version=snapshot.version,
+            version=snapshot.version + 1,
+            updated_at=writer.now,
+        )
+        params.append(record)
+        kids = writer.children(row.customer_id, row, contacts, points, external, tags)
+        children.extend(kids)
+        numbers.extend([row.row_number] * len(kids))
+        writer.changes.append(
+            writer._change(
+                "customer",
+                row.customer_id,
+                ChangeAction.UPDATED,
+                before,
+                row.row_number,
+                snapshot.version + 1,
+            )
+        )
+        if "owner_id" in row.changes:
+            writer.owner_change(
+                row.customer_id, snapshot.values.get("owner_id"), merged["owner_id"]
+            )
+        writer.audit.append(
+            {
+                "at": writer.now,
+                "user_id": writer.actor.id,
+                "entity": "customer",
+                "entity_id": row.customer_id,
+                "customer_id": row.customer_id,
+                "action": ChangeAction.UPDATED,
+                "changes": changed,
+                "summary": f"{merged['name']} (import batch {writer.batch.id}, row {row.row_number})",
+            }
+        )
+        # Later rows (and a re-run) compare against what this batch wrote.
+        snapshot.values = merged
+        snapshot.version += 1
+        snapshot.points.extend(points)
+        snapshot.contacts.extend(contacts)
+        snapshot.tags.extend(tags)
+        if external:
+            snapshot.external_ids.append((plan.source_system, external))
+    table = Customer.__table__
+    # Keys of the parameter dicts that are not in the WHERE clause become the SET clause.
+    statement = update(table).where(  # type: ignore[arg-type]
+        table.c.id == bindparam("b_id"),
+        table.c.version == bindparam("b_version"),
+    )
+    result = session.connection().execute(statement, params)
+    if result.rowcount != len(params):
+        raise ConflictError(
+            "Someone changed customers in this import while it ran; nothing was imported. "
+            "Import the file again."
+        )
+    writer.write_children(children, numbers)

@@ -1,0 +1,677 @@
+"""Preview of a customers import: every row's outcome, decided before anything is written.
+
+Each row is parsed through the mapping, checked, and matched against the book in order of
+trust — smbcrm ID, the source system's customer code, e-mail, phone, same name in the same
+city — and gets an outcome with its reason: new customer, update of which customer and why,
+unchanged, possible duplicate needing a decision, or error (column, value, why, how to fix).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from smbcrm.models import CustomerKind, CustomerStatus, ImportKind, Tier
+from smbcrm.models.keys import (
+    DEFAULT_REGION,
+    fold_text,
+    format_phone,
+    normalize_email,
+    normalize_key_text,
+    normalize_name,
+)
+from smbcrm.services.importing.book import BookIndex, CustomerSnapshot, StaffDirectory, is_person
+from smbcrm.services.importing.fields import SPECS, Field
+from smbcrm.services.importing.mapping import Mapping
+from smbcrm.services.importing.reader import Table
+from smbcrm.services.importing.values import ValueProblem, parse_date, parse_phones, parse_text
+from smbcrm.services.progress import Progress
+
+
+class Outcome(StrEnum):
+    CREATE = "new"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    SAME_AS_ROW = "same as an earlier row"
+    DUPLICATE = "possible duplicate"
+    REVIEW = "left for review"
+    SKIP = "skipped"
+    ERROR = "error"
+
+
+class OnDuplicate(StrEnum):
+    """What a row that matches an existing customer does."""
+
+    UPDATE = "update"
+    CREATE = "create"
+    SKIP = "skip"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    column: str
+    value: str
+    message: str
+    hint: str = ""
+
+    def text(self) -> str:
+        where = f"column '{self.column}'" if self.column else "row"
+        fix = f" {self.hint}" if self.hint else ""
+        return f"{where}: {self.message}.{fix}".replace("..", ".")
+
+
+@dataclass
+class RowValues:
+    """A row's parsed values: scalars by column name, plus lists that add rather than replace."""
+
+    scalars: dict[str, Any] = field(default_factory=dict)
+    phones: list[tuple[str, str]] = field(default_factory=list)  # (as written, E.164 key)
+    emails: list[tuple[str, str]] = field(default_factory=list)  # (as written, key)
+    wechat: str | None = None
+    contact: str | None = None
+    contact_title: str | None = None
+    external_id: str | None = None
+    customer_id: int | None = None
+    owner_text: str | None = None
+    tags: list[str] = field(default_factory=list)
+    extra_contacts: list[str] = field(default_factory=list)  # from later rows of the file
+
+    def to_json(self) -> dict[str, Any]:
+        scalars = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else getattr(v, "value", v))
+            for k, v in self.scalars.items()
+        }
+        return {
+            "scalars": scalars,
+            "phones": [p for p, _ in self.phones],
+            "emails": [e for e, _ in self.emails],
+            "wechat": self.wechat,
+            "contact": self.contact,
+            "contact_title": self.contact_title,
+            "external_id": self.external_id,
+            "owner": self.owner_text,
+            "tags": self.tags,
+        }
+
+
+@dataclass
+class RowPlan:
+    row_number: int
+    raw: list[object]
+    values: RowValues
+    outcome: Outcome
+    customer_id: int | None = None
+    reason: str = ""
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    problems: list[CellProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    same_as_row: int | None = None
+    # The user's choice for a possible duplicate (CREATE, UPDATE or SKIP), from the preview.
+    decision: Outcome | None = None
+
+    @property
+    def effective(self) -> Outcome:
+        return self.decision or self.outcome
+
+    def problem_text(self) -> str:
+        return "; ".join(p.text() for p in self.problems)
+
+
+@dataclass
+class ImportOptions:
+    on_duplicate: OnDuplicate = OnDuplicate.UPDATE
+    all_or_nothing: bool = False
+    day_first: bool = False
+    create_missing_staff: bool = False
+    region: str = DEFAULT_REGION
+
+
+@dataclass
+class ImportPlan:
+    path: Path
+    sheet: str | None
+    kind: ImportKind
+    header: list[str]
+    header_row: int
+    mapping: Mapping
+    options: ImportOptions
+    rows: list[RowPlan]
+    unknown_staff: dict[str, list[int]] = field(default_factory=dict)  # name → row numbers
+    encoding: str | None = None
+    book: BookIndex | None = field(default=None, repr=False)
+
+    @property
+    def source_system(self) -> str:
+        return self.mapping.source_system
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.rows if r.effective == outcome)
+
+    @property
+    def counts(self) -> dict[Outcome, int]:
+        return {o: self.count(o) for o in Outcome}
+
+    @property
+    def error_rows(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.outcome == Outcome.ERROR]
+
+    @property
+    def undecided(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.outcome == Outcome.DUPLICATE and r.decision is None]
+
+
+_STATUS_WORDS = {
+    CustomerStatus.PROSPECT: (
+        "prospect",
+        "lead",
+        "potential",
+        "潜在",
+        "潜在客户",
+        "意向",
+        "意向客户",
+        "线索",
+    ),
+    CustomerStatus.ACTIVE: (
+        "active",
+        "customer",
+        "client",
+        "成交",
+        "成交客户",
+        "活跃",
+        "正式客户",
+        "合作中",
+        "老客户",
+    ),
+    CustomerStatus.LAPSED: (
+        "lapsed",
+        "inactive",
+        "lost",
+        "dormant",
+        "流失",
+        "休眠",
+        "沉睡",
+        "停止合作",
+    ),
+}
+_KIND_WORDS = {
+    CustomerKind.COMPANY: (
+        "company",
+        "business",
+        "organisation",
+        "organization",
+        "公司",
+        "企业",
+        "单位",
+        "b",
+    ),
+    CustomerKind.PERSON: ("person", "individual", "private", "个人", "自然人", "c"),
+}
+_TAG_SPLIT = re.compile(r"[,;，；、|/]+")
+_EMAIL_SPLIT = re.compile(r"[,;，；\s/]+")
+
+
+def _lookup(words: dict[Any, tuple[str, ...]], text: str) -> Any:
+    folded = fold_text(text)
+    for value, names in words.items():
+        if folded in names or folded == str(value.value):
+            return value
+    return None
+
+
+def _cell_text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def parse_row(
+    cells: list[object],
+    header: list[str],
+    mapping: Mapping,
+    options: ImportOptions,
+) -> tuple[RowValues, list[CellProblem]]:
+    values = RowValues()
+    problems: list[CellProblem] = []
+    notes: list[str] = []
+    for index, target in sorted(mapping.columns.items()):
+        if target is None or index >= len(cells):
+            continue
+        cell = cells[index]
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        column = header[index] if index < len(header) else f"Column {index + 1}"
+        try:
+            _parse_into(values, target, cell, options, notes)
+        except ValueProblem as exc:
+            problems.append(CellProblem(column, _cell_text(cell), exc.message, exc.hint))
+    if notes:
+        values.scalars["notes"] = "\n".join(notes)
+    # Only people have birthdays: a row giving one without a kind is about a person.
+    if values.scalars.get("birthday") and "kind" not in values.scalars:
+        values.scalars["kind"] = CustomerKind.PERSON
+    return values, problems
+
+
+def _parse_into(
+    values: RowValues, target: Field, cell: object, options: ImportOptions, notes: list[str]
+) -> None:
+    if target in (Field.MOBILE, Field.PHONE):
+        for key in parse_phones(cell, options.region):
+            values.phones.append((_cell_text(cell).strip(), key))
+        return
+    if target == Field.EMAIL:
+        for part in _EMAIL_SPLIT.split(_cell_text(cell).strip()):
+            if not part:
+                continue
+            email_key = normalize_email(part)
+            if email_key is None:
+                raise ValueProblem(
+                    f"'{part}' is not an e-mail address", "write it as name@example.com"
+                )
+            values.emails.append((part, email_key))
+        return
+    if target == Field.BIRTHDAY:
+        values.scalars["birthday"] = parse_date(cell, day_first=options.day_first)
+        return
+    if target == Field.CUSTOMER_ID:
+        text = parse_text(cell) or ""
+        if not text.isdigit():
+            raise ValueProblem(
+                f"'{text}' is not an smbcrm customer ID", "IDs are whole numbers, as exported"
+            )
+        values.customer_id = int(text)
+        return
+    parsed = parse_text(cell)
+    if parsed is None:
+        return
+    text = parsed
+    if target == Field.NAME:
+        values.scalars["name"] = text
+    elif target == Field.EXTERNAL_ID:
+        values.external_id = text
+    elif target == Field.KIND:
+        kind = _lookup(_KIND_WORDS, text)
+        if kind is None:
+            raise ValueProblem(
+                f"'{text}' is not a kind of customer", "write company (公司) or person (个人)"
+            )
+        values.scalars["kind"] = kind
+    elif target == Field.STATUS:
+        status = _lookup(_STATUS_WORDS, text)
+        if status is None:
+            raise ValueProblem(
+                f"'{text}' is not a status", "write prospect (潜在), active (成交) or lapsed (流失)"
+            )
+        values.scalars["status"] = status
+    elif target == Field.TIER:
+        letter = fold_text(text).upper().rstrip("类级")[:1]
+        if letter not in ("A", "B", "C"):
+            raise ValueProblem(f"'{text}' is not a tier", "write A, B or C")
+        values.scalars["tier"] = Tier(letter)
+    elif target == Field.CONTACT:
+        values.contact = text
+    elif target == Field.CONTACT_TITLE:
+        values.contact_title = text
+    elif target == Field.WECHAT:
+        values.wechat = text
+    elif target == Field.OWNER:
+        values.owner_text = text
+    elif target == Field.TAGS:
+        values.tags.extend(t.strip() for t in _TAG_SPLIT.split(text) if t.strip())
+    elif target == Field.NOTES:
+        notes.append(text)
+    elif target == Field.TAX_ID:
+        values.scalars["tax_id"] = text.replace(" ", "").upper()
+    else:
+        values.scalars[target.value] = text
+
+
+# -- matching ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Match:
+    customer_id: int
+    reason: str
+    definite: bool
+    by_identity: bool = False  # smbcrm ID or the source's own code: the same record
+
+
+def match_row(values: RowValues, book: BookIndex, source_system: str, region: str) -> _Match | None:
+    if values.customer_id is not None:
+        cid = book.resolve(values.customer_id)
+        if cid in book.customers:
+            return _Match(cid, f"same smbcrm ID {values.customer_id}", True, True)
+        return None
+    if values.external_id:
+        cid_ext = book.by_external.get((source_system, normalize_key_text(values.external_id)))
+        if cid_ext is not None and cid_ext in book.customers:
+            return _Match(
+                cid_ext, f"same {source_system} customer code {values.external_id}", True, True
+            )
+    for _raw, key in values.emails:
+        found = book.by_email.get(key, set())
+        if len(found) == 1:
+            return _Match(next(iter(found)), f"same e-mail {key}", True)
+        if len(found) > 1:
+            first = min(found)
+            return _Match(first, f"e-mail {key} belongs to {len(found)} customers", False)
+    for _raw, key in values.phones:
+        found = book.by_phone.get(key, set())
+        if len(found) == 1:
+            return _Match(next(iter(found)), f"same phone {format_phone(key, region)}", True)
+        if len(found) > 1:
+            first = min(found)
+            return _Match(
+                first, f"phone {format_phone(key, region)} belongs to {len(found)} customers", False
+            )
+    name = values.scalars.get("name")
+    if name:
+        name_key = normalize_name(str(name))
+        city = values.scalars.get("city")
+        city_key = fold_text(str(city)) if city else None
+        same = book.by_name_city.get((name_key, city_key), set())
+        person = values.scalars.get("kind") == CustomerKind.PERSON
+        if len(same) == 1:
+            cid = next(iter(same))
+            snapshot = book.customers[cid]
+            where = f" in {city}" if city else ""
+            # A person's name alone (张伟) is too common to be sure without a city.
+            definite = not ((person or is_person(snapshot)) and city_key is None)
+            return _Match(cid, f"same name{where}", definite)
+        if len(same) > 1:
+            return _Match(min(same), f"{len(same)} customers have this name", False)
+        others = book.by_name.get(name_key, set())
+        if others:
+            cid = min(others)
+            other_city = book.customers[cid].values.get("city")
+            return _Match(
+                cid, f"same name, city {other_city or 'not given'} vs {city or 'not given'}", False
+            )
+    return None
+
+
+# -- changes ----------------------------------------------------------------------------
+
+
+def changes_for(
+    values: RowValues, snapshot: CustomerSnapshot, source_system: str
+) -> dict[str, tuple[Any, Any]]:
+    """What an update would change: only non-empty cells count; lists only add."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    for column, new in values.scalars.items():
+        old = snapshot.values.get(column)
+        if column == "notes" and old and str(new) in str(old):
+            continue
+        if new is not None and new != old:
+            changes[column] = (old, new)
+    phones = snapshot.phone_keys
+    added_phones = [key for _raw, key in values.phones if key not in phones]
+    if added_phones:
+        changes["phones"] = (None, added_phones)
+    emails = snapshot.email_keys
+    added_emails = [key for _raw, key in values.emails if key not in emails]
+    if added_emails:
+        changes["emails"] = (None, added_emails)
+    if values.wechat and not any(p.value == values.wechat for p in snapshot.points):
+        changes["wechat"] = (None, values.wechat)
+    if values.contact and not any(c.name == values.contact for c in snapshot.contacts):
+        changes["contact"] = (None, values.contact)
+    if values.external_id and not any(
+        s == source_system and normalize_key_text(k) == normalize_key_text(values.external_id)
+        for s, k in snapshot.external_ids
+    ):
+        changes["external_id"] = (None, f"{source_system}:{values.external_id}")
+    new_tags = [t for t in values.tags if t not in snapshot.tags]
+    if new_tags:
+        changes["tags"] = (None, new_tags)
+    return changes
+
+
+# -- the plan ---------------------------------------------------------------------------
+
+
+def _resolve_owner(
+    values: RowValues,
+    staff: StaffDirectory,
+    options: ImportOptions,
+    unknown: dict[str, list[int]],
+    row_number: int,
+    warnings: list[str],
+) -> None:
+    if not values.owner_text:
+        return
+    found = staff.find(values.owner_text)
+    if found is None:
+        unknown.setdefault(values.owner_text, []).append(row_number)
+        if not options.create_missing_staff:
+            warnings.append(
+                f"no staff member is called '{values.owner_text}': the customer goes to the "
+                "unassigned pool (or choose to create the staff member)"
+            )
+        return
+    user_id, active = found
+    if not active:
+        warnings.append(
+            f"'{values.owner_text}' has left the company: the customer goes to the unassigned pool"
+        )
+        return
+    values.scalars["owner_id"] = user_id
+
+
+def build_plan(
+    session: Session,
+    table: Table,
+    mapping: Mapping,
+    options: ImportOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    book: BookIndex | None = None,
+) -> ImportPlan:
+    """Decide every row's outcome without writing anything."""
+    options = options or ImportOptions()
+    progress = progress or Progress()
+    progress.report(0, len(table.rows), "Loading the customer book…")
+    book = book or BookIndex.load(session)
+    staff = StaffDirectory.load(session)
+    source = mapping.source_system
+    plan = ImportPlan(
+        path=table.path,
+        sheet=table.sheet,
+        kind=mapping.kind,
+        header=table.header,
+        header_row=table.header_row,
+        mapping=mapping,
+        options=options,
+        rows=[],
+        encoding=table.encoding,
+        book=book,
+    )
+    # Rows that create a customer are matchable by later rows of the same file.
+    pending_external: dict[str, RowPlan] = {}
+    pending_email: dict[str, RowPlan] = {}
+    pending_phone: dict[str, RowPlan] = {}
+    pending_name: dict[tuple[str, str | None], RowPlan] = {}
+    total = len(table.rows)
+    for position, (cells, row_number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
+        if position % 2000 == 0:
+            progress.report(position, total, "Checking rows…")
+        values, problems = parse_row(cells, table.header, mapping, options)
+        row = RowPlan(row_number, list(cells), values, Outcome.ERROR, problems=problems)
+        plan.rows.append(row)
+        if problems:
+            continue
+        _resolve_owner(values, staff, options, plan.unknown_staff, row_number, row.warnings)
+        name = values.scalars.get("name")
+        if (
+            values.customer_id is not None
+            and book.resolve(values.customer_id) not in book.customers
+        ):
+            row.problems.append(
+                CellProblem(
+                    _header_of(table.header, mapping, Field.CUSTOMER_ID),
+                    str(values.customer_id),
+                    f"no customer has ID {values.customer_id} in this book",
+                    "clear the ID to create a new customer, or fix it",
+                )
+            )
+            continue
+        earlier = _pending_match(
+            values, pending_external, pending_email, pending_phone, pending_name
+        )
+        if earlier is not None:
+            _fold_into(earlier, values)
+            row.outcome = Outcome.SAME_AS_ROW
+            row.same_as_row = earlier.row_number
+            row.customer_id = earlier.customer_id
+            row.reason = f"same customer as row {earlier.row_number}"
+            continue
+        match = match_row(values, book, source, options.region)
+        if match is None:
+            if not name:
+                row.problems.append(
+                    CellProblem(
+                        _header_of(table.header, mapping, Field.NAME),
+                        "",
+                        "the name is empty",
+                        "every new customer needs a name",
+                    )
+                )
+                continue
+            row.outcome = Outcome.CREATE
+            row.reason = "no customer in the book matches"
+            _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
+            continue
+        snapshot = book.customers[match.customer_id]
+        row.customer_id = match.customer_id
+        row.reason = f"{snapshot.name}: {match.reason}"
+        if snapshot.values.get("archived"):
+            row.reason += " (archived)"
+        if not match.definite:
+            row.outcome = _for_possible_duplicate(options.on_duplicate)
+            if row.outcome == Outcome.CREATE:
+                _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
+            continue
+        policy = OnDuplicate.UPDATE if match.by_identity else options.on_duplicate
+        if policy == OnDuplicate.SKIP:
+            row.outcome = Outcome.SKIP
+        elif policy == OnDuplicate.REVIEW:
+            row.outcome = Outcome.REVIEW
+        elif policy == OnDuplicate.CREATE:
+            if not name:
+                row.problems.append(
+                    CellProblem("", "", "the name is empty", "every new customer needs a name")
+                )
+                continue
+            row.outcome = Outcome.CREATE
+            row.customer_id = None
+            row.reason = f"created although it looks like {row.reason}"
+            _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
+        else:
+            row.changes = changes_for(values, snapshot, source)
+            row.outcome = Outcome.UPDATE if row.changes else Outcome.UNCHANGED
+    progress.report(total, total, "Checked every row.")
+    return plan
+
+
+def _for_possible_duplicate(policy: OnDuplicate) -> Outcome:
+    if policy == OnDuplicate.CREATE:
+        return Outcome.CREATE
+    if policy == OnDuplicate.SKIP:
+        return Outcome.SKIP
+    if policy == OnDuplicate.REVIEW:
+        return Outcome.REVIEW
+    return Outcome.DUPLICATE
+
+
+def _header_of(header: list[str], mapping: Mapping, target: Field) -> str:
+    columns = mapping.columns_for(target)
+    return header[columns[0]] if columns and columns[0] < len(header) else SPECS[target].label
+
+
+def _remember(
+    row: RowPlan,
+    source: str,
+    external: dict[str, RowPlan],
+    email: dict[str, RowPlan],
+    phone: dict[str, RowPlan],
+    names: dict[tuple[str, str | None], RowPlan],
+) -> None:
+    values = row.values
+    if values.external_id:
+        external.setdefault(normalize_key_text(values.external_id), row)
+    for _raw, key in values.emails:
+        email.setdefault(key, row)
+    for _raw, key in values.phones:
+        phone.setdefault(key, row)
+    name = values.scalars.get("name")
+    if name:
+        city = values.scalars.get("city")
+        names.setdefault((normalize_name(str(name)), fold_text(str(city)) if city else None), row)
+
+
+def _pending_match(
+    values: RowValues,
+    external: dict[str, RowPlan],
+    email: dict[str, RowPlan],
+    phone: dict[str, RowPlan],
+    names: dict[tuple[str, str | None], RowPlan],
+) -> RowPlan | None:
+    if values.external_id:
+        return external.get(normalize_key_text(values.external_id))
+    for _raw, key in values.emails:
+        if key in email:
+            return email[key]
+    for _raw, key in values.phones:
+        if key in phone:
+            return phone[key]
+    name = values.scalars.get("name")
+    if name:
+        city = values.scalars.get("city")
+        return names.get((normalize_name(str(name)), fold_text(str(city)) if city else None))
+    return None
+
+
+def _fold_into(first: RowPlan, later: RowValues) -> None:
+    """A later row about a customer an earlier row creates adds its details to that row."""
+    target = first.values
+    for key, value in later.scalars.items():
+        target.scalars.setdefault(key, value)
+    for phone in later.phones:
+        if phone[1] not in {k for _r, k in target.phones}:
+            target.phones.append(phone)
+    for mail in later.emails:
+        if mail[1] not in {k for _r, k in target.emails}:
+            target.emails.append(mail)
+    target.tags.extend(t for t in later.tags if t not in target.tags)
+    target.wechat = target.wechat or later.wechat
+    if (
+        later.contact
+        and later.contact != target.contact
+        and later.contact not in target.extra_contacts
+    ):
+        target.extra_contacts.append(later.contact)
+    target.contact = target.contact or later.contact
+
+
+def apply_decisions(plan: ImportPlan, decisions: dict[int, Outcome]) -> None:
+    """The user's choices for possible duplicates, by row number (CREATE, UPDATE or SKIP)."""
+    by_number = {r.row_number: r for r in plan.rows}
+    for number, decision in decisions.items():
+        row = by_number.get(number)
+        if row is None or row.outcome != Outcome.DUPLICATE:
+            continue
+        if decision not in (Outcome.CREATE, Outcome.UPDATE, Outcome.SKIP, Outcome.REVIEW):
+            raise ValueError(f"not a decision for a possible duplicate: {decision}")
+        row.decision = decision
+        if decision == Outcome.UPDATE and plan.book is not None and row.customer_id is not None:
+            snapshot = plan.book.customers[row.customer_id]
+            row.changes = changes_for(row.values, snapshot, plan.source_system)
+
+
+RowFilter = Callable[[RowPlan], bool]

@@ -1,0 +1,492 @@
+"""Cell values as people type them, parsed into dates, amounts, phones, text, numbers, flags.
+
+Each parser takes what the reader put in a cell (str, int, float, bool, date, datetime or
+None) and returns the parsed value, ``None`` for an empty cell, or raises ``ValueProblem``
+whose ``message`` says what is wrong with the value and whose ``hint`` says how to write it.
+Pure functions: no Qt, no database.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from smbcrm.models.keys import DEFAULT_REGION, normalize_phone, split_phones
+
+__all__ = [
+    "ValueProblem",
+    "detect_currency",
+    "parse_amount",
+    "parse_bool",
+    "parse_date",
+    "parse_int",
+    "parse_phones",
+    "parse_text",
+]
+
+
+class ValueProblem(ValueError):
+    """A cell value that cannot be used; ``message`` for people, ``hint`` on how to write it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+def _shown(value: object) -> str:
+    """The value as the person sees it in the cell, for messages."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return str(value).strip()
+
+
+def _is_whole(value: float | Decimal) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value) and value.is_integer()
+    return value.is_finite() and value == value.to_integral_value()
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _fold(text: str) -> str:
+    """Full-width digits and punctuation to ASCII (NFKC), runs of spaces to one."""
+    return _SPACES_RE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+_SPACES_RE = re.compile(r"\s+")
+
+# ---------------------------------------------------------------------------- dates
+
+_DATE_HINT = "write dates as 2024-03-05"
+# Excel's 1900 date system: serial 1 is 1900-01-01, and 1900-02-29 (serial 60) did not
+# exist; counting from 1899-12-30 is right for every serial after that.
+_EXCEL_EPOCH = date(1899, 12, 30)
+_SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 … 2119-01-10
+_YEAR_MIN, _YEAR_MAX = 1900, 2200
+
+_MONTHS = {
+    name: number
+    for number in range(1, 13)
+    for name in (
+        calendar.month_name[number].lower(),
+        calendar.month_abbr[number].lower(),
+    )
+}
+_MONTHS["sept"] = 9
+
+_TIME_SUFFIX_RE = re.compile(
+    r"(?:[T\s]+|(?<=日))(?:上午|下午|晚上)?\s*\d{1,2}[:时]\d{2}(?:[:分]\d{2}(?:\.\d+)?秒?)?"
+    r"(?:\s*[ap]\.?m\.?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?$",
+    re.I,
+)
+_YMD_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
+_DMY_RE = re.compile(r"^(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})$")
+_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL_RE = re.compile(r"^\d{5}(?:\.\d+)?$")
+_NAMED_MONTH_RES = (
+    # 5 Mar 2024, 05-Mar-2024, 5-Mar-24
+    re.compile(r"^(?P<d>\d{1,2})[\s\-./]*(?P<m>[a-z]{3,9})\.?[\s\-./,]*(?P<y>\d{4}|\d{2})$", re.I),
+    # Mar 5, 2024, March 5 2024
+    re.compile(
+        r"^(?P<m>[a-z]{3,9})\.?[\s\-./]*(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s*(?P<y>\d{4})$", re.I
+    ),
+)
+
+
+def _full_year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:  # Excel's rule: 00-29 are 2000s, 30-99 are 1900s
+        year += 2000 if year < 30 else 1900
+    return year
+
+
+def _make_date(original: str, year: int, month: int, day: int) -> date:
+    if not _YEAR_MIN <= year <= _YEAR_MAX:
+        raise ValueProblem(
+            f"'{original}' is not a date: the year {year} is not plausible", _DATE_HINT
+        )
+    if not 1 <= month <= 12:
+        raise ValueProblem(f"'{original}' is not a date: month {month} does not exist", _DATE_HINT)
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        if day == 0 or day > 31:
+            reason = f"day {day} does not exist"
+        else:
+            reason = f"{calendar.month_name[month]} {year} has {days} days"
+        raise ValueProblem(f"'{original}' is not a date: {reason}", _DATE_HINT)
+    return date(year, month, day)
+
+
+def _from_serial(serial: float, original: object) -> date:
+    if not _SERIAL_MIN <= serial <= _SERIAL_MAX:
+        raise ValueProblem(
+            f"'{_shown(original)}' is a number, not a date",
+            f"{_DATE_HINT}, or format the column as Date in Excel",
+        )
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def parse_date(value: object, *, day_first: bool = False) -> date | None:
+    """A date from an Excel date, an Excel serial number or date text in the usual forms.
+
+    Accepted text: 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305, 5 Mar 2024,
+    Mar 5, 2024, and 3/5/2024 or 05.03.2024 where ``day_first`` decides the order unless
+    one part is above 12. A time after the date is ignored.
+    """
+    if _is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise ValueProblem(f"'{value}' is not a date", _DATE_HINT)
+    if isinstance(value, int | float | Decimal):
+        number = float(value)
+        if isinstance(value, int) and 19000101 <= value <= 22001231:
+            text = str(value)
+            return _make_date(text, int(text[:4]), int(text[4:6]), int(text[6:]))
+        if math.isnan(number) or math.isinf(number):
+            raise ValueProblem(f"'{value}' is not a date", _DATE_HINT)
+        return _from_serial(number, value)
+    original = str(value).strip()
+    text = _fold(original)
+    text = _TIME_SUFFIX_RE.sub("", text).strip()
+    if match := _YMD_RE.match(text):
+        y, m, d = match.groups()
+        return _make_date(original, int(y), int(m), int(d))
+    if match := _DMY_RE.match(text):
+        first, _, second, y = match.groups()
+        a, b = int(first), int(second)
+        if a > 12 >= b:  # 25/03/2024 can only be day first
+            day, month = a, b
+        elif b > 12 >= a:  # 3/25/2024 can only be month first
+            day, month = b, a
+        elif a > 12:  # and b > 12
+            raise ValueProblem(
+                f"'{original}' is not a date: neither {a} nor {b} can be a month", _DATE_HINT
+            )
+        elif day_first:
+            day, month = a, b
+        else:
+            day, month = b, a
+        return _make_date(original, _full_year(y), month, day)
+    if match := _COMPACT_RE.match(text):
+        y, m, d = match.groups()
+        return _make_date(original, int(y), int(m), int(d))
+    if _SERIAL_RE.match(text):
+        return _from_serial(float(text), original)
+    for pattern in _NAMED_MONTH_RES:
+        if match := pattern.match(text):
+            month_number = _MONTHS.get(match["m"].lower())
+            if month_number is None:
+                break
+            return _make_date(original, _full_year(match["y"]), month_number, int(match["d"]))
+    if re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*月?", text):
+        raise ValueProblem(f"'{original}' has no day", _DATE_HINT)
+    raise ValueProblem(f"'{original}' is not a date", _DATE_HINT)
+
+
+# ---------------------------------------------------------------------------- amounts
+
+_AMOUNT_HINT = "write amounts as 1234.50"
+# Longest first so HK$ is removed whole before $.
+_CURRENCY_TOKENS = (
+    ("人民币", "CNY"),
+    ("HK$", "HKD"),
+    ("US$", "USD"),
+    ("RMB", "CNY"),
+    ("CNY", "CNY"),
+    ("USD", "USD"),
+    ("EUR", "EUR"),
+    ("HKD", "HKD"),
+    ("GBP", "GBP"),
+    ("JPY", "JPY"),
+    ("元", "CNY"),
+    ("圆", "CNY"),
+    ("块", "CNY"),
+    ("¥", "CNY"),
+    ("$", "USD"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("円", "JPY"),
+)
+_CURRENCY_RE = re.compile(
+    "|".join(
+        rf"(?<![A-Za-z]){re.escape(token)}(?![A-Za-z])"
+        if token.isalpha() and token.isascii()
+        else re.escape(token)
+        for token, _ in _CURRENCY_TOKENS
+    ),
+    re.I,
+)
+_CURRENCY_OF = {token.upper(): code for token, code in _CURRENCY_TOKENS}
+_MULTIPLIERS = {
+    "千": 1000,
+    "k": 1000,
+    "万": 10_000,
+    "萬": 10_000,
+    "亿": 100_000_000,
+    "億": 100_000_000,
+}
+_MINUS_SIGNS = "-−–—"  # hyphen, minus sign, en and em dash as people paste them
+_GROUPED_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+_DOT_GROUPED_RE = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+_PLAIN_NUMBER_RE = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$", re.I)
+
+
+def detect_currency(value: object) -> str | None:
+    """ISO code of the currency written in a cell (¥1,234 → CNY, HK$ 50 → HKD), or None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    # NFKC turns the full-width yen sign ￥ into ¥ and ＄ into $.
+    match = _CURRENCY_RE.search(unicodedata.normalize("NFKC", value))
+    return _CURRENCY_OF[match.group(0).upper()] if match else None
+
+
+def _amount_problem(original: str) -> ValueProblem:
+    return ValueProblem(f"'{original}' is not an amount", _AMOUNT_HINT)
+
+
+def _unsign_number(text: str, original: str) -> Decimal:
+    """Digits with thousands and decimal separators → Decimal (European forms included)."""
+    text = text.replace("'", "")  # Swiss grouping: 1'234.50
+    if "," in text and "." in text:
+        # The separator that comes last is the decimal one: 1,234.50 / 1.234,50.
+        decimal_sep = "," if text.rindex(",") > text.rindex(".") else "."
+        group_sep = "." if decimal_sep == "," else ","
+        whole, _, fraction = text.rpartition(decimal_sep)
+        grouped = _GROUPED_RE if group_sep == "," else _DOT_GROUPED_RE
+        if not grouped.match(whole) or not fraction.isdigit():
+            raise _amount_problem(original)
+        text = whole.replace(group_sep, "") + "." + fraction
+    elif "," in text:
+        whole, _, fraction = text.rpartition(",")
+        if text.count(",") > 1 or (len(fraction) == 3 and whole and whole != "0"):
+            if not _GROUPED_RE.match(text):  # 1,234 and 1,234,567 are thousands
+                raise _amount_problem(original)
+            text = text.replace(",", "")
+        elif (fraction.isdigit() and len(fraction) <= 2) or whole in ("", "0"):
+            text = whole + "." + fraction  # 12,50 and 0,125 are decimal commas
+        else:
+            raise _amount_problem(original)
+    elif text.count(".") > 1:
+        if not _DOT_GROUPED_RE.match(text):  # 1.234.567 (European grouping)
+            raise _amount_problem(original)
+        text = text.replace(".", "")
+    if not _PLAIN_NUMBER_RE.match(text):
+        raise _amount_problem(original)
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern above only lets numbers through
+        raise _amount_problem(original) from None
+
+
+def parse_amount(value: object) -> Decimal | None:
+    """An exact Decimal from a number or amount text (¥1,234.50, 1.234,50 €, (12.00), 12.5万)."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueProblem(f"'{value}' is not an amount", _AMOUNT_HINT)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueProblem(f"'{value}' is not an amount", _AMOUNT_HINT)
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueProblem(f"'{value}' is not an amount", _AMOUNT_HINT)
+        return Decimal(repr(value))  # shortest form: 0.1 stays 0.1, not 0.1000000000000000055…
+    if not isinstance(value, str):
+        raise ValueProblem(f"'{_shown(value)}' is not an amount", _AMOUNT_HINT)
+    original = value.strip()
+    text = unicodedata.normalize("NFKC", original)
+    negative = False
+    text = _CURRENCY_RE.sub("", text)
+    text = re.sub(r"\s+", "", text)  # spaces, including thin and no-break, group digits
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    if text and text[0] in _MINUS_SIGNS:
+        negative, text = not negative, text[1:]
+    elif text.startswith("+"):
+        text = text[1:]
+    if text and text[-1] in _MINUS_SIGNS:  # 1234- (accounting exports)
+        negative, text = not negative, text[:-1]
+    multiplier = 1
+    if text and text[-1].lower() in _MULTIPLIERS:
+        multiplier, text = _MULTIPLIERS[text[-1].lower()], text[:-1]
+    if not text or not any(ch.isdigit() for ch in text):
+        raise _amount_problem(original)
+    amount = _unsign_number(text, original)
+    if "e" in text.lower() and amount == amount.to_integral_value():
+        amount = amount.quantize(Decimal(1))  # 1.5e3 → 1500, not Decimal("1.5E+3")
+    amount *= multiplier
+    return -amount if negative else amount
+
+
+# ---------------------------------------------------------------------------- phones
+
+_PHONE_HINT = "write phone numbers as 138 0013 8000 or +86 755 8888 9999"
+_PHONE_NOTE_RE = re.compile(r"[(（\[【][^()（）\[\]【】\d]*[)）\]】]")
+_SCIENTIFIC_RE = re.compile(r"^(\d)(?:\.(\d+))?e\+?(\d+)$", re.I)
+
+
+def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
+    """E.164 keys of every phone in a cell, in order, without repeats.
+
+    Numbers stored as numbers (13800138000.0, 1.38001380E+10) are read as their digits.
+    """
+    if _is_blank(value):
+        return []
+    if isinstance(value, bool):
+        raise ValueProblem(f"'{value}' is not a phone number", _PHONE_HINT)
+    if isinstance(value, float | Decimal):
+        if not _is_whole(value):
+            raise ValueProblem(f"'{_shown(value)}' is not a phone number", _PHONE_HINT)
+        text = str(int(value))
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        text = str(value)
+        folded = _fold(text).replace(" ", "")
+        scientific = _SCIENTIFIC_RE.match(folded)
+        if scientific:
+            # Excel writes a long number as 1.38E+10 when the column is too narrow and a
+            # CSV keeps only what was shown: the digits after the shown ones are gone.
+            digits = (scientific.group(1) + (scientific.group(2) or "")).rstrip("0")
+            length = int(scientific.group(3)) + 1
+            if len(digits) < length - 4:
+                raise ValueProblem(
+                    f"'{text.strip()}' has lost digits: Excel showed the phone number in "
+                    "scientific notation when saving",
+                    "in Excel format the column as Text, re-enter the numbers and save again",
+                )
+    # "13800138000（微信同号）": a bracketed note without digits is not part of the number.
+    text = _PHONE_NOTE_RE.sub(" ", text)
+    keys: list[str] = []
+    for part in split_phones(text):
+        key = normalize_phone(part, region)
+        if key is None:
+            raise ValueProblem(f"'{part}' is not a phone number", _PHONE_HINT)
+        if key not in keys:
+            keys.append(key)
+    if not keys:
+        raise ValueProblem(f"'{text.strip()}' is not a phone number", _PHONE_HINT)
+    return keys
+
+
+# ---------------------------------------------------------------------------- text & small types
+
+_LINE_SPACES_RE = re.compile(r"[^\S\n]+")
+
+
+def parse_text(value: object) -> str | None:
+    """Text as typed, trimmed, with runs of spaces made one; 1001.0 (a code) becomes "1001".
+
+    The person's own characters are kept (no width folding); line breaks inside a cell
+    stay, blank lines go.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" in text:
+            lines = (_LINE_SPACES_RE.sub(" ", line).strip() for line in text.split("\n"))
+            text = "\n".join(line for line in lines if line)
+        else:
+            text = _LINE_SPACES_RE.sub(" ", text).strip()
+        return text or None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"  # as Excel shows it
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else None
+    if isinstance(value, datetime):
+        if value.hour == value.minute == value.second == value.microsecond == 0:
+            return value.date().isoformat()
+        return value.isoformat(" ", timespec="seconds" if value.second else "minutes")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip() or None
+
+
+_INT_HINT = "write a whole number such as 12"
+
+
+def parse_int(value: object) -> int | None:
+    """A whole number: 12, 12.0, "1,234", "１２"; 12.5 is a problem, not 12."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueProblem(f"'{value}' is not a whole number", _INT_HINT)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal):
+        if not _is_whole(value):
+            raise ValueProblem(f"'{_shown(value)}' is not a whole number", _INT_HINT)
+        return int(value)
+    original = str(value).strip()
+    text = unicodedata.normalize("NFKC", original).replace(" ", "").replace("\u2212", "-")
+    if _GROUPED_RE.match(text.lstrip("+-")):
+        text = text.replace(",", "")
+    match = re.fullmatch(r"([+-]?\d+)(?:\.0*)?", text)
+    if not match:
+        raise ValueProblem(f"'{original}' is not a whole number", _INT_HINT)
+    return int(match.group(1))
+
+
+_TRUE_WORDS = frozenset(
+    {"是", "对", "有", "真", "yes", "y", "true", "t", "1", "on", "✓", "✔", "√", "☑", "ok"}
+)
+_FALSE_WORDS = frozenset(
+    {
+        "否",
+        "不",
+        "不是",
+        "无",
+        "没有",
+        "假",
+        "no",
+        "n",
+        "false",
+        "f",
+        "0",
+        "off",
+        "✗",
+        "✘",
+        "×",
+        "☐",
+    }
+)
+
+
+def parse_bool(value: object) -> bool | None:
+    """Yes/no from 是/否, yes/no, y/n, true/false, 1/0, ✓ and Excel's TRUE/FALSE."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal) and value in (0, 1):
+        return bool(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
+    if text in _TRUE_WORDS:
+        return True
+    if text in _FALSE_WORDS:
+        return False
+    raise ValueProblem(f"'{_shown(value)}' is not yes or no", "write 是/否 or yes/no")
