@@ -196,8 +196,8 @@ def run_checks(pytest_args: list[str]) -> int:
     if not has_display():
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
     steps: list[tuple[str, list[str | Path]]] = [
-        ("ruff check .", [python, "-m", "ruff", "check", "."]),
-        ("mypy (smbcrm)", [python, "-m", "mypy"]),  # packages = ["smbcrm"] in pyproject.toml
+        ("ruff", [python, "-m", "ruff", "check", "."]),
+        ("mypy", [python, "-m", "mypy"]),  # packages = ["smbcrm"] in pyproject.toml
         ("pytest", [python, "-m", "pytest", *pytest_args]),
     ]
     failed: list[str] = []

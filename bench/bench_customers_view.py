@@ -102,15 +102,17 @@ def smbcrm_open_and_search(path: Path, queries: list[str]) -> tuple[float, float
     model = view.model
     rows_shown = model.rowCount()
     opened = time.perf_counter() - start
-    # The view warms the search index in the background after opening; wait for it so the
-    # keystroke figures measure typing, and report the warm-up separately.
+    # The view loads the search index in the background after opening; the first search
+    # (which waits for, or does, that load) is reported on its own.
     warm_start = time.perf_counter()
-    view.wait_until_search_ready()
+    view.search_edit.setText("预热")
+    view.apply_filter()
     warm_up = time.perf_counter() - warm_start
     times = []
     for query in queries:
+        view.search_edit.setText(query)
         start = time.perf_counter()
-        view.apply_search_now(query)
+        view.apply_filter()  # what the debounce timer runs when typing pauses
         model.rowCount()
         times.append(time.perf_counter() - start)
     view.close()
@@ -150,7 +152,7 @@ def main() -> int:
         f"{statistics.median(search) / statistics.median(base_search):.2f}× | |",
         f"| search per keystroke, 95th percentile | {p95:.1f} ms | {base_p95:.1f} ms | "
         f"{p95 / base_p95:.2f}× | < 50 ms: {'met' if p95 < 50 else 'NOT met'} |",
-        f"| search index warm-up after opening (background) | {warm_up * 1000:.0f} ms | | | |",
+        f"| first search after opening (loads the search index) | {warm_up * 1000:.0f} ms | | | |",
         "",
         "smbcrm's open includes checking the schema version, building the sign-in context, "
         "creating the real `CustomersView` with its lazy table model and showing it offscreen. "

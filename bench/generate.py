@@ -25,12 +25,56 @@ from smbcrm.services.database import open_database
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰涛明超兰霞平刚桂英华建国志红"
-CITIES = ["上海", "北京", "深圳", "广州", "杭州", "成都", "武汉", "南京", "苏州", "重庆", "厦门",
-          "青岛", "Singapore", "Hamburg", "London"]
-TRADE = ["电子", "科技", "贸易", "茶业", "机械", "五金", "建材", "服装", "食品", "物流", "化工", "包装"]
+CITIES = [
+    "上海",
+    "北京",
+    "深圳",
+    "广州",
+    "杭州",
+    "成都",
+    "武汉",
+    "南京",
+    "苏州",
+    "重庆",
+    "厦门",
+    "青岛",
+    "Singapore",
+    "Hamburg",
+    "London",
+]
+TRADE = [
+    "电子",
+    "科技",
+    "贸易",
+    "茶业",
+    "机械",
+    "五金",
+    "建材",
+    "服装",
+    "食品",
+    "物流",
+    "化工",
+    "包装",
+]
 BRAND = "华强绿源金达宏远新世鑫盛泰和鼎丰恒通聚宝天成永安瑞祥博雅东方信达"
-LATIN = ["Harbor", "Lights", "Nordwind", "Blue", "Ocean", "Star", "Metal", "Green", "Pacific",
-         "Summit", "River", "Golden", "Bright", "Delta", "Crown", "Silver"]
+LATIN = [
+    "Harbor",
+    "Lights",
+    "Nordwind",
+    "Blue",
+    "Ocean",
+    "Star",
+    "Metal",
+    "Green",
+    "Pacific",
+    "Summit",
+    "River",
+    "Golden",
+    "Bright",
+    "Delta",
+    "Crown",
+    "Silver",
+]
 LATIN_TRADE = ["Trading", "Foods", "Logistics", "Electronics", "Textiles", "Machinery"]
 LATIN_FORMS = ["Co., Ltd.", "Ltd", "GmbH", "Inc.", "LLC", "Pte Ltd"]
 
@@ -43,11 +87,19 @@ def _name(rng: random.Random) -> tuple[str, str]:
     if roll < 0.85:
         words = " ".join(rng.sample(LATIN, 2))
         return f"{words} {rng.choice(LATIN_TRADE)} {rng.choice(LATIN_FORMS)}", "company"
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))), "person"
+    return rng.choice(SURNAMES) + "".join(
+        rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))
+    ), "person"
 
 
-def build_book(path: Path, customers: int = 100_000, seed: int = 7) -> Path:
-    """Create (or reuse) a migrated SQLite book with ``customers`` customers."""
+def build_book(
+    path: Path, customers: int = 100_000, seed: int = 7, *, code_system: str | None = None
+) -> Path:
+    """Create (or reuse) a migrated SQLite book with ``customers`` customers.
+
+    With ``code_system``, customer N also has the external id ``C{N:06d}`` in that system,
+    as if an earlier import of the accounting system's list had created it.
+    """
     if path.exists():
         with sqlite3.connect(path) as existing:
             try:
@@ -79,13 +131,29 @@ def build_book(path: Path, customers: int = 100_000, seed: int = 7) -> Path:
             contact_names=[contact],
             phone_keys=[phone_key] if phone_key else [],
             emails=[email_key] if email_key else [],
+            other_ids=[email_key or "", f"C{cid:06d}"] if code_system else [email_key or ""],
             places=[city],
         )
         customer_rows.append(
-            (cid, kind, name, rng.choice(["active", "active", "prospect", "lapsed"]),
-             owner.id if rng.random() < 0.9 else None, "{}", 1,
-             normalize_name(name), pinyin_sort_key(name)[:600], fold_text(city), city,
-             phone_key, email_key, contact, search, updated, updated)
+            (
+                cid,
+                kind,
+                name,
+                rng.choice(["active", "active", "prospect", "lapsed"]),
+                owner.id if rng.random() < 0.9 else None,
+                "{}",
+                1,
+                normalize_name(name),
+                pinyin_sort_key(name)[:600],
+                fold_text(city),
+                city,
+                phone_key,
+                email_key,
+                contact,
+                search,
+                updated,
+                updated,
+            )
         )
         contact_rows.append((cid, cid, contact, normalize_name(contact), 1, updated, updated))
         point_rows.append((cid, cid, "mobile", mobile, phone_key, 1, updated))
@@ -107,6 +175,15 @@ def build_book(path: Path, customers: int = 100_000, seed: int = 7) -> Path:
             " created_at) VALUES (?,?,?,?,?,?,?)",
             point_rows,
         )
+        if code_system:
+            connection.executemany(
+                "INSERT INTO external_ids (customer_id, system, key, key_norm, created_at)"
+                " VALUES (?,?,?,?,?)",
+                [
+                    (cid, code_system, f"C{cid:06d}", f"c{cid:06d}", now)
+                    for cid in range(1, customers + 1)
+                ],
+            )
         connection.commit()
         connection.execute("ANALYZE")
         connection.commit()

@@ -70,7 +70,10 @@ class Customer(TimestampMixin, Base):
 
     # Match keys and list columns, recomputed on every write (see smbcrm.models.events).
     name_key: Mapped[str] = mapped_column(String(300), default="", index=True)
-    sort_key: Mapped[str] = mapped_column(String(600), default="", index=True)
+    # Binary order on every engine, so the database and the in-memory search sort alike.
+    sort_key: Mapped[str] = mapped_column(
+        String(600).with_variant(String(600, collation="C"), "postgresql"), default="", index=True
+    )
     tax_id_key: Mapped[str | None] = mapped_column(String(64), index=True)
     city_key: Mapped[str | None] = mapped_column(String(100), index=True)
     primary_phone: Mapped[str | None] = mapped_column(String(32))
@@ -100,6 +103,12 @@ class Customer(TimestampMixin, Base):
         Index("ix_customers_active_sort", "archived_at", "merged_into_id", "sort_key"),
         # Lets a desktop pick up what others changed since its last look (search index refresh).
         Index("ix_customers_updated_at", "updated_at"),
+        # One per sortable list column, so any sort of 100,000 customers reads just one page.
+        Index("ix_customers_list_status", "archived_at", "merged_into_id", "status", "sort_key"),
+        Index("ix_customers_list_city", "archived_at", "merged_into_id", "city_key", "sort_key"),
+        Index("ix_customers_list_tier", "archived_at", "merged_into_id", "tier", "sort_key"),
+        Index("ix_customers_list_phone", "archived_at", "merged_into_id", "primary_phone"),
+        Index("ix_customers_list_updated", "archived_at", "merged_into_id", "updated_at"),
     )
 
     @property

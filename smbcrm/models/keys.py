@@ -220,6 +220,8 @@ def format_phone(e164: str | None, region: str = DEFAULT_REGION) -> str:
     """Readable form: national format for the home region, international otherwise."""
     if not e164:
         return ""
+    if region.upper() == "CN" and e164.startswith("+861") and len(e164) == 14:
+        return f"{e164[3:6]} {e164[6:10]} {e164[10:]}"  # 138 0013 8000, without the parser
     try:
         parsed = phonenumbers.parse(e164, region)
     except phonenumbers.NumberParseException:

@@ -43,6 +43,9 @@ from smbcrm.services.search import SearchIndex, search_terms
 # Above this many matches the filter runs in SQL along the sort index instead of an id list:
 # a common term then fills a page after a few hundred rows.
 ID_LIST_LIMIT = 4000
+# A search counts its matches exactly up to here, then says "10,000+": counting every one of
+# 100,000 matches for a one-letter query would cost more than the rest of the keystroke.
+COUNT_CAP = 10_000
 UNASSIGNED = -1  # owner filter value for the unassigned pool
 
 
@@ -113,8 +116,8 @@ class CustomerList:
         primary = column.desc() if descending else column.asc()
         tie = Customer.sort_key.desc() if descending else Customer.sort_key.asc()
         last = Customer.id.desc() if descending else Customer.id.asc()
-        if sort == SortColumn.NAME:
-            return [primary, last]
+        if sort in (SortColumn.NAME, SortColumn.PHONE, SortColumn.UPDATED):
+            return [primary, last]  # matches the list indexes, which end in the row id
         return [primary, tie, last]
 
     def _base(self, flt: CustomerFilter) -> tuple[Select[*tuple[Any, ...]], type[User]]:
@@ -146,22 +149,29 @@ class CustomerList:
             stmt = stmt.where(Customer.tier == flt.tier)
         return stmt, owner
 
-    def _text_condition(
-        self, session: Session, flt: CustomerFilter
-    ) -> tuple[ColumnElement[bool] | None, int | None]:
-        """SQL condition for the typed text, and the match count when it is known exactly."""
+    def _uses_index(self, flt: CustomerFilter) -> list[str] | None:
+        """Search terms, when the in-memory index can answer this filter on its own."""
+        terms = search_terms(flt.text, self.region)
+        if not terms or flt.include_archived:
+            return None
+        if flt.status is not None or flt.owner_id is not None or flt.tier is not None:
+            return None
+        return terms
+
+    def _text_condition(self, session: Session, flt: CustomerFilter) -> ColumnElement[bool] | None:
+        """SQL condition for the typed text: an id list when short, else substring tests."""
         terms = search_terms(flt.text, self.region)
         if not terms:
-            return None, None
+            return None
         if flt.include_archived:
             # Archived customers are not in the in-memory index: search them in SQL.
-            cond = _sql_contains_all(session, terms)
-            return cond, None
+            return _sql_contains_all(terms)
         self.index.refresh(session)
-        ids = self.index.matching_ids(terms)
-        if len(ids) <= ID_LIST_LIMIT:
-            return Customer.id.in_(ids), len(ids)
-        return _sql_contains_all(session, terms), len(ids)
+        ids = self.index.matching_ids(terms, limit=ID_LIST_LIMIT)
+        if ids is not None:
+            return Customer.id.in_(ids)
+        # Many matches: walking the sort index fills a page after a few rows.
+        return _sql_contains_all(terms)
 
     def page(
         self,
@@ -174,22 +184,75 @@ class CustomerList:
         limit: int = 200,
     ) -> list[CustomerRow]:
         stmt, owner = self._base(flt)
-        condition, _known = self._text_condition(session, flt)
+        terms = self._uses_index(flt)
+        if terms is not None and sort == SortColumn.NAME:
+            # The index holds the text in name order: the page is its first matches.
+            self.index.refresh(session)
+            ids = self.index.page_ids(terms, offset, limit, descending=descending)
+            if not ids:
+                return []
+            found = {r[0]: r for r in session.execute(stmt.where(Customer.id.in_(ids)))}
+            return [self._row(found[cid]) for cid in ids if cid in found]
+        condition = self._text_condition(session, flt)
         if condition is not None:
             stmt = stmt.where(condition)
         stmt = stmt.order_by(*self._order(sort, descending, owner)).offset(offset).limit(limit)
         return [self._row(r) for r in session.execute(stmt)]
 
     def count(self, session: Session, flt: CustomerFilter) -> int:
-        stmt, _owner = self._base(flt)
-        condition, known = self._text_condition(session, flt)
-        plain = flt.status is None and flt.owner_id is None and flt.tier is None
-        if known is not None and plain:
-            return known
+        """Exactly how many customers match."""
+        return self.counted(session, flt, cap=None)[0]
+
+    def counted(
+        self, session: Session, flt: CustomerFilter, *, cap: int | None = COUNT_CAP
+    ) -> tuple[int, bool]:
+        """How many match, and whether exact: past ``cap`` matches a search says "cap+"."""
+        terms = self._uses_index(flt)
+        if terms is not None:
+            self.index.refresh(session)
+            return self.index.count(terms, cap)
+        # Counting needs no owner join: count the customers table alone along its index.
+        stmt = select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None))
+        if not flt.include_archived:
+            stmt = stmt.where(Customer.archived_at.is_(None))
+        if flt.status is not None:
+            stmt = stmt.where(Customer.status == flt.status)
+        if flt.owner_id == UNASSIGNED:
+            stmt = stmt.where(Customer.owner_id.is_(None))
+        elif flt.owner_id is not None:
+            stmt = stmt.where(Customer.owner_id == flt.owner_id)
+        if flt.tier is not None:
+            stmt = stmt.where(Customer.tier == flt.tier)
+        condition = self._text_condition(session, flt)
         if condition is not None:
             stmt = stmt.where(condition)
-        counted = select(func.count()).select_from(stmt.with_only_columns(Customer.id).subquery())
-        return int(session.scalar(counted) or 0)
+        return int(session.scalar(stmt) or 0), True
+
+    def position(
+        self,
+        session: Session,
+        flt: CustomerFilter,
+        customer_id: int,
+        *,
+        sort: SortColumn = SortColumn.NAME,
+        descending: bool = False,
+    ) -> int | None:
+        """Row number (from 0) of a customer in ``page()`` order, None if the filter hides it."""
+        terms = self._uses_index(flt)
+        if terms is not None and sort == SortColumn.NAME:
+            self.index.refresh(session)
+            return self.index.position(terms, customer_id, descending=descending)
+        stmt, owner = self._base(flt)
+        condition = self._text_condition(session, flt)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        ordering = self._order(sort, descending, owner)
+        ranked = stmt.with_only_columns(
+            Customer.id.label("customer_id"),
+            func.row_number().over(order_by=ordering).label("position"),
+        ).subquery()
+        found = session.scalar(select(ranked.c.position).where(ranked.c.customer_id == customer_id))
+        return None if found is None else int(found) - 1
 
     def _row(self, r: tuple[object, ...]) -> CustomerRow:
         (cid, name, kind, status, owner, city, phone, email, contact, tier, updated, archived) = r
@@ -209,7 +272,7 @@ class CustomerList:
         )
 
 
-def _sql_contains_all(session: Session, terms: list[str]) -> ColumnElement[bool]:
+def _sql_contains_all(terms: list[str]) -> ColumnElement[bool]:
     conditions = [Customer.search_text.contains(term, autoescape=True) for term in terms]
     cond = conditions[0]
     for extra in conditions[1:]:

@@ -36,21 +36,8 @@ def customer_position(
     sort: SortColumn = SortColumn.NAME,
     descending: bool = False,
 ) -> int | None:
-    """Row number (from 0) of a customer in ``customer_list.page(...)`` order, None if absent.
-
-    Uses the list's own filter and ordering, so the answer always agrees with the pages.
-    """
-    stmt, owner = customer_list._base(flt)
-    condition, _known = customer_list._text_condition(session, flt)
-    if condition is not None:
-        stmt = stmt.where(condition)
-    ordering = customer_list._order(sort, descending, owner)
-    ranked = stmt.with_only_columns(
-        Customer.id.label("customer_id"),
-        func.row_number().over(order_by=ordering).label("position"),
-    ).subquery()
-    position = session.scalar(select(ranked.c.position).where(ranked.c.customer_id == customer_id))
-    return None if position is None else int(position) - 1
+    """Row number (from 0) of a customer in ``customer_list.page(...)`` order, None if absent."""
+    return customer_list.position(session, flt, customer_id, sort=sort, descending=descending)
 
 
 def count_all_customers(session: Session, *, include_archived: bool = False) -> int:

@@ -184,6 +184,8 @@ class CustomerTableModel(QAbstractTableModel):
         self._total: int | None = None  # all live customers; None until counted
         self._total_include_archived = False
         self._exhausted = True
+        # False when a search matched more than it counted ("10,000+ match").
+        self._matching_exact = True
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -201,6 +203,10 @@ class CustomerTableModel(QAbstractTableModel):
     @property
     def matching_count(self) -> int:
         return self._matching
+
+    @property
+    def matching_is_exact(self) -> bool:
+        return self._matching_exact
 
     @property
     def total_count(self) -> int:
@@ -224,6 +230,7 @@ class CustomerTableModel(QAbstractTableModel):
     # -- loading --------------------------------------------------------------------------
     def reload(self, customer_filter: CustomerFilter | None = None) -> None:
         """Read the first page and both counts again (on opening, F5, after a save)."""
+        self._customer_list.index.touch()
         if customer_filter is not None:
             self._filter = customer_filter
         self._reset(count_matching=True, count_all=True)
@@ -272,12 +279,13 @@ class CustomerTableModel(QAbstractTableModel):
             with self._open_session() as session:
                 rows = self._page(session, 0, self.PAGE_SIZE)
                 if flt == everyone:
+                    self._matching_exact = True
                     if count_matching or count_all or total is None:
                         total = count_all_customers(session, include_archived=flt.include_archived)
                     matching = total
                 else:
                     if count_matching:
-                        matching = self._customer_list.count(session, flt)
+                        matching, self._matching_exact = self._customer_list.counted(session, flt)
                     if flt.text.strip() and not flt.include_archived:
                         # The search has just refreshed its in-memory index of live customers.
                         total = len(self._customer_list.index)

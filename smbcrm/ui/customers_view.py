@@ -330,9 +330,8 @@ class CustomersView(QWidget):
         flt = self.model.customer_filter
         filtered = flt != CustomerFilter(include_archived=flt.include_archived)
         if filtered:
-            text = tr("{matching} of {total} match").format(
-                matching=f"{matching:,}", total=f"{total:,}"
-            )
+            shown = f"{matching:,}" if self.model.matching_is_exact else f"{matching:,}+"
+            text = tr("{matching} of {total} match").format(matching=shown, total=f"{total:,}")
         elif total == 1:
             text = tr("1 customer")
         else:

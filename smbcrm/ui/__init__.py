@@ -1,0 +1,1 @@
+"""Qt widgets, dialogs and item models over the services. No SQL and no business rules here."""
