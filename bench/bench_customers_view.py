@@ -156,8 +156,8 @@ def main() -> int:
         "",
         "smbcrm's open includes checking the schema version, building the sign-in context, "
         "creating the real `CustomersView` with its lazy table model and showing it offscreen. "
-        "Each keystroke runs the view's search (in-memory substring scan, then one page and "
-        "the count from the database) and the model reset.",
+        "Each keystroke runs the view's search (a substring scan of the in-memory text in name order, "
+        "the page of rows read by id from the database, the count) and the model reset.",
     ]
     print("\n".join(lines))
     write_section(ROOT / "docs" / "benchmarks.md", "Customers view", lines)

@@ -373,7 +373,7 @@ def validate_customer_input(
     return errors
 
 
-def _tags(session: Session, names: list[str]) -> list[Tag]:
+def tags_named(session: Session, names: list[str]) -> list[Tag]:
     wanted = []
     for name in names:
         name = name.strip()
@@ -436,7 +436,7 @@ def _apply(session: Session, customer: Customer, data: CustomerInput) -> None:
     customer.postcode = _clean(data.postcode)
     customer.website = _clean(data.website)
     customer.notes = _clean(data.notes)
-    customer.tags = _tags(session, data.tags)
+    customer.tags = tags_named(session, data.tags)
     customer.team = (
         list(session.scalars(select(User).where(User.id.in_(data.team_ids))))
         if data.team_ids

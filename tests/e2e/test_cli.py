@@ -171,3 +171,78 @@ def test_demo_then_upgrade_and_backup(tmp_path: Path) -> None:
         assert copy.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
     second = smbcrm("--db", str(db), "demo")
     assert second.returncode != 0 and "already holds a company" in second.stderr
+
+
+def test_import_a_gbk_csv_then_undo_it(tmp_path: Path) -> None:
+    import csv
+
+    db = str(tmp_path / "book.db")
+    assert (
+        smbcrm(
+            "--db", db, "init", "--company", "华信", "--owner", "boss", password="owner-pass-1"
+        ).returncode
+        == 0
+    )
+    source = tmp_path / "客户名单.csv"
+    with source.open("w", encoding="gbk", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["客户名单（销售部）"])
+        writer.writerow([])
+        writer.writerow(["客户编号", "客户名称", "手机", "邮箱", "城市", "负责销售"])
+        writer.writerow(
+            ["A1", "深圳市华强电子有限公司", "138 0013 8000", "a@huaqiang.cn", "深圳", "王芳"]
+        )
+        writer.writerow(["A2", "杭州绿源茶业有限公司", "13912345678.0", "bad-mail", "杭州", ""])
+        writer.writerow(["A3", "Harbor Lights Ltd", "+65 6123 4567", "", "Singapore", "Nobody"])
+        writer.writerow(["合计", "3"])
+
+    dry = smbcrm("--db", db, "import", str(source), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "header on row 3" in dry.stdout and "Would create 2" in dry.stdout
+    assert "1 rows have problems" in dry.stdout
+
+    errors = tmp_path / "problems.xlsx"
+    done = smbcrm("--db", db, "import", str(source), "--errors", str(errors))
+    assert done.returncode == 0, done.stderr
+    assert "created    2" in done.stdout and "errors     1" in done.stdout
+    assert "Unknown salesperson 'Nobody'" in done.stdout
+    assert "row 5" in done.stdout and "bad-mail" in done.stdout
+    batch_id = done.stdout.split("Batch ", 1)[1].split(":", 1)[0]
+    from python_calamine import CalamineWorkbook
+
+    problem_rows = CalamineWorkbook.from_path(str(errors)).get_sheet_by_index(0).to_python()
+    assert problem_rows[0][-1] == "Problem" and problem_rows[1][2] == "杭州绿源茶业有限公司"
+
+    again = smbcrm("--db", db, "import", str(source))
+    assert "created    0" in again.stdout and "updated    0" in again.stdout
+
+    listed = smbcrm("--db", db, "batches", "list")
+    assert listed.returncode == 0 and "客户名单.csv" in listed.stdout
+    undo = smbcrm("--db", db, "batches", "undo", batch_id)
+    assert undo.returncode == 0, undo.stderr
+    assert "removed 2" in undo.stdout
+    with sqlite3.connect(tmp_path / "book.db") as connection:
+        assert connection.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+    twice = smbcrm("--db", db, "batches", "undo", batch_id)
+    assert twice.returncode != 0 and "already undone" in twice.stderr
+
+
+def test_import_refuses_unreadable_files_with_one_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "book.db")
+    assert (
+        smbcrm(
+            "--db", db, "init", "--company", "X", "--owner", "boss", password="owner-pass-1"
+        ).returncode
+        == 0
+    )
+    fake = tmp_path / "list.xlsx"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    result = smbcrm("--db", db, "import", str(fake))
+    assert result.returncode != 0 and result.stderr.count("\n") == 1
+    assert "list.xlsx" in result.stderr
+    missing = smbcrm("--db", db, "import", str(tmp_path / "nope.csv"))
+    assert missing.returncode != 0 and "nope.csv" in missing.stderr
+    no_name = tmp_path / "phones.csv"
+    no_name.write_text("手机,城市\n13800138000,深圳\n", encoding="utf-8")
+    refused = smbcrm("--db", db, "import", str(no_name))
+    assert refused.returncode != 0 and "name" in refused.stderr

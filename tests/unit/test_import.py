@@ -413,3 +413,46 @@ def test_manual_customers_keep_their_data_when_matched(company: Database, tmp_pa
         assert (
             session.scalar(select(Customer.notes).where(Customer.name == "Hand Made")) == "keep me"
         )
+
+
+def test_rows_left_for_review_are_decided_one_by_one(company: Database, tmp_path: Path) -> None:
+    from smbcrm.services.importing.review import ReviewDecision, pending_reviews, resolve_review
+
+    with company.session() as session:
+        existing = make_customer(session, "深圳市华强电子有限公司", city="广州").id
+    rows = [
+        ["R1", "深圳市华强电子", "李雷", "13800138000", "", "深圳", "", ""],
+        ["R2", "深圳市华强电子", "韩梅梅", "13900139000", "", "东莞", "", ""],
+        ["R3", "深圳市华强电子", "", "", "", "佛山", "", ""],
+    ]
+    run_import(company, gbk_csv(tmp_path / "r.csv", rows))
+    with company.new_session() as session:
+        pending = pending_reviews(session)
+    assert [(p.row_number, p.candidate_id, p.candidate_name) for p in pending] == [
+        (5, existing, "深圳市华强电子有限公司"),
+        (6, existing, "深圳市华强电子有限公司"),
+        (7, existing, "深圳市华强电子有限公司"),
+    ]
+    assert "13800138000" in pending[0].details and "李雷" in pending[0].details
+    owner = _owner_id(company)
+    created = resolve_review(company, owner, pending[0].id, ReviewDecision.CREATE)
+    added_to = resolve_review(company, owner, pending[1].id, ReviewDecision.UPDATE)
+    assert resolve_review(company, owner, pending[2].id, ReviewDecision.SKIP) is None
+    assert added_to == existing and created not in (None, existing)
+    with company.new_session() as session:
+        assert pending_reviews(session) == []
+        new = session.get_one(Customer, created)
+        assert (new.city, new.primary_phone, [e.key for e in new.external_ids]) == (
+            "深圳",
+            "+8613800138000",
+            ["R1"],
+        )
+        old = session.get_one(Customer, existing)
+        assert old.city == "东莞" and old.primary_phone == "+8613900139000"
+        assert [c.name for c in old.contacts] == ["韩梅梅"]
+        audited = session.scalars(
+            select(AuditEntry.action).where(
+                AuditEntry.entity == "customer", AuditEntry.entity_id == existing
+            )
+        ).all()
+        assert len(audited) >= 2  # created, then updated by the decision

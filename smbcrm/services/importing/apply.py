@@ -201,8 +201,17 @@ class _Writer:
         return out
 
     def write_children(
-        self, children: list[tuple[str, dict[str, Any]]], row_numbers: list[int]
+        self,
+        children: list[tuple[str, dict[str, Any]]],
+        row_numbers: list[int],
+        *,
+        record: bool = True,
     ) -> None:
+        """Insert contacts, phones, codes and tags; ``record`` lists them for undo.
+
+        Children of customers the batch creates need no record: undo removes the customer
+        and the database removes its children with it.
+        """
         tables: dict[str, Table] = {
             "contact": Contact.__table__,  # type: ignore[dict-item]
             "contact_point": ContactPoint.__table__,  # type: ignore[dict-item]
@@ -215,7 +224,11 @@ class _Writer:
                 if e == entity
             ]
             for chunk in _chunks(picked):
-                ids = insert_with_ids(self.session, table, [values for values, _n in chunk])
+                rows = [values for values, _n in chunk]
+                if not record:
+                    self.session.execute(insert(table), rows)
+                    continue
+                ids = insert_with_ids(self.session, table, rows)
                 for new_id, (_values, number) in zip(ids, chunk, strict=True):
                     self.changes.append(
                         self._change(entity, new_id, ChangeAction.CREATED, None, number, None)
@@ -235,6 +248,7 @@ class _Writer:
         ]
         if links:
             self.session.execute(insert(customer_tags), links)
+        if links and record:
             for (values, number), link in zip(tag_rows, links, strict=True):
                 self.changes.append(
                     self._change(
@@ -574,7 +588,7 @@ def _write_creates(writer: _Writer, rows: Sequence[RowPlan], actor_id: int) -> N
                 "summary": f"{record['name']} (import batch {writer.batch.id}, row {row.row_number})",
             }
         )
-    writer.write_children(children, numbers)
+    writer.write_children(children, numbers, record=False)
 
 
 def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -> None:
