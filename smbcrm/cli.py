@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("self-check", help="verify this installation works")
     check.set_defaults(handler=cmd_self_check)
+
+    from smbcrm.commands import register_all
+
+    register_all(commands)
     return parser
 
 
@@ -183,6 +187,25 @@ def _require_company(db: Database) -> None:
         raise CliError(
             f"{db.display_name} has no company yet: run `smbcrm init` or `smbcrm demo` first."
         )
+
+
+def open_db(args: argparse.Namespace) -> Database:
+    """The database ``--db`` names, upgraded, with a company in it."""
+    db = _open(args)
+    _require_company(db)
+    return db
+
+
+def acting_user(db: Database, args: argparse.Namespace) -> User:
+    return _acting_user(db, args.user)
+
+
+def terminal_progress() -> Progress:
+    return Progress(_terminal_progress)
+
+
+def clear_progress() -> None:
+    _clear_progress()
 
 
 def _validation_text(exc: ValidationError) -> str:

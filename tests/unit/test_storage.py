@@ -161,3 +161,80 @@ def test_concurrent_edit_of_the_same_customer_is_detected(db: Database) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_bulk_writes_store_values_exactly_as_the_orm_does(company: Database) -> None:
+    from datetime import date, datetime
+
+    from smbcrm.models import ChangeAction, CustomerKind, CustomerStatus
+    from smbcrm.models.bulk import bulk_insert, bulk_update
+
+    moment = datetime(2026, 3, 5, 14, 30, 0)
+    with company.session() as session:
+        bulk_insert(
+            session,
+            Customer.__table__,  # type: ignore[arg-type]
+            [
+                {
+                    "name": "批量客户",
+                    "kind": CustomerKind.PERSON,
+                    "status": CustomerStatus.ACTIVE,
+                    "birthday": date(1990, 1, 2),
+                    "custom_fields": {"等级": "金"},
+                    "version": 1,
+                    "name_key": "批量客户",
+                    "sort_key": "pi liang ke hu",
+                    "search_text": "批量客户",
+                    "created_at": moment,
+                    "updated_at": moment,
+                }
+            ],
+        )
+        customer_id = session.scalar(select(Customer.id).where(Customer.name == "批量客户"))
+        bulk_insert(
+            session,
+            AuditEntry.__table__,  # type: ignore[arg-type]
+            [
+                {
+                    "at": moment,
+                    "user_id": None,
+                    "entity": "customer",
+                    "entity_id": customer_id,
+                    "customer_id": customer_id,
+                    "action": ChangeAction.CREATED,
+                    "changes": {"name": [None, "批量客户"]},
+                    "summary": None,
+                }
+            ],
+        )
+    with company.new_session() as session:
+        customer = session.get_one(Customer, customer_id)
+        assert (customer.kind, customer.status, customer.birthday) == (
+            CustomerKind.PERSON,
+            CustomerStatus.ACTIVE,
+            date(1990, 1, 2),
+        )
+        assert customer.custom_fields == {"等级": "金"}
+        assert customer.created_at == moment
+        entry = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity == "customer", AuditEntry.entity_id == customer_id
+            )
+        ).one()
+        assert entry.action == ChangeAction.CREATED and entry.changes == {
+            "name": [None, "批量客户"]
+        }
+    with company.session() as session:
+        changed = bulk_update(
+            session,
+            Customer.__table__,  # type: ignore[arg-type]
+            [
+                {"b_id": customer_id, "b_version": 1, "version": 2, "city": "深圳"},
+                {"b_id": customer_id, "b_version": 7, "version": 8, "city": "never"},
+            ],
+            where={"id": "b_id", "version": "b_version"},
+        )
+    assert changed == 1  # the second row's version did not match
+    with company.new_session() as session:
+        customer = session.get_one(Customer, customer_id)
+        assert (customer.city, customer.version) == ("深圳", 2)

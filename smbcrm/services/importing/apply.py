@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import (
@@ -42,6 +42,7 @@ from smbcrm.models import (
     customer_tags,
     utcnow,
 )
+from smbcrm.models.bulk import bulk_insert, bulk_update
 from smbcrm.models.derived import ContactData, PointData, customer_keys, customer_list_columns
 from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.services.errors import ConflictError, SmbcrmError
@@ -226,7 +227,7 @@ class _Writer:
             for chunk in _chunks(picked):
                 rows = [values for values, _n in chunk]
                 if not record:
-                    self.session.execute(insert(table), rows)
+                    bulk_insert(self.session, table, rows)
                     continue
                 ids = insert_with_ids(self.session, table, rows)
                 for new_id, (_values, number) in zip(ids, chunk, strict=True):
@@ -247,7 +248,7 @@ class _Writer:
             for v, _n in tag_rows
         ]
         if links:
-            self.session.execute(insert(customer_tags), links)
+            bulk_insert(self.session, customer_tags, links)
         if links and record:
             for (values, number), link in zip(tag_rows, links, strict=True):
                 self.changes.append(
@@ -299,8 +300,7 @@ class _Writer:
             (ImportChange.__table__, self.changes),
             (AuditEntry.__table__, self.audit),
         ):
-            for chunk in _chunks(rows, 5000):
-                self.session.execute(insert(table), list(chunk))  # type: ignore[arg-type]
+            bulk_insert(self.session, table, rows)  # type: ignore[arg-type]
             rows.clear()
 
 
@@ -316,7 +316,7 @@ def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) 
     if session.get_bind().dialect.name == "sqlite":
         start = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0) + 1
         ids = list(range(start, start + len(rows)))
-        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
+        bulk_insert(session, table, [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
         return ids
     result = session.execute(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
@@ -675,13 +675,13 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
         if external:
             snapshot.external_ids.append((plan.source_system, external))
     table = Customer.__table__
-    # Keys of the parameter dicts that are not in the WHERE clause become the SET clause.
-    statement = update(table).where(  # type: ignore[arg-type]
-        table.c.id == bindparam("b_id"),
-        table.c.version == bindparam("b_version"),
+    written = bulk_update(
+        session,
+        table,  # type: ignore[arg-type]
+        params,
+        where={"id": "b_id", "version": "b_version"},
     )
-    result = session.connection().execute(statement, params)
-    if result.rowcount != len(params):
+    if written != len(params):
         raise ConflictError(
             "Someone changed customers in this import while it ran; nothing was imported. "
             "Import the file again."

@@ -48,7 +48,7 @@ CUSTOMER_COLUMNS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class CustomerSnapshot:
     id: int
     version: int
@@ -109,7 +109,7 @@ class BookIndex:
     def load(cls, session: Session) -> BookIndex:
         index = cls()
         columns = [getattr(Customer, c) for c in CUSTOMER_COLUMNS]
-        rows = session.execute(
+        rows = session.connection().execute(
             select(
                 Customer.id,
                 Customer.version,
@@ -132,7 +132,7 @@ class BookIndex:
             if name_key:
                 index.by_name_city[(name_key, city_key)].add(cid)
                 index.by_name[name_key].add(cid)
-        for cid, kind, value, key, is_primary, _contact_id in session.execute(
+        for cid, kind, value, key, is_primary, _contact_id in session.connection().execute(
             select(
                 ContactPoint.customer_id,
                 ContactPoint.kind,
@@ -150,13 +150,13 @@ class BookIndex:
                 index.by_email[key].add(cid)
             elif key and ContactPointKind(kind).is_phone:
                 index.by_phone[key].add(cid)
-        for cid, name, is_primary in session.execute(
+        for cid, name, is_primary in session.connection().execute(
             select(Contact.customer_id, Contact.name, Contact.is_primary).order_by(Contact.id)
         ):
             snapshot = index.customers.get(cid)
             if snapshot is not None:
                 snapshot.contacts.append(ContactData(name, is_primary))
-        for cid, system, key, key_norm in session.execute(
+        for cid, system, key, key_norm in session.connection().execute(
             select(ExternalId.customer_id, ExternalId.system, ExternalId.key, ExternalId.key_norm)
         ):
             survivor = index.tombstones.get(cid, cid)

@@ -54,7 +54,7 @@ class OnDuplicate(StrEnum):
     REVIEW = "review"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellProblem:
     column: str
     value: str
@@ -67,7 +67,7 @@ class CellProblem:
         return f"{where}: {self.message}.{fix}".replace("..", ".")
 
 
-@dataclass
+@dataclass(slots=True)
 class RowValues:
     """A row's parsed values: scalars by column name, plus lists that add rather than replace."""
 
@@ -101,7 +101,7 @@ class RowValues:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class RowPlan:
     row_number: int
     raw: list[object]
@@ -502,7 +502,7 @@ def build_plan(
         if position % 2000 == 0:
             progress.report(position, total, "Checking rows…")
         values, problems = parse_row(cells, table.header, mapping, options)
-        row = RowPlan(row_number, list(cells), values, Outcome.ERROR, problems=problems)
+        row = RowPlan(row_number, cells, values, Outcome.ERROR, problems=problems)
         plan.rows.append(row)
         if problems:
             continue

@@ -357,6 +357,8 @@ def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
         text = str(int(value))
     elif isinstance(value, int):
         text = str(value)
+    elif type(value) is str and value.isascii() and value.strip().isdigit():
+        text = value.strip()
     else:
         text = str(value)
         folded = _fold(text).replace(" ", "")
@@ -372,6 +374,13 @@ def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
                     "scientific notation when saving",
                     "in Excel format the column as Text, re-enter the numbers and save again",
                 )
+    if text.isascii() and text.isdigit():
+        # Most cells: one number (stored as a number, or typed as ASCII digits). There is
+        # nothing to fold, strip or split, and a Chinese mobile skips even the cache.
+        key = normalize_phone(text, region)
+        if key is None:
+            raise ValueProblem(f"'{text}' is not a phone number", _PHONE_HINT)
+        return [key]
     # "13800138000（微信同号）": a bracketed note without digits is not part of the number.
     text = _PHONE_NOTE_RE.sub(" ", text)
     keys: list[str] = []
