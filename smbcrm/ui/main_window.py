@@ -3,16 +3,28 @@
 The window only arranges the pages and routes between them (an order or follow-up opens
 its customer on the Customers page). The pages do their own work through the services;
 signing out and opening another database are requests the app's launcher carries out.
+
+The Import menu opens the import wizard, the import history and the rows an import left
+for review; a spreadsheet dropped on the window opens the wizard on it. Whatever those
+change, the customer list is refreshed afterwards.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -29,23 +41,35 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm import __version__
 from smbcrm.models.db import data_dir, sqlite_path
 from smbcrm.services import database as dbsvc
 from smbcrm.services.errors import SmbcrmError
-from smbcrm.services.permissions import ROLE_LABELS
+from smbcrm.services.importing.review import pending_reviews
+from smbcrm.services.permissions import ROLE_LABELS, Permission
 from smbcrm.services.preferences import config_dir
 from smbcrm.services.progress import Progress
+from smbcrm.ui.batches_view import BatchesDialog
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_view import CustomersView
 from smbcrm.ui.follow_ups_view import FollowUpsView
+from smbcrm.ui.import_wizard import ImportWizard
 from smbcrm.ui.orders_view import OrdersView
+from smbcrm.ui.review_dialog import ReviewDialog
 from smbcrm.ui.sign_in import choose_database
 from smbcrm.ui.style import app_icon
 from smbcrm.ui.workers import ProgressDialog, Worker
 
+log = logging.getLogger(__name__)
+
 CUSTOMERS, ORDERS, FOLLOW_UPS = range(3)
+# What can be dropped on the window to import (the wizard's file dialog offers the same).
+IMPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
+# More pending rows than this show as "1000+" in the menu (the count is a full read).
+REVIEW_COUNT_LIMIT = 1000
+DROP_MESSAGE_MS = 10_000
 
 
 def window_settings() -> QSettings:
@@ -73,6 +97,16 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(QSize(760, 520))
         self._messages: dict[int, str] = {}
         self._backup_worker: Worker | None = None
+        self._may_import = ctx.can(Permission.IMPORT_CUSTOMERS)
+        # The open import dialogs, if any (each deletes itself when closed).
+        self.import_wizard: ImportWizard | None = None
+        self.batches_dialog: BatchesDialog | None = None
+        self.review_dialog: ReviewDialog | None = None
+        self._import_message = ""
+        self._import_refresh = QTimer(self)
+        self._import_refresh.setSingleShot(True)
+        self._import_refresh.setInterval(0)
+        self._import_refresh.timeout.connect(self._refresh_after_import)
 
         self.customers_view = CustomersView(ctx, self)
         self.orders_view = OrdersView(ctx, self)
@@ -112,6 +146,8 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
+        # A spreadsheet dropped anywhere on the window opens the import wizard on it.
+        self.setAcceptDrops(True)
 
         self.customers_view.status_message.connect(lambda m: self._on_message(CUSTOMERS, m))
         self.orders_view.status_message.connect(lambda m: self._on_message(ORDERS, m))
@@ -207,6 +243,8 @@ class MainWindow(QMainWindow):
             # From another page, show the customer the command is about.
             action.triggered.connect(self.show_customers)
 
+        self._build_import_menu()
+
         view_menu = bar.addMenu(self.tr("&View"))
         self.page_actions = [
             self._action(view_menu, self.tr("&Customers"), self.show_customers, "Ctrl+1"),
@@ -230,6 +268,37 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu(self.tr("&Help"))
         about = self._action(help_menu, self.tr("&About smbcrm"), self.show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _build_import_menu(self) -> None:
+        menu = self.menuBar().addMenu(self.tr("&Import"))
+        menu.setObjectName("importMenu")
+        self.import_menu = menu
+        self.import_action = self._action(
+            menu, self.tr("&Import customers…"), lambda: self.open_import_wizard(), "Ctrl+I"
+        )
+        self.import_action.setObjectName("importCustomersAction")
+        self.import_action.setStatusTip(
+            self.tr("Bring customers in from an Excel or CSV file, with a preview first.")
+        )
+        self.review_action = self._action(menu, self.tr("Rows to &review…"), self.open_review)
+        self.review_action.setObjectName("reviewRowsAction")
+        self.review_action.setStatusTip(
+            self.tr("Decide the rows an import left because they look like existing customers.")
+        )
+        menu.addSeparator()
+        self.import_history_action = self._action(
+            menu, self.tr("Import &history…"), self.open_import_history
+        )
+        self.import_history_action.setObjectName("importHistoryAction")
+        self.import_history_action.setStatusTip(self.tr("Every import so far, and undoing one."))
+        self.import_actions = [self.import_action, self.review_action, self.import_history_action]
+        # Only owners and managers import (the services refuse anyone else anyway): the
+        # menu is not shown to the others, and its shortcut does nothing for them.
+        for action in self.import_actions:
+            action.setEnabled(self._may_import)
+        menu.menuAction().setVisible(self._may_import)
+        menu.aboutToShow.connect(self.update_review_count)
+        self.update_review_count()
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -315,6 +384,189 @@ class MainWindow(QMainWindow):
         """A message that stays until dismissed (e.g. the demo logins)."""
         self.banner_label.setText(text)
         self.banner.show()
+
+    # -- import -------------------------------------------------------------------------
+
+    def pending_review_count(self) -> int:
+        """How many imported rows wait for a decision (0 when they cannot be read)."""
+        if not self._may_import:
+            return 0
+        try:
+            with self.ctx.read_session() as session:
+                return len(pending_reviews(session, limit=REVIEW_COUNT_LIMIT + 1))
+        except (SQLAlchemyError, SmbcrmError):
+            log.warning("Counting the rows to review failed", exc_info=True)
+            return 0
+
+    @Slot()
+    def update_review_count(self) -> int:
+        """Show the number of rows waiting for review in the menu; returns it."""
+        count = self.pending_review_count()
+        if count > REVIEW_COUNT_LIMIT:
+            text = self.tr("Rows to &review ({0}+)…").format(REVIEW_COUNT_LIMIT)
+        elif count:
+            text = self.tr("Rows to &review ({0})…").format(count)
+        else:
+            text = self.tr("Rows to &review…")
+        self.review_action.setText(text)
+        return count
+
+    def open_import_wizard(self, path: Path | None = None) -> ImportWizard | None:
+        """The import wizard (window-modal), on ``path`` when one is given."""
+        if not self._may_import:
+            return None
+        wizard = self.import_wizard
+        if wizard is not None:  # already open: a new file goes to it
+            if path is not None:
+                wizard.set_path(path)
+            wizard.raise_()
+            wizard.activateWindow()
+            return wizard
+        wizard = ImportWizard(self.ctx, path, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.imported.connect(self._on_imported)
+        wizard.undone.connect(self._on_import_undone)
+        wizard.finished.connect(lambda _code: self._forget("import_wizard"))
+        self.import_wizard = wizard
+        wizard.open()
+        return wizard
+
+    @Slot()
+    def open_import_history(self) -> BatchesDialog | None:
+        if not self._may_import:
+            return None
+        if self.batches_dialog is not None:
+            self.batches_dialog.reload()
+            self.batches_dialog.raise_()
+            return self.batches_dialog
+        dialog = BatchesDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.undone.connect(self._on_import_undone)
+        dialog.finished.connect(lambda _code: self._forget("batches_dialog"))
+        self.batches_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def open_review(self) -> ReviewDialog | None:
+        if not self._may_import:
+            return None
+        if self.review_dialog is not None:
+            self.review_dialog.reload()
+            self.review_dialog.raise_()
+            return self.review_dialog
+        dialog = ReviewDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.decided.connect(self._on_review_decided)
+        dialog.finished.connect(lambda _code: self._forget("review_dialog"))
+        self.review_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _forget(self, attribute: str) -> None:
+        setattr(self, attribute, None)
+        self.update_review_count()
+
+    def _after_import_change(self, message: str) -> None:
+        """Refresh the customer list and the review count, then say what happened.
+
+        Once per turn of the event loop: deciding 200 review rows at once is one refresh.
+        """
+        self._import_message = message
+        self._import_refresh.start()
+
+    @Slot()
+    def _refresh_after_import(self) -> None:
+        message = self._import_message
+        self.customers_view.refresh()
+        count = self.update_review_count()
+        if count:
+            message += " " + self.tr(
+                "Rows waiting for review: {0} (Import › Rows to review)."
+            ).format(count)
+        # The customers page keeps the message; the status bar shows it whatever the page.
+        self._messages[CUSTOMERS] = message
+        self.statusBar().showMessage(message)
+
+    @Slot(int)
+    def _on_imported(self, batch_id: int) -> None:
+        self._after_import_change(
+            self.tr("Import batch {0} is in; the customer list is up to date.").format(batch_id)
+        )
+
+    @Slot(int)
+    def _on_import_undone(self, batch_id: int) -> None:
+        self._after_import_change(
+            self.tr("Import batch {0} was undone; the customer list is up to date.").format(
+                batch_id
+            )
+        )
+
+    @Slot(int)
+    def _on_review_decided(self, customer_id: int) -> None:
+        self._after_import_change(
+            self.tr("Review decisions saved; the customer list is up to date.")
+            if customer_id
+            else self.tr("Skipped; nothing was changed.")
+        )
+
+    # -- drag and drop ------------------------------------------------------------------
+
+    def dropped_file(self, event: QDragEnterEvent | QDropEvent) -> tuple[Path | None, str]:
+        """The spreadsheet a drag carries, or why it cannot be imported."""
+        urls = event.mimeData().urls() if event.mimeData() is not None else []
+        local = [u for u in urls if u.isLocalFile()]
+        if not local:
+            return None, self.import_kinds_message()
+        if len(local) > 1:
+            return None, self.tr("Drop one file at a time to import it.")
+        path = Path(local[0].toLocalFile())
+        if path.suffix.lower() not in IMPORT_SUFFIXES:
+            return None, self.tr("{0} cannot be imported. {1}").format(
+                path.name, self.import_kinds_message()
+            )
+        if not self._may_import:
+            return None, self.tr(
+                "Only an owner or a manager can import customers. Ask one of them to import "
+                "{0} for you."
+            ).format(path.name)
+        return path, ""
+
+    def import_kinds_message(self) -> str:
+        kinds = ", ".join(IMPORT_SUFFIXES)
+        return self.tr("Only spreadsheets can be imported: Excel or CSV files ({0}).").format(kinds)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if not event.mimeData().hasUrls():
+            event.ignore()
+            return
+        path, reason = self.dropped_file(event)
+        if path is None:
+            # Refused here, so the drop never comes: say why now.
+            self.statusBar().showMessage(reason, DROP_MESSAGE_MS)
+            event.ignore()
+            return
+        self.statusBar().showMessage(
+            self.tr("Drop {0} to import customers from it.").format(path.name), DROP_MESSAGE_MS
+        )
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path, reason = self.dropped_file(event)
+        if path is None:
+            self.statusBar().showMessage(reason, DROP_MESSAGE_MS)
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self._restore_page_message()
+        self.open_import_wizard(path)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._restore_page_message()  # "Drop … to import" no longer applies
+        super().dragLeaveEvent(event)
+
+    def _restore_page_message(self) -> None:
+        self.statusBar().showMessage(self._messages.get(self.current_page(), ""))
 
     # -- file menu ----------------------------------------------------------------------
 
