@@ -45,10 +45,10 @@ class Customer(TimestampMixin, Base):
     )
     name: Mapped[str] = mapped_column(String(300))
     status: Mapped[CustomerStatus] = mapped_column(
-        enum_column(CustomerStatus), default=CustomerStatus.PROSPECT, index=True
+        enum_column(CustomerStatus), default=CustomerStatus.PROSPECT
     )
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    tier: Mapped[Tier | None] = mapped_column(enum_column(Tier, 1), index=True)
+    tier: Mapped[Tier | None] = mapped_column(enum_column(Tier, 1))
     source: Mapped[str | None] = mapped_column(String(100))
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     birthday: Mapped[date | None]  # persons
@@ -62,7 +62,8 @@ class Customer(TimestampMixin, Base):
     website: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(Text)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    archived_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Live customers are found through the list indexes, which all start with these two.
+    archived_at: Mapped[datetime | None]
     # A merged-away customer stays as a tombstone pointing at the survivor.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -72,10 +73,10 @@ class Customer(TimestampMixin, Base):
     name_key: Mapped[str] = mapped_column(String(300), default="", index=True)
     # Binary order on every engine, so the database and the in-memory search sort alike.
     sort_key: Mapped[str] = mapped_column(
-        String(600).with_variant(String(600, collation="C"), "postgresql"), default="", index=True
+        String(600).with_variant(String(600, collation="C"), "postgresql"), default=""
     )
     tax_id_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    city_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    city_key: Mapped[str | None] = mapped_column(String(100))
     primary_phone: Mapped[str | None] = mapped_column(String(32))
     primary_email: Mapped[str | None] = mapped_column(String(320))
     primary_contact: Mapped[str | None] = mapped_column(String(200))

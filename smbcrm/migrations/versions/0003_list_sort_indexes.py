@@ -1,5 +1,5 @@
-"""Indexes for sorting the customer list by status, city, tier, phone or last change;
-byte-order sort keys on PostgreSQL.
+"""Indexes for sorting the customer list by status, city, tier, phone or last change (they
+replace five single-column indexes); byte-order sort keys on PostgreSQL.
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +17,16 @@ revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# Single-column indexes the list indexes make redundant; every write pays for each index.
+REDUNDANT = {
+    "ix_customers_status": ["status"],
+    "ix_customers_tier": ["tier"],
+    "ix_customers_archived_at": ["archived_at"],
+    "ix_customers_sort_key": ["sort_key"],
+    "ix_customers_city_key": ["city_key"],
+}
 
 
 def upgrade() -> None:
@@ -55,6 +65,8 @@ def upgrade() -> None:
             ["archived_at", "merged_into_id", "updated_at"],
             unique=False,
         )
+        for name in REDUNDANT:
+            batch_op.drop_index(name)
 
 
 def downgrade() -> None:
@@ -67,6 +79,8 @@ def downgrade() -> None:
             existing_nullable=False,
         )
     with op.batch_alter_table("customers", schema=None) as batch_op:
+        for name, columns in REDUNDANT.items():
+            batch_op.create_index(name, columns, unique=False)
         batch_op.drop_index("ix_customers_list_updated")
         batch_op.drop_index("ix_customers_list_tier")
         batch_op.drop_index("ix_customers_list_status")
