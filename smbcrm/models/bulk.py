@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Numeric, Table, bindparam, insert, update
@@ -80,6 +81,30 @@ def _converter(column_type: Any) -> Converter:
     return _identity
 
 
+def _plain_rows(
+    table: Table, rows: Sequence[dict[str, Any]], keys: list[str], names: list[str] | None = None
+) -> list[tuple[Any, ...]]:
+    """Rows as tuples in ``keys`` order; only columns whose type needs it are converted."""
+    names = names or keys
+    convert = [
+        (i, c)
+        for i, c in enumerate(_converter(table.c[name].type) for name in names)
+        if c is not _identity
+    ]
+    pick = itemgetter(*keys)
+    if len(keys) == 1:
+        return [(pick(row),) for row in rows]
+    if not convert:
+        return [pick(row) for row in rows]
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = list(pick(row))
+        for i, c in convert:
+            values[i] = c(values[i])
+        out.append(tuple(values))
+    return out
+
+
 def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
@@ -92,11 +117,7 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), list(rows))
         return
     columns = list(rows[0])
-    converters = [_converter(table.c[name].type) for name in columns]
-    plain = [
-        tuple(convert(row[name]) for name, convert in zip(columns, converters, strict=True))
-        for row in rows
-    ]
+    plain = _plain_rows(table, rows, columns)
     quoted = ", ".join(f'"{name}"' for name in columns)
     marks = ", ".join("?" for _ in columns)
     cursor = session.connection().connection.cursor()
@@ -135,11 +156,7 @@ def bulk_update(
         )
         return int(result.rowcount)
     keys = [*columns, *where.values()]
-    converters = [_converter(table.c[name].type) for name in [*columns, *where]]
-    plain = [
-        tuple(convert(row[key]) for key, convert in zip(keys, converters, strict=True))
-        for row in rows
-    ]
+    plain = _plain_rows(table, rows, keys, [*columns, *where])
     assignments = ", ".join(f'"{name}" = ?' for name in columns)
     condition = " AND ".join(f'"{name}" = ?' for name in where)
     cursor = session.connection().connection.cursor()

@@ -52,6 +52,7 @@ from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 
 CHUNK = 2000
+_MISSING = object()
 T = TypeVar("T")
 
 
@@ -629,7 +630,9 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
             [*snapshot.contacts, *contacts],
             [k for _s, k in snapshot.external_ids] + ([external] if external else []),
         )
-        record = _customer_row(merged, derived)
+        full = _customer_row(merged, derived)
+        # Only what changed is written: each column set costs every index that holds it.
+        record = {k: v for k, v in full.items() if snapshot.values.get(k, _MISSING) != v}
         record.update(
             b_id=row.customer_id,
             b_version=snapshot.version,
@@ -667,7 +670,7 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
             }
         )
         # Later rows (and a re-run) compare against what this batch wrote.
-        snapshot.values = merged
+        snapshot.values = {**merged, **derived}
         snapshot.version += 1
         snapshot.points.extend(points)
         snapshot.contacts.extend(contacts)
@@ -675,12 +678,17 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
         if external:
             snapshot.external_ids.append((plan.source_system, external))
     table = Customer.__table__
-    written = bulk_update(
-        session,
-        table,  # type: ignore[arg-type]
-        params,
-        where={"id": "b_id", "version": "b_version"},
-    )
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for record in params:
+        groups.setdefault(tuple(sorted(record)), []).append(record)
+    written = 0
+    for group in groups.values():
+        written += bulk_update(
+            session,
+            table,  # type: ignore[arg-type]
+            group,
+            where={"id": "b_id", "version": "b_version"},
+        )
     if written != len(params):
         raise ConflictError(
             "Someone changed customers in this import while it ran; nothing was imported. "

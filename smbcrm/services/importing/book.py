@@ -19,6 +19,17 @@ from smbcrm.models import ContactPointKind, CustomerKind, CustomerStatus, Tier, 
 from smbcrm.models.derived import ContactData, PointData
 from smbcrm.models.keys import normalize_key_text
 
+# Derived columns kept in the snapshot too, so an update writes only those that change.
+DERIVED_COLUMNS = (
+    "name_key",
+    "sort_key",
+    "tax_id_key",
+    "city_key",
+    "primary_phone",
+    "primary_email",
+    "primary_contact",
+    "search_text",
+)
 # Customer columns an import may set, in the order the snapshot keeps them.
 CUSTOMER_COLUMNS = (
     "name",
@@ -111,11 +122,14 @@ class BookIndex:
         kind_at = CUSTOMER_COLUMNS.index("kind")
         status_at = CUSTOMER_COLUMNS.index("status")
         tier_at = CUSTOMER_COLUMNS.index("tier")
+        derived_columns = ", ".join(DERIVED_COLUMNS)
         rows = connection.exec_driver_sql(
-            "SELECT id, version, name_key, city_key, archived_at, merged_into_id, "
-            f"{columns} FROM customers"
+            "SELECT id, version, archived_at, merged_into_id, "
+            f"{columns}, {derived_columns} FROM customers"
         )
-        for cid, version, name_key, city_key, archived_at, merged_into, *values in rows:
+        width = len(CUSTOMER_COLUMNS)
+        for cid, version, archived_at, merged_into, *everything in rows:
+            values, derived = everything[:width], everything[width:]
             if merged_into is not None:
                 index.tombstones[cid] = merged_into
                 continue
@@ -128,7 +142,9 @@ class BookIndex:
             loaded = CustomerSnapshot(
                 cid, version, dict(zip(CUSTOMER_COLUMNS, values, strict=True))
             )
+            loaded.values.update(zip(DERIVED_COLUMNS, derived, strict=True))
             loaded.values["archived"] = archived_at is not None
+            name_key, city_key = loaded.values["name_key"], loaded.values["city_key"]
             index.customers[cid] = loaded
             if name_key:
                 index.by_name_city[(name_key, city_key)].add(cid)
