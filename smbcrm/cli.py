@@ -92,6 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add.add_argument("--name", required=True)
     staff_add.add_argument("--role", required=True, choices=[r.value for r in Role])
     staff_add.set_defaults(handler=cmd_staff_add)
+    staff_off = staff_commands.add_parser(
+        "deactivate", help="someone leaves: hand their book over, then deactivate them"
+    )
+    staff_off.add_argument("login", metavar="LOGIN")
+    staff_off.add_argument(
+        "--handover-to",
+        metavar="LOGIN[,LOGIN…]",
+        help="colleagues who take over their customers, prospects and open follow-ups "
+        "(split evenly by current load)",
+    )
+    staff_off.add_argument("--reason", metavar="TEXT", help="kept in each customer's history")
+    staff_off.set_defaults(handler=cmd_staff_deactivate)
+    staff_move = staff_commands.add_parser(
+        "reassign", help="move all of one person's customers to colleagues (both stay active)"
+    )
+    staff_move.add_argument("login", metavar="LOGIN")
+    staff_move.add_argument("--to", required=True, metavar="LOGIN[,LOGIN…]")
+    staff_move.add_argument("--reason", required=True, metavar="TEXT")
+    staff_move.set_defaults(handler=cmd_staff_reassign)
 
     imp = commands.add_parser(
         "import", help="import customers from a spreadsheet (.xlsx, .xls, .csv)"
@@ -303,6 +322,82 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
             session, actor, login=args.login, full_name=args.name, role=args.role, password=password
         )
         print(f"Added {user.full_name} ({user.login}) as {user.role.value}.")
+    return EXIT_OK
+
+
+def _logins(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _print_handover(result: object) -> None:
+    from smbcrm.services.ownership import HandoverResult
+
+    assert isinstance(result, HandoverResult)
+    print(
+        f"Handed over {result.customers} customers, {result.prospects} prospects and "
+        f"{result.follow_ups} open follow-ups of {result.leaver}:"
+    )
+    for line in result.summary_lines():
+        print(f"  {line}")
+    if result.team_places:
+        print(f"  (taken off {result.team_places} account teams)")
+
+
+def cmd_staff_deactivate(args: argparse.Namespace) -> int:
+    from smbcrm.services import ownership
+
+    db = _open(args)
+    _require_company(db)
+    actor = _acting_user(db, args.user)
+    with db.session(user_id=actor.id) as session:
+        actor = session.get_one(User, actor.id)
+        leaver = auth.find_user(session, args.login)
+        recipients = [u.id for u in ownership.staff_by_logins(session, _logins(args.handover_to))]
+        load = ownership.remaining_work(session, leaver.id)
+        plan = None
+        if load.accounts or load.open_follow_ups or load.team_places:
+            if not recipients:
+                raise CliError(
+                    f"{leaver.full_name} still has {load.customers} customers, {load.prospects} "
+                    f"prospects and {load.open_follow_ups} open follow-ups: say who takes them "
+                    "over with --handover-to LOGIN[,LOGIN…]."
+                )
+            plan = ownership.plan_handover(
+                session,
+                leaver.id,
+                ownership.Strategy.EVEN_SPLIT,
+                recipients,
+                reason=args.reason or "",
+            )
+        result = ownership.deactivate_staff(
+            session, actor, leaver.id, handover=plan, progress=terminal_progress()
+        )
+        clear_progress()
+        if plan is not None:
+            _print_handover(result)
+        print(f"Deactivated {leaver.full_name} ({leaver.login}); they can no longer sign in.")
+    return EXIT_OK
+
+
+def cmd_staff_reassign(args: argparse.Namespace) -> int:
+    from smbcrm.services import ownership
+
+    db = _open(args)
+    _require_company(db)
+    actor = _acting_user(db, args.user)
+    with db.session(user_id=actor.id) as session:
+        actor = session.get_one(User, actor.id)
+        source = auth.find_user(session, args.login)
+        recipients = [u.id for u in ownership.staff_by_logins(session, _logins(args.to))]
+        if not recipients:
+            raise CliError("Say who takes the customers over with --to LOGIN[,LOGIN…].")
+        plan = ownership.plan_handover(
+            session, source.id, ownership.Strategy.EVEN_SPLIT, recipients, reason=args.reason
+        )
+        plan.team_customer_ids = []  # they stay on, so they stay on their account teams
+        result = ownership.apply_handover(session, actor, plan, progress=terminal_progress())
+        clear_progress()
+        _print_handover(result)
     return EXIT_OK
 
 

@@ -21,7 +21,7 @@ from smbcrm.models.keys import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PointData:
     kind: ContactPointKind
     value: str
@@ -29,7 +29,7 @@ class PointData:
     is_primary: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContactData:
     name: str
     is_primary: bool = False

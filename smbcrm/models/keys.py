@@ -33,6 +33,8 @@ _CJK_LEGAL_FORMS = sorted(
     reverse=True,
 )
 
+_CJK_LEGAL_SUFFIXES = tuple(_CJK_LEGAL_FORMS)
+
 _LATIN_LEGAL_FORMS = {
     "co",
     "company",
@@ -85,7 +87,10 @@ def is_cjk(char: str) -> bool:
     return any(lo <= code <= hi for lo, hi in _CJK_RANGES)
 
 
-_CJK_RE = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES) + "]")
+_CJK_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES)
+_CJK_RE = re.compile(f"[{_CJK_CLASS}]")
+# A space with a CJK character on either side; the names' words are joined by single spaces.
+_CJK_SPACE_RE = re.compile(f"(?<=[{_CJK_CLASS}]) | (?=[{_CJK_CLASS}])")
 
 
 def contains_cjk(text: str) -> bool:
@@ -96,17 +101,16 @@ def fold_text(text: str | None) -> str:
     """NFKC (full-width → half-width), case folded, runs of spaces collapsed."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return _SPACE_RE.sub(" ", folded).strip()
+    # str.split() splits on exactly the characters \s matches (str.isspace), and the join
+    # leaves no space at either end: the same as sub(r"\s+", " ").strip(), in C.
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _drop_spaces_between_cjk(text: str) -> str:
-    out: list[str] = []
-    for i, ch in enumerate(text):
-        if ch == " " and 0 < i < len(text) - 1 and (is_cjk(text[i - 1]) or is_cjk(text[i + 1])):
-            continue
-        out.append(ch)
-    return "".join(out)
+    """Spaces next to a CJK character go: "深圳市 华强" is "深圳市华强" (words singly spaced)."""
+    if " " not in text:  # most names: nothing to look at
+        return text
+    return _CJK_SPACE_RE.sub("", text)
 
 
 @lru_cache(maxsize=65536)
@@ -119,13 +123,18 @@ def normalize_name(name: str | None) -> str:
     text = fold_text(name)
     if not text:
         return ""
-    for form in _CJK_LEGAL_FORMS:
-        if text.endswith(form) and len(text) > len(form):
-            text = text[: -len(form)]
-            break
+    if text.endswith(_CJK_LEGAL_SUFFIXES):  # one C call rules out most names
+        for form in _CJK_LEGAL_FORMS:
+            if text.endswith(form) and len(text) > len(form):
+                text = text[: -len(form)]
+                break
+    if text.isalnum():
+        # One word of letters and digits ("深圳市华强电子"): str.isalnum is exactly \w minus
+        # "_", so there is no punctuation, space or legal-form word to take away.
+        return text
     # Bracketed asides such as （深圳） or (HK) stay part of the name, without the brackets.
     text = _PUNCT_RE.sub(" ", text.replace("&", " and "))
-    words = [w for w in text.split() if w]
+    words = text.split()
     while len(words) > 1 and words[-1] in _LATIN_LEGAL_FORMS:
         words.pop()
     # "co ltd" leaves "co" behind after "ltd" is dropped; the loop above handles both.
@@ -148,13 +157,17 @@ def normalize_email(email: str | None) -> str | None:
 _PHONE_NOTE_RE = re.compile(r"[(\[【][^)\]】\d]*[)\]】]")
 
 
+_WHOLE_FLOAT_RE = re.compile(r"\d+\.0+")
+_SCIENTIFIC_RE = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
+
+
 def _clean_phone_text(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw).strip()
     text = _PHONE_NOTE_RE.sub(" ", text).strip()
     # Spreadsheets store phones as numbers: 13800138000.0 or 1.38001380E+10.
-    if re.fullmatch(r"\d+\.0+", text):
+    if _WHOLE_FLOAT_RE.fullmatch(text):
         text = text.split(".")[0]
-    elif re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
+    elif _SCIENTIFIC_RE.fullmatch(text):
         with contextlib.suppress(OverflowError, ValueError):
             text = str(int(float(text)))
     return text
@@ -163,15 +176,49 @@ def _clean_phone_text(raw: str) -> str:
 # Chinese mobiles are most of what people type; they skip the general parser (~20x faster).
 _CN_MOBILE_RE = re.compile(r"^(?:\+|00)?(?:86)?(1[3-9]\d{9})$")
 _PHONE_PUNCT_RE = re.compile(r"[\s\-().]")
+_MOBILE_SECOND_DIGITS = frozenset("3456789")
+# ASCII digits, +, - and spaces only: nothing for NFKC, the note or the spreadsheet-number
+# rules of _clean_phone_text to change, so the CN mobile test can run on the raw text.
+_PLAIN_PHONE_RE = re.compile(r"[0-9+\- ]+")
 
 
-@lru_cache(maxsize=65536)
+def _plain_cn_mobile(raw: object, region: str) -> str | None:
+    """+86 key of a mobile typed plainly for CN ("13800138000", "+86 138-0013-8000"), else None.
+
+    What the general path returns for these, without its cleaning or the cache; other
+    scripts' digits (which \\d also matches) and other punctuation stay on the general path.
+    """
+    if type(raw) is not str or not raw.isascii():
+        return None
+    if len(raw) == 11:
+        digits = raw
+    elif len(raw) == 14 and raw.startswith("+86"):
+        digits = raw[3:]
+    else:
+        digits = ""
+    if digits[:1] == "1" and digits[1] in _MOBILE_SECOND_DIGITS and digits.isdigit():
+        return "+86" + digits if region.upper() == "CN" else None
+    if region.upper() == "CN" and _PLAIN_PHONE_RE.fullmatch(raw):
+        compact = raw.replace(" ", "").replace("-", "")
+        mobile = _CN_MOBILE_RE.match(compact)
+        if mobile and (compact[0] != "+" or compact.startswith("+86")):
+            return "+86" + mobile.group(1)
+    return None
+
+
 def normalize_phone(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
     """E.164 key (+8613800138000) for a phone as people type it, or None if it is not one.
 
     Handles +86 / (+86) / 0086 prefixes, spaces, dashes, dots, full-width digits and
     numbers without the plus that still start with the region's country code.
     """
+    # Imported phones are mostly distinct bare mobiles: answering them before the cache
+    # saves the cache's hashing and keeps it for the numbers that need the parser.
+    return _plain_cn_mobile(raw, region) or _normalize_phone(raw, region)
+
+
+@lru_cache(maxsize=65536)
+def _normalize_phone(raw: str | None, region: str) -> str | None:
     if raw is None:
         return None
     text = _clean_phone_text(str(raw))
@@ -233,6 +280,12 @@ def format_phone(e164: str | None, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+# National digits that parse("+86…") keeps as they are: 2 to 17 ASCII digits starting 2-9
+# or 10 (Beijing), which neither CN's trunk prefix "0" nor its carrier codes 11xx/12xx/179xx
+# can start with.
+_CN_NATIONAL_RE = re.compile(r"[2-9][0-9]{1,16}|10[0-9]{0,15}")
+
+
 def phone_search_variants(e164: str | None) -> list[str]:
     """Digit strings under which a phone is found by search: E.164 digits and national digits."""
     if not e164:
@@ -241,6 +294,11 @@ def phone_search_variants(e164: str | None) -> list[str]:
     variants = [digits]
     if e164.startswith("+861") and len(e164) == 14:
         return [digits, digits[2:]]  # Chinese mobile: no trunk-0 form
+    if e164.startswith("+86") and _CN_NATIONAL_RE.fullmatch(e164, 3):
+        # A Chinese landline: the parser would take these digits as the national number
+        # unchanged (no trunk prefix or carrier code to strip, no leading zero), ~40x slower.
+        national = e164[3:]
+        return [digits, national, "0" + national]
     try:
         parsed = phonenumbers.parse(e164 if e164.startswith("+") else "+" + e164, None)
         national = str(parsed.national_number)
@@ -306,6 +364,28 @@ _PINYIN_PHRASES = {
 _CHAR_READINGS = {"长": "chang", "都": "du", "行": "xing", "重": "zhong", "藏": "cang"}
 _TONE_MARKS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
 
+# The phrase readings as a scan from the left finds them: two-character phrases anywhere,
+# one-character ones (surnames such as 曾) only as the first or the last character. Every
+# alternative starts with a literal, so re scans for their first characters as a set.
+_PHRASE_READINGS = {text: f" {reading} " for text, reading in _PINYIN_PHRASES.items()}
+_PHRASE_RE = re.compile(
+    "|".join(
+        [
+            *(re.escape(text) for text in _PINYIN_PHRASES if len(text) == 2),
+            *(
+                # At the start (nothing two characters back) or at the end.
+                re.escape(text) + r"(?:(?<![\s\S]{2})|\Z)"
+                for text in _PINYIN_PHRASES
+                if len(text) == 1
+            ),
+        ]
+    )
+)
+
+
+def _phrase_reading(match: re.Match[str]) -> str:
+    return _PHRASE_READINGS[match.group()]
+
 
 @lru_cache(maxsize=1)
 def _pinyin_table() -> dict[str, str]:
@@ -317,42 +397,34 @@ def _pinyin_table() -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=1)
+def _pinyin_translation() -> dict[int, str]:
+    """str.translate table: every character with a reading → " reading " (spaced apart)."""
+    table = _pinyin_table()
+    merged = {ord(char): f" {reading} " for char, reading in table.items()}
+    merged.update(
+        (ord(char), f" {reading} ") for char, reading in _CHAR_READINGS.items() if reading
+    )
+    return merged
+
+
 def pinyin_sort_key(name: str | None) -> str:
     """Sort key putting Chinese names in pinyin order among Latin ones (张 near "zhang").
 
     A per-character table (first reading) is ~60x faster than phrase segmentation and
     orders names the same in nearly every case; known exceptions are listed above.
     """
-    text = fold_text(name)
-    if not text or not contains_cjk(text):
-        return text
-    table = _pinyin_table()
-    out: list[str] = []
-    word = ""  # Latin letters and digits stay one word: "ACME 2号" → "acme 2 hao"
-    i = 0
-    while i < len(text):
-        two = text[i : i + 2]
-        if two in _PINYIN_PHRASES:
-            reading: str | None = _PINYIN_PHRASES[two]
-            step = 2
-        elif i == 0 and text[0] in _PINYIN_PHRASES:
-            reading, step = _PINYIN_PHRASES[text[0]], 1
-        else:
-            reading = _CHAR_READINGS.get(text[i]) or table.get(text[i])
-            step = 1
-        if reading is None:
-            if text[i] == " ":
-                out.append(word)
-                word = ""
-            else:
-                word += text[i]
-        else:
-            out.append(word)
-            word = ""
-            out.append(reading)
-        i += step
-    out.append(word)
-    return " ".join(p for p in out if p.strip()).casefold()
+    # fold_text without its space collapsing, which the split/join at the end does anyway;
+    # the ends are stripped now because the surname readings look at the first character.
+    text = unicodedata.normalize("NFKC", name).casefold().strip() if name else ""
+    if not contains_cjk(text):
+        return " ".join(text.split())
+    if _PHRASE_RE.search(text):  # most names have none: a search is cheaper than a sub
+        text = _PHRASE_RE.sub(_phrase_reading, text)
+    # Readings come out spaced apart, so split/join leaves them and the Latin words and
+    # digits between them ("ACME 2号" → "acme 2 hao") singly spaced. The rest is casefolded
+    # above and the readings are lower-case ASCII: casefolding again would change nothing.
+    return " ".join(text.translate(_pinyin_translation()).split())
 
 
 def build_search_text(
@@ -369,12 +441,20 @@ def build_search_text(
     Fields are separated by newlines so a search term never matches across two fields.
     Phones appear as every digit string a person might type (E.164, national, with trunk 0).
     """
+    # Plain loops: most of these sequences are empty or hold one item, where a generator
+    # expression costs more than the work it does.
     parts: list[str] = [fold_text(name)]
-    parts.extend(fold_text(n) for n in contact_names)
+    for contact in contact_names:
+        parts.append(fold_text(contact))
     for key in phone_keys:
-        parts.extend(phone_search_variants(key))
-    parts.extend(e.casefold() for e in emails)
-    parts.extend(fold_text(i) for i in other_ids)
-    parts.extend(fold_text(p) for p in places if p)
-    unique = dict.fromkeys(p for p in parts if p)  # keeps first-seen order
+        parts += phone_search_variants(key)
+    for email in emails:
+        parts.append(email.casefold())
+    for other in other_ids:
+        parts.append(fold_text(other))
+    for place in places:
+        if place:
+            parts.append(fold_text(place))
+    unique = dict.fromkeys(parts)  # keeps first-seen order
+    unique.pop("", None)
     return "\n".join(unique)

@@ -90,3 +90,15 @@ def require_edit_customer(actor: User | None, customer: Customer) -> None:
             f"{who} may not edit {customer.name}: only its salesperson, its account team, "
             "a manager or an owner can."
         )
+
+
+def require_manage_user(actor: User | None, user: User) -> None:
+    """Staff changes to ``user``: managing staff, and only owners manage owners."""
+    require(actor, Permission.MANAGE_STAFF)
+    if user.role == Role.OWNER:
+        require(actor, Permission.MANAGE_OWNERS)
+
+
+def permission_matrix() -> list[tuple[Permission, dict[Role, bool]]]:
+    """Each permission with who holds it (the table in docs/permissions.md)."""
+    return [(p, {role: p in ROLE_PERMISSIONS[role] for role in Role}) for p in Permission]

@@ -158,6 +158,15 @@ class MainWindow(QMainWindow):
         # The overdue count shows in the navigation from the start: an invitation to act.
         self.follow_ups_view.refresh()
 
+        # Features that add their own pages and menus (each only adds, never raises).
+        from smbcrm.ui.export_integration import install_export
+        from smbcrm.ui.ownership_integration import install_ownership
+        from smbcrm.ui.risk_integration import install_risk
+
+        install_risk(self)
+        install_ownership(self)
+        install_export(self)
+
         self.navigation.setCurrentRow(CUSTOMERS)
         self.resize(1200, 800)
         if persist_state:

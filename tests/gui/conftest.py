@@ -27,7 +27,6 @@ from smbcrm.ui.context import AppContext
 OWNER_PASSWORD = "owner-secret-1"
 
 
-
 @dataclass(frozen=True)
 class BulkCustomer:
     name: str

@@ -340,6 +340,9 @@ def parse_amount(value: object) -> Decimal | None:
 _PHONE_HINT = "write phone numbers as 138 0013 8000 or +86 755 8888 9999"
 _PHONE_NOTE_RE = re.compile(r"[(（\[【][^()（）\[\]【】\d]*[)）\]】]")
 _SCIENTIFIC_RE = re.compile(r"^(\d)(?:\.(\d+))?e\+?(\d+)$", re.I)
+# One phone written with ASCII digits, +, - and single spaces: what split_phones would
+# leave whole (it splits at two spaces, commas, slashes, "or"...) and cleaning leaves as is.
+_ONE_PHONE_RE = re.compile(r"[0-9+\-]+(?: [0-9+\-]+)*")
 
 
 def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
@@ -357,10 +360,18 @@ def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
         text = str(int(value))
     elif isinstance(value, int):
         text = str(value)
-    elif type(value) is str and value.isascii() and value.strip().isdigit():
-        text = value.strip()
     else:
         text = str(value)
+    part = text.strip() if text.isascii() else ""
+    if part and (part.isdigit() or _ONE_PHONE_RE.fullmatch(part)):
+        # Most cells: one number stored as a number or typed as "13800138000" or
+        # "138 0013 8000". Nothing in it to fold, split or take for a note, and a Chinese
+        # mobile needs no parser; the general path below would find this one part too.
+        key = normalize_phone(part, region)
+        if key is None:
+            raise ValueProblem(f"'{part}' is not a phone number", _PHONE_HINT)
+        return [key]
+    if not isinstance(value, int | float | Decimal):  # text, or whatever else was typed
         folded = _fold(text).replace(" ", "")
         scientific = _SCIENTIFIC_RE.match(folded)
         if scientific:
@@ -374,13 +385,6 @@ def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
                     "scientific notation when saving",
                     "in Excel format the column as Text, re-enter the numbers and save again",
                 )
-    if text.isascii() and text.isdigit():
-        # Most cells: one number (stored as a number, or typed as ASCII digits). There is
-        # nothing to fold, strip or split, and a Chinese mobile skips even the cache.
-        key = normalize_phone(text, region)
-        if key is None:
-            raise ValueProblem(f"'{text}' is not a phone number", _PHONE_HINT)
-        return [key]
     # "13800138000（微信同号）": a bracketed note without digits is not part of the number.
     text = _PHONE_NOTE_RE.sub(" ", text)
     keys: list[str] = []

@@ -1,0 +1,755 @@
+"""Which active customers are at risk of leaving, why, and how much revenue is at stake.
+
+Every active customer is judged against *their own* history, never a company-wide average:
+
+* ``overdue`` — silent for more than ``overdue_factor`` × their median interval between
+  order days (a quarterly buyer is not late after 60 days; a monthly one is after 140);
+* ``declining`` — spend in the last ``decline_months`` fell by ``decline_drop`` or more
+  against the same span before it;
+* ``no-contact`` — nothing logged for ``no_contact_days`` *and* one of the signs above or an
+  open complaint (a steady buyer is not at risk merely because nobody logged a call);
+* ``unassigned`` / ``owner-inactive`` — nobody is looking after them;
+* ``open-complaint`` — a complaint whose follow-up is past due and not done
+  (:func:`open_complaints`, the one place to replace when proper cases arrive).
+
+The work is a handful of aggregate queries (``GROUP BY`` and window functions, run by the
+database) plus one pass over the customers; orders are never loaded one by one, so
+100,000 customers with 1,000,000 orders take about a second. The last result per
+:class:`~smbcrm.models.Database` is kept in memory (:func:`cached`), so the screen opens on
+it at once and refreshes in the background (:func:`refresh`).
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+import weakref
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from operator import sub
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from smbcrm.models import (
+    Activity,
+    ActivityKind,
+    Customer,
+    CustomerStatus,
+    Database,
+    ExportEntry,
+    FollowUp,
+    Order,
+    Setting,
+    Tier,
+    User,
+    utcnow,
+)
+from smbcrm.services.errors import NotFoundError, SmbcrmError, ValidationError
+from smbcrm.services.permissions import Permission, require
+from smbcrm.services.progress import Progress
+
+SETTING_PREFIX = "risk."
+
+
+class Reason(StrEnum):
+    """The stable codes of the reasons (reports and filters use them as written)."""
+
+    OVERDUE = "overdue"
+    DECLINING = "declining"
+    NO_CONTACT = "no-contact"
+    UNASSIGNED = "unassigned"
+    OWNER_INACTIVE = "owner-inactive"
+    OPEN_COMPLAINT = "open-complaint"
+
+
+class RiskLevel(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NONE = "none"
+
+
+# Points per reason; the level is the sum (see _level). Behaviour (silence, falling spend,
+# an unanswered complaint) weighs more than bookkeeping (no owner, no logged call).
+WEIGHTS: dict[Reason, int] = {
+    Reason.OVERDUE: 2,
+    Reason.DECLINING: 2,
+    Reason.OPEN_COMPLAINT: 2,
+    Reason.NO_CONTACT: 1,
+    Reason.UNASSIGNED: 1,
+    Reason.OWNER_INACTIVE: 1,
+}
+# Reasons that make a long silence from our side matter.
+_WARNING_SIGNS = (Reason.OVERDUE, Reason.DECLINING, Reason.OPEN_COMPLAINT)
+LEVEL_ORDER = {RiskLevel.HIGH: 3, RiskLevel.MEDIUM: 2, RiskLevel.LOW: 1, RiskLevel.NONE: 0}
+
+
+def _level(reasons: Sequence[RiskReason]) -> RiskLevel:
+    score = sum(WEIGHTS[r.code] for r in reasons)
+    if score >= 3:
+        return RiskLevel.HIGH
+    if score == 2:
+        return RiskLevel.MEDIUM
+    if score == 1:
+        return RiskLevel.LOW
+    return RiskLevel.NONE
+
+
+# ---------------------------------------------------------------------------------------
+# Settings
+
+
+@dataclass
+class RiskSettings:
+    """Thresholds, stored company-wide in the ``settings`` table as ``risk.<field>``."""
+
+    # Overdue: silent longer than this many times their own median interval …
+    overdue_factor: float = 2.0
+    # … and at least this long (a weekly buyer two weeks late is not news yet).
+    overdue_min_days: int = 30
+    # Order days needed before a rhythm is trusted (3 days give 2 intervals).
+    rhythm_min_orders: int = 3
+    decline_months: int = 6
+    # Declining: recent spend at least this much below the period before (0.5 = −50%) …
+    decline_drop: float = 0.5
+    # … when the period before was worth at least this much (small sums are noise).
+    decline_min_revenue: float = 1000.0
+    no_contact_days: int = 90
+    # Won/lost chart: a customer silent this long counts as lost on that day.
+    lost_after_days: int = 365
+
+    @classmethod
+    def load(cls, session: Session) -> RiskSettings:
+        stored = {
+            key.removeprefix(SETTING_PREFIX): value
+            for key, value in session.execute(
+                select(Setting.key, Setting.value).where(Setting.key.like(SETTING_PREFIX + "%"))
+            )
+        }
+        settings = cls()
+        for f in fields(cls):
+            value = stored.get(f.name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                # A hand-edited or older value of the wrong type falls back to the default.
+                setattr(settings, f.name, float(value) if f.type == "float" else int(value))
+        return settings
+
+    def validate(self) -> None:
+        errors: dict[str, str] = {}
+        if self.overdue_factor < 1:
+            errors["overdue_factor"] = "The overdue factor must be at least 1 (their own rhythm)."
+        if self.rhythm_min_orders < 2:
+            errors["rhythm_min_orders"] = "A rhythm needs at least 2 orders."
+        if not 1 <= self.decline_months <= 24:
+            errors["decline_months"] = "Compare periods of 1 to 24 months."
+        if not 0 < self.decline_drop < 1:
+            errors["decline_drop"] = "The drop is a share between 0 and 1 (0.5 = −50%)."
+        for name in ("overdue_min_days", "no_contact_days", "lost_after_days"):
+            if getattr(self, name) < 0:
+                errors[name] = "A number of days cannot be negative."
+        if self.decline_min_revenue < 0:
+            errors["decline_min_revenue"] = "The minimum revenue cannot be negative."
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, session: Session) -> None:
+        self.validate()
+        for f in fields(self):
+            session.merge(Setting(key=SETTING_PREFIX + f.name, value=getattr(self, f.name)))
+        session.flush()
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class RiskReason:
+    code: Reason
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+
+
+_TEXT: dict[str, dict[Reason, str]] = {
+    "en": {
+        Reason.OVERDUE: "usually orders every {interval} days; last order {days} days ago",
+        Reason.DECLINING: "last {months} months: −{drop}% against the {months} months before",
+        Reason.NO_CONTACT: "no call, visit or message logged for {days} days",
+        Reason.UNASSIGNED: "no salesperson looks after them",
+        Reason.OWNER_INACTIVE: "their salesperson {owner} has left",
+        Reason.OPEN_COMPLAINT: "complaint not resolved; follow-up {days} days overdue",
+    },
+    "zh": {
+        Reason.OVERDUE: "通常每 {interval} 天下单一次；上次下单已是 {days} 天前",
+        Reason.DECLINING: "近 {months} 个月消费比之前 {months} 个月下降 {drop}%",
+        Reason.NO_CONTACT: "已 {days} 天没有电话、拜访或消息记录",
+        Reason.UNASSIGNED: "没有负责的销售",
+        Reason.OWNER_INACTIVE: "负责销售 {owner} 已离职",
+        Reason.OPEN_COMPLAINT: "投诉未解决；跟进已逾期 {days} 天",
+    },
+}
+_NEVER_CONTACTED = {"en": "no contact ever logged", "zh": "从未记录过联系"}
+LANGUAGES = tuple(_TEXT)
+
+
+def explain(reason: RiskReason, lang: str = "en") -> str:
+    """The reason in words, in English (``en``) or Chinese (``zh``)."""
+    texts = _TEXT.get(lang, _TEXT["en"])
+    if reason.code == Reason.NO_CONTACT and reason.params.get("days") is None:
+        return _NEVER_CONTACTED.get(lang, _NEVER_CONTACTED["en"])
+    return texts[reason.code].format(**reason.params)
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    """One active customer's assessment (``level`` NONE means nothing to worry about)."""
+
+    id: int
+    name: str
+    owner_id: int | None
+    owner: str | None
+    owner_active: bool
+    tier: Tier | None
+    city: str | None
+    level: RiskLevel
+    reasons: tuple[RiskReason, ...]
+    revenue_12m: float
+    last_order: date | None
+    first_order: date | None
+    order_days: int
+    median_interval: float | None
+    days_since_order: int | None
+    last_contact: date | None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code.value for r in self.reasons)
+
+    @property
+    def at_risk(self) -> bool:
+        return self.level != RiskLevel.NONE
+
+    def text(self, lang: str = "en") -> str:
+        return ("；" if lang == "zh" else "; ").join(explain(r, lang) for r in self.reasons)
+
+
+# ---------------------------------------------------------------------------------------
+# The queries
+
+
+def _revenue(session: Session, today: date, settings: RiskSettings) -> dict[int, tuple[float, ...]]:
+    """customer → (revenue 12 months, recent period, the period before), for orders that count."""
+    start_12m = today - timedelta(days=365)
+    span = timedelta(days=round(settings.decline_months * 365 / 12))
+    recent_start = today - span
+    before_start = recent_start - span
+    amount = cast(Order.amount, Float)
+    stmt = (
+        select(
+            Order.customer_id,
+            func.sum(case((Order.order_date > start_12m, amount), else_=0.0)),
+            func.sum(case((Order.order_date > recent_start, amount), else_=0.0)),
+            func.sum(
+                case(
+                    (
+                        and_(Order.order_date > before_start, Order.order_date <= recent_start),
+                        amount,
+                    ),
+                    else_=0.0,
+                )
+            ),
+        )
+        # Only the rows inside the windows are read (the order-date index finds them).
+        .where(
+            Order.customer_id.is_not(None),
+            Order.order_date > min(start_12m, before_start),
+            Order.order_date <= today,
+        )
+        .group_by(Order.customer_id)
+    )
+    return {
+        cid: (float(a or 0), float(b or 0), float(c or 0)) for cid, a, b, c in session.execute(stmt)
+    }
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """A customer's ordering days: first, last, how many, and the median gap in days."""
+
+    first: date
+    last: date
+    days: int
+    median_interval: float | None
+
+
+def _median(values: Sequence[int]) -> float:
+    half = len(values) // 2
+    if len(values) % 2:
+        return float(values[half])
+    return (values[half - 1] + values[half]) / 2
+
+
+def order_rhythms(session: Session, today: date | None = None) -> dict[int, Rhythm]:
+    """customer → their :class:`Rhythm`, from the order dates up to ``today``.
+
+    The database hands over each customer's order dates in one aggregate read of the
+    (customer, date) index; gaps and medians are then computed with C-level builtins
+    (``map``, ``sorted``) per customer, never with Python code per order.
+    """
+    today = today or date.today()
+    if session.get_bind().dialect.name == "postgresql":
+        dates: Any = func.array_agg(aggregate_order_by(Order.order_date, Order.order_date))
+    else:
+        # Plain text "2026-01-05,2026-02-03,…" (SQLite returns it in index order).
+        dates = func.group_concat(Order.order_date)
+    stmt = (
+        select(Order.customer_id, dates)
+        .where(Order.customer_id.is_not(None), Order.order_date <= today)
+        .group_by(Order.customer_id)
+    )
+    fromiso = date.fromisoformat
+    ordinal = date.toordinal
+    result: dict[int, Rhythm] = {}
+    for cid, value in session.execute(stmt):
+        if isinstance(value, str):
+            days = list(map(ordinal, map(fromiso, value.split(","))))
+        else:
+            days = list(map(ordinal, value))
+        gaps = sorted(map(sub, days[1:], days[:-1]))
+        if gaps and gaps[0] < 0:  # not in date order after all: sort and dedupe first
+            days = sorted(set(days))
+            gaps = sorted(map(sub, days[1:], days[:-1]))
+        # Several orders on one day are one ordering occasion: zero gaps do not count.
+        gaps = gaps[bisect_right(gaps, 0) :]
+        first, last = min(days[0], days[-1]), max(days[0], days[-1])
+        result[cid] = Rhythm(
+            date.fromordinal(first),
+            date.fromordinal(last),
+            len(gaps) + 1,
+            _median(gaps) if gaps else None,
+        )
+    return result
+
+
+def _last_contacts(session: Session) -> dict[int, datetime]:
+    stmt = select(Activity.customer_id, func.max(Activity.occurred_at)).group_by(
+        Activity.customer_id
+    )
+    return {cid: when for cid, when in session.execute(stmt) if when is not None}
+
+
+def open_complaints(session: Session, today: date) -> dict[int, date]:
+    """customer → the oldest due date of a complaint follow-up that is past due and not done.
+
+    Today a "case" is a complaint activity with its follow-up task; when proper cases
+    arrive, this is the one function to replace.
+    """
+    stmt = (
+        select(FollowUp.customer_id, func.min(FollowUp.due_date))
+        .join(Activity, Activity.id == FollowUp.activity_id)
+        .where(
+            Activity.kind == ActivityKind.COMPLAINT,
+            FollowUp.done_at.is_(None),
+            FollowUp.due_date < today,
+        )
+        .group_by(FollowUp.customer_id)
+    )
+    return {cid: due for cid, due in session.execute(stmt)}
+
+
+def _active_customers(session: Session) -> list[tuple[Any, ...]]:
+    stmt = (
+        select(
+            Customer.id,
+            Customer.name,
+            Customer.owner_id,
+            User.full_name,
+            User.active,
+            Customer.tier,
+            Customer.city,
+        )
+        .outerjoin(User, User.id == Customer.owner_id)
+        .where(
+            Customer.status == CustomerStatus.ACTIVE,
+            Customer.archived_at.is_(None),
+            Customer.merged_into_id.is_(None),
+        )
+    )
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(str(value)[:10])
+
+
+def assess(
+    session: Session,
+    today: date | None = None,
+    settings: RiskSettings | None = None,
+    *,
+    progress: Progress | None = None,
+) -> list[RiskRow]:
+    """Every active customer with their level and reasons, in customer-id order."""
+    today = today or date.today()
+    settings = settings or RiskSettings.load(session)
+    progress = progress or Progress()
+    steps = 5
+    progress.report(0, steps, "Reading customers…")
+    customers = _active_customers(session)
+    progress.report(1, steps, "Adding up revenue…")
+    revenues = _revenue(session, today, settings)
+    progress.report(2, steps, "Working out each customer's ordering rhythm…")
+    rhythms = order_rhythms(session, today)
+    progress.report(3, steps, "Reading contacts and complaints…")
+    contacts = _last_contacts(session)
+    complaints = open_complaints(session, today)
+    progress.report(4, steps, "Judging each customer…")
+
+    today_ordinal = today.toordinal()
+    no_revenue = (0.0, 0.0, 0.0)
+    rows: list[RiskRow] = []
+    for cid, name, owner_id, owner, owner_active, tier, city in customers:
+        revenue, recent, before = revenues.get(cid, no_revenue)
+        rhythm = rhythms.get(cid)
+        median = rhythm.median_interval if rhythm is not None else None
+        last = rhythm.last if rhythm is not None else None
+        since = today_ordinal - last.toordinal() if last is not None else None
+        reasons: list[RiskReason] = []
+        if (
+            rhythm is not None
+            and median is not None
+            and since is not None
+            and rhythm.days >= settings.rhythm_min_orders
+            and since > settings.overdue_factor * median
+            and since >= settings.overdue_min_days
+        ):
+            reasons.append(RiskReason(Reason.OVERDUE, {"interval": round(median), "days": since}))
+        if before >= settings.decline_min_revenue and before > 0:
+            change = (recent - before) / before
+            if change <= -settings.decline_drop:
+                reasons.append(
+                    RiskReason(
+                        Reason.DECLINING,
+                        {"months": settings.decline_months, "drop": round(-change * 100)},
+                    )
+                )
+        due = complaints.get(cid)
+        if due is not None:
+            reasons.append(
+                RiskReason(Reason.OPEN_COMPLAINT, {"days": today_ordinal - due.toordinal()})
+            )
+        contact = _as_date(contacts.get(cid))
+        silent = today_ordinal - contact.toordinal() if contact is not None else None
+        if (silent is None or silent >= settings.no_contact_days) and any(
+            r.code in _WARNING_SIGNS for r in reasons
+        ):
+            reasons.append(RiskReason(Reason.NO_CONTACT, {"days": silent}))
+        if owner_id is None:
+            reasons.append(RiskReason(Reason.UNASSIGNED))
+        elif not owner_active:
+            reasons.append(RiskReason(Reason.OWNER_INACTIVE, {"owner": owner or "?"}))
+        rows.append(
+            RiskRow(
+                id=cid,
+                name=name,
+                owner_id=owner_id,
+                owner=owner,
+                owner_active=bool(owner_active) if owner_id is not None else False,
+                tier=tier,
+                city=city,
+                level=_level(reasons),
+                reasons=tuple(reasons),
+                revenue_12m=round(revenue, 2),
+                last_order=last,
+                first_order=rhythm.first if rhythm is not None else None,
+                order_days=rhythm.days if rhythm is not None else 0,
+                median_interval=median,
+                days_since_order=since,
+                last_contact=contact,
+            )
+        )
+    rows.sort(key=lambda r: r.id)
+    progress.report(steps, steps, "Done.")
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# Filtering, sorting, and the in-memory cache
+
+
+def filter_rows(
+    rows: Iterable[RiskRow],
+    *,
+    owner_id: int | None = None,
+    tier: Tier | str | None = None,
+    city: str | None = None,
+    reason: Reason | str | None = None,
+    min_level: RiskLevel = RiskLevel.LOW,
+) -> list[RiskRow]:
+    """Rows at ``min_level`` or above matching every filter given, by revenue at stake.
+
+    Revenue at stake is the trailing 12 months' revenue; ties go by level, then name.
+    """
+    wanted_city = city.strip().casefold() if city else None
+    floor = LEVEL_ORDER[RiskLevel(min_level)]
+    picked = [
+        r
+        for r in rows
+        if LEVEL_ORDER[r.level] >= floor
+        and (owner_id is None or r.owner_id == owner_id)
+        and (tier is None or (r.tier is not None and r.tier.value == str(tier)))
+        and (wanted_city is None or (r.city or "").strip().casefold() == wanted_city)
+        and (reason is None or str(reason) in r.codes)
+    ]
+    picked.sort(key=lambda r: (-r.revenue_12m, -LEVEL_ORDER[r.level], r.name, r.id))
+    return picked
+
+
+def at_risk(
+    session: Session,
+    *,
+    today: date | None = None,
+    settings: RiskSettings | None = None,
+    owner_id: int | None = None,
+    tier: Tier | str | None = None,
+    city: str | None = None,
+    reason: Reason | str | None = None,
+    min_level: RiskLevel = RiskLevel.LOW,
+) -> list[RiskRow]:
+    """The customers currently at risk, sorted by revenue at stake (12 months), filtered."""
+    rows = assess(session, today, settings)
+    return filter_rows(
+        rows, owner_id=owner_id, tier=tier, city=city, reason=reason, min_level=min_level
+    )
+
+
+@dataclass(frozen=True)
+class RiskSnapshot:
+    """One assessment of the whole book and when it was made."""
+
+    rows: tuple[RiskRow, ...]
+    computed_at: datetime
+    today: date
+
+    def counts(self) -> dict[RiskLevel, int]:
+        result = dict.fromkeys(RiskLevel, 0)
+        for row in self.rows:
+            result[row.level] += 1
+        return result
+
+
+_snapshots: weakref.WeakKeyDictionary[Database, RiskSnapshot] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def cached(db: Database) -> RiskSnapshot | None:
+    """The last assessment made for this database in this process, if any."""
+    with _lock:
+        return _snapshots.get(db)
+
+
+def refresh(
+    db: Database, *, today: date | None = None, progress: Progress | None = None
+) -> RiskSnapshot:
+    """Assess the whole book in a session of its own (safe on a worker thread) and cache it."""
+    today = today or date.today()
+    with db.new_session() as session:
+        rows = assess(session, today, progress=progress)
+    snapshot = RiskSnapshot(tuple(rows), utcnow(), today)
+    with _lock:
+        _snapshots[db] = snapshot
+    return snapshot
+
+
+def forget(db: Database) -> None:
+    with _lock:
+        _snapshots.pop(db, None)
+
+
+# ---------------------------------------------------------------------------------------
+# The report file (CLI ``smbcrm risk --report``; the screen's "Save list")
+
+REPORT_COLUMNS = (
+    "ID",
+    "Name",
+    "Owner",
+    "Tier",
+    "City",
+    "Risk",
+    "Reason codes",
+    "Reasons",
+    "Revenue (12 months)",
+    "Last order",
+)
+
+
+def report_rows(rows: Iterable[RiskRow], lang: str = "en") -> list[tuple[Any, ...]]:
+    """Report cells per row, typed: ints, strings, a float amount and a date (or None)."""
+    return [
+        (
+            r.id,
+            r.name,
+            r.owner or "",
+            r.tier.value if r.tier is not None else "",
+            r.city or "",
+            r.level.value,
+            ", ".join(r.codes),
+            r.text(lang),
+            r.revenue_12m,
+            r.last_order,
+        )
+        for r in rows
+    ]
+
+
+def write_report(
+    path: Path,
+    rows: Sequence[RiskRow],
+    *,
+    session: Session | None = None,
+    actor: User | None = None,
+    lang: str = "en",
+) -> int:
+    """Write ``rows`` to ``path`` (.xlsx or .csv); logs the export when given a session.
+
+    Excel: text written as text (never formulas), amounts as numbers, dates as real dates.
+    CSV: UTF-8 with a byte-order mark, so Excel on Chinese Windows reads it right.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ValidationError(
+            {"report": f"Save the report as .xlsx or .csv, not '{path.suffix or path.name}'."}
+        )
+    cells = report_rows(rows, lang)
+    try:
+        if suffix == ".csv":
+            with path.open("w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(REPORT_COLUMNS)
+                for row in cells:
+                    writer.writerow(
+                        [
+                            f"{v:.2f}"
+                            if isinstance(v, float)
+                            else v.isoformat()
+                            if isinstance(v, date)
+                            else v
+                            for v in row
+                        ]
+                    )
+        else:
+            _write_xlsx(path, cells)
+    except OSError as exc:
+        raise SmbcrmError(
+            f"Could not write {path}: {exc.strerror or exc}. Close it in Excel or choose "
+            "another folder."
+        ) from exc
+    if session is not None:
+        session.add(
+            ExportEntry(
+                user_id=actor.id if actor else None,
+                kind="at-risk",
+                row_count=len(cells),
+                file_name=str(path),
+                filters={"lang": lang},
+            )
+        )
+        session.flush()
+    return len(cells)
+
+
+def _write_xlsx(path: Path, cells: list[tuple[Any, ...]]) -> None:
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+    )
+    try:
+        sheet = workbook.add_worksheet("At risk")
+        bold = workbook.add_format({"bold": True})
+        money = workbook.add_format({"num_format": "#,##0.00"})
+        day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        for col, title in enumerate(REPORT_COLUMNS):
+            sheet.write_string(0, col, title, bold)
+        for r, row in enumerate(cells, start=1):
+            for col, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, date):
+                    sheet.write_datetime(r, col, datetime(value.year, value.month, value.day), day)
+                elif isinstance(value, float):
+                    sheet.write_number(r, col, value, money)
+                elif isinstance(value, int):
+                    sheet.write_number(r, col, value)
+                else:
+                    sheet.write_string(r, col, str(value))
+        widths = (8, 36, 16, 5, 12, 8, 28, 70, 18, 12)
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(cells), 1), len(REPORT_COLUMNS) - 1)
+    finally:
+        workbook.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Acting on a row
+
+
+def schedule_follow_up(
+    session: Session,
+    actor: User | None,
+    customer_id: int,
+    *,
+    due: date,
+    title: str,
+    assignee_id: int | None = None,
+    today: date | None = None,
+) -> FollowUp:
+    """A task to get back to an at-risk customer, for their owner unless someone is named."""
+    require(actor, Permission.LOG_ACTIVITIES)
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFoundError(f"There is no customer with ID {customer_id}.")
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Say in a few words what to do."
+    if due < (today or date.today()):
+        errors["due"] = "The due date has passed; choose today or later."
+    assignee = assignee_id or customer.owner_id or (actor.id if actor else None)
+    if assignee is not None:
+        user = session.get(User, assignee)
+        if user is None or not user.active:
+            errors["assignee"] = "Give the task to someone who still works here."
+    if errors:
+        raise ValidationError(errors)
+    task = FollowUp(
+        customer_id=customer.id,
+        assignee_id=assignee,
+        created_by_id=actor.id if actor else None,
+        title=title.strip()[:300],
+        due_date=due,
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def reassign(
+    session: Session, actor: User | None, customer_id: int, to_user_id: int | None
+) -> bool:
+    """Give the customer to someone else (recorded as an ownership change); False if no change."""
+    from smbcrm.services.ownership import assign_customer
+
+    return assign_customer(session, actor, customer_id, to_user_id, reason="At-risk review")

@@ -1,0 +1,260 @@
+"""The export dialog: what to export, for which period, in which format; then progress and
+Cancel on a worker thread, and "Open file" / "Show in folder" when it is done.
+
+All the work is :func:`smbcrm.services.export.export`; this dialog only gathers options.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QLocale, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smbcrm.services.export import ExportKind, ExportOptions, ExportResult, available_kinds, export
+from smbcrm.services.progress import Progress
+from smbcrm.ui.context import AppContext
+from smbcrm.ui.workers import ProgressDialog, Worker
+
+FORMATS = (("xlsx", "utf-8"), ("csv", "utf-8"), ("csv", "gbk"))
+
+
+def interface_language() -> str:
+    return "zh" if QLocale().language() == QLocale.Language.Chinese else "en"
+
+
+class ExportDialog(QDialog):
+    exported = Signal(object)  # ExportResult
+
+    def __init__(
+        self, ctx: AppContext, parent: QWidget | None = None, kind: ExportKind | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("exportDialog")
+        self.setWindowTitle(self.tr("Export"))
+        self.setMinimumWidth(460)
+        self.worker: Worker | None = None
+        self.export_result: ExportResult | None = None
+
+        self.kind = QComboBox(self)
+        self.kind.setObjectName("exportKind")
+        labels = {
+            ExportKind.CUSTOMERS: self.tr("Customers (edit and re-import)"),
+            ExportKind.ORDERS: self.tr("Orders"),
+            ExportKind.STATEMENT: self.tr("Customer statement"),
+            ExportKind.REVENUE: self.tr("Revenue by customer by month"),
+            ExportKind.AT_RISK: self.tr("Customers at risk"),
+        }
+        for k in available_kinds():
+            self.kind.addItem(labels[k], k)
+        self.whole = QCheckBox(self.tr("All dates"), self)
+        self.whole.setObjectName("exportAllDates")
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(QDate(today.year(), 1, 1), self)
+        self.date_to = QDateEdit(today, self)
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        period = QHBoxLayout()
+        period.addWidget(self.date_from)
+        period.addWidget(QLabel("–", self))
+        period.addWidget(self.date_to)
+        period.addWidget(self.whole)
+        self.per_line = QCheckBox(self.tr("One row per order line"), self)
+        self.customer = QSpinBox(self)
+        self.customer.setRange(0, 2_000_000_000)
+        self.customer.setSpecialValueText(self.tr("All customers"))
+        self.customer.setToolTip(self.tr("The smbcrm ID of one customer, or all customers"))
+        self.format = QComboBox(self)
+        self.format.setObjectName("exportFormat")
+        self.format.addItem(self.tr("Excel workbook (.xlsx)"), 0)
+        self.format.addItem(self.tr("CSV, UTF-8 (opens correctly in Excel)"), 1)
+        self.format.addItem(self.tr("CSV, GBK (older Chinese software)"), 2)
+        self.hint = QLabel(self)
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("exportHint")
+
+        form = QFormLayout()
+        form.addRow(self.tr("Export:"), self.kind)
+        form.addRow(self.tr("Period:"), period)
+        form.addRow("", self.per_line)
+        form.addRow(self.tr("Customer ID:"), self.customer)
+        form.addRow(self.tr("Format:"), self.format)
+
+        self.done_label = QLabel(self)
+        self.done_label.setObjectName("exportDone")
+        self.done_label.setWordWrap(True)
+        self.open_button = QPushButton(self.tr("Open file"), self)
+        self.open_button.setObjectName("openExportButton")
+        self.folder_button = QPushButton(self.tr("Show in folder"), self)
+        self.folder_button.setObjectName("showFolderButton")
+        self.open_button.clicked.connect(self.open_file)
+        self.folder_button.clicked.connect(self.show_folder)
+        after = QHBoxLayout()
+        after.addWidget(self.open_button)
+        after.addWidget(self.folder_button)
+        after.addStretch(1)
+        for w in (self.done_label, self.open_button, self.folder_button):
+            w.setVisible(False)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.export_button = self.buttons.addButton(
+            self.tr("Export…"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.export_button.setObjectName("exportButton")
+        self.buttons.accepted.connect(self.choose_file)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.done_label)
+        layout.addLayout(after)
+        layout.addWidget(self.buttons)
+
+        self.kind.currentIndexChanged.connect(self._update)
+        self.whole.toggled.connect(self._update)
+        if kind is not None and (i := self.kind.findData(kind)) >= 0:
+            self.kind.setCurrentIndex(i)
+        self._update()
+
+    # -- options ------------------------------------------------------------------------
+
+    def current_kind(self) -> ExportKind:
+        return ExportKind(self.kind.currentData())
+
+    @Slot()
+    def _update(self) -> None:
+        kind = self.current_kind()
+        dated = kind in (ExportKind.ORDERS, ExportKind.STATEMENT, ExportKind.REVENUE)
+        for w in (self.date_from, self.date_to, self.whole):
+            w.setEnabled(dated)
+        for w in (self.date_from, self.date_to):
+            w.setEnabled(dated and not self.whole.isChecked())
+        self.per_line.setEnabled(kind == ExportKind.ORDERS)
+        self.customer.setEnabled(kind == ExportKind.STATEMENT)
+        hints = {
+            ExportKind.CUSTOMERS: self.tr(
+                "Keep the ID column: edit the sheet in Excel and import it again to update "
+                "exactly the customers you changed."
+            ),
+            ExportKind.ORDERS: self.tr("Every order in the period, with a totals row."),
+            ExportKind.STATEMENT: self.tr("Orders grouped by customer, each with a subtotal."),
+            ExportKind.REVENUE: self.tr("One row per customer, one column per month."),
+            ExportKind.AT_RISK: self.tr("Customers likely to leave, and why."),
+        }
+        self.hint.setText(hints[kind])
+
+    def options(self) -> ExportOptions:
+        kind = self.current_kind()
+        dated = kind in (ExportKind.ORDERS, ExportKind.STATEMENT, ExportKind.REVENUE)
+        use_dates = dated and not self.whole.isChecked()
+        _suffix, encoding = FORMATS[int(self.format.currentData())]
+        return ExportOptions(
+            date_from=_to_date(self.date_from.date()) if use_dates else None,
+            date_to=_to_date(self.date_to.date()) if use_dates else None,
+            per_line=kind == ExportKind.ORDERS and self.per_line.isChecked(),
+            customer_id=(self.customer.value() or None) if kind == ExportKind.STATEMENT else None,
+            encoding=encoding,
+            language=interface_language(),
+        )
+
+    def suggested_name(self) -> str:
+        suffix = FORMATS[int(self.format.currentData())][0]
+        return f"{self.current_kind().value}-{date.today():%Y%m%d}.{suffix}"
+
+    @Slot()
+    def choose_file(self) -> None:
+        suffix = FORMATS[int(self.format.currentData())][0]
+        name, _filter = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Export to"),
+            str(Path.home() / self.suggested_name()),
+            self.tr("Excel workbook (*.xlsx)") if suffix == "xlsx" else self.tr("CSV (*.csv)"),
+        )
+        if name:
+            path = Path(name)
+            if path.suffix.lower() != f".{suffix}":
+                path = path.with_name(path.name + f".{suffix}")
+            self.start_export(path)
+
+    # -- running ------------------------------------------------------------------------
+
+    def start_export(self, path: Path) -> Worker:
+        db, user_id, kind, options = (
+            self.ctx.db,
+            self.ctx.user_id,
+            self.current_kind(),
+            self.options(),
+        )
+
+        def job(progress: Progress) -> ExportResult:
+            return export(db, user_id, kind, path, options, progress)
+
+        worker = Worker(job, self)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        self.export_button.setEnabled(False)
+        self.progress_dialog = ProgressDialog(worker, self.tr("Exporting"), self)
+        self.worker = worker
+        worker.start()
+        return worker
+
+    def _show_message(self, text: str, ok: bool) -> None:
+        self.export_button.setEnabled(True)
+        self.done_label.setText(text)
+        self.done_label.setVisible(True)
+        self.open_button.setVisible(ok)
+        self.folder_button.setVisible(ok)
+
+    @Slot(object)
+    def _on_finished(self, result: ExportResult) -> None:
+        self.export_result = result
+        text = (
+            self.tr("Exported 1 row to {1}.")
+            if result.rows == 1
+            else self.tr("Exported {0} rows to {1}.")
+        )
+        self._show_message(text.format(result.rows, result.path), True)
+        self.exported.emit(result)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        # The worker gives one readable line, never a traceback.
+        self._show_message(self.tr("Not exported: {0}").format(message), False)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self._show_message(self.tr("Export cancelled; no file was written."), False)
+
+    @Slot()
+    def open_file(self) -> None:
+        if self.export_result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.export_result.path)))
+
+    @Slot()
+    def show_folder(self) -> None:
+        if self.export_result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.export_result.path.parent)))
+
+
+def _to_date(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())

@@ -1,0 +1,627 @@
+"""The owner's at-risk screen: who may leave, why, how much is at stake, and acting on it.
+
+The list opens at once on the last assessment kept in memory (``services.risk.cached``)
+and a fresh one is worked out on a :class:`~smbcrm.ui.workers.Worker` in the background;
+the charts (revenue by month, customers by risk level, won / lost per month) come with it.
+Filters (owner, tier, city, reason) work on the rows already in memory. From a row: a
+follow-up task for the owner, a reassignment, or opening the customer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QPieSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QDate,
+    QLocale,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QPainter, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smbcrm.models import Tier
+from smbcrm.services import auth, charts_data, risk
+from smbcrm.services.charts_data import MonthValue, WonLost
+from smbcrm.services.errors import SmbcrmError
+from smbcrm.services.permissions import Permission
+from smbcrm.services.progress import Progress
+from smbcrm.services.risk import RiskLevel, RiskRow, RiskSnapshot
+from smbcrm.services.ui_support import owner_filter_choices
+from smbcrm.ui.context import AppContext
+from smbcrm.ui.workers import Worker
+
+log = logging.getLogger(__name__)
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+LEVEL_COLORS = {
+    RiskLevel.HIGH: QColor("#c0392b"),
+    RiskLevel.MEDIUM: QColor("#d68910"),
+    RiskLevel.LOW: QColor("#7f8c8d"),
+    RiskLevel.NONE: QColor("#27ae60"),
+}
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("RiskView", text)
+
+
+def level_label(level: RiskLevel) -> str:
+    return {
+        RiskLevel.HIGH: tr("High"),
+        RiskLevel.MEDIUM: tr("Medium"),
+        RiskLevel.LOW: tr("Low"),
+        RiskLevel.NONE: tr("Not at risk"),
+    }[level]
+
+
+def reason_label(reason: risk.Reason) -> str:
+    return {
+        risk.Reason.OVERDUE: tr("Overdue"),
+        risk.Reason.DECLINING: tr("Declining"),
+        risk.Reason.NO_CONTACT: tr("No contact"),
+        risk.Reason.UNASSIGNED: tr("Unassigned"),
+        risk.Reason.OWNER_INACTIVE: tr("Salesperson left"),
+        risk.Reason.OPEN_COMPLAINT: tr("Open complaint"),
+    }[reason]
+
+
+def ui_language() -> str:
+    return "zh" if QLocale().language() == QLocale.Language.Chinese else "en"
+
+
+@dataclass(frozen=True)
+class RiskScreenData:
+    """What one background refresh brings: the assessment and the charts' numbers."""
+
+    snapshot: RiskSnapshot
+    revenue: list[MonthValue]
+    won_lost: list[WonLost]
+
+
+def load_screen_data(ctx: AppContext, progress: Progress) -> RiskScreenData:
+    """Runs on the worker thread: sessions of its own, no widgets touched."""
+    snapshot = risk.refresh(ctx.db, progress=progress)
+    with ctx.read_session() as session:
+        settings = risk.RiskSettings.load(session)
+        revenue = charts_data.revenue_by_month(session, snapshot.today)
+        won_lost = charts_data.won_lost_by_month(
+            session, snapshot.today, lost_after_days=settings.lost_after_days
+        )
+    return RiskScreenData(snapshot, revenue, won_lost)
+
+
+class RiskTableModel(QAbstractTableModel):
+    """At-risk rows as the service sorted them (revenue at stake first)."""
+
+    CUSTOMER, OWNER, TIER, CITY, LEVEL, REVENUE, LAST_ORDER, REASONS = range(8)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[RiskRow] = []
+        self.lang = ui_language()
+
+    def headers(self) -> list[str]:
+        return [
+            tr("Customer"),
+            tr("Owner"),
+            tr("Tier"),
+            tr("City"),
+            tr("Risk"),
+            tr("Revenue (12 months)"),
+            tr("Last order"),
+            tr("Why"),
+        ]
+
+    def set_rows(self, rows: list[RiskRow]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def row_at(self, row: int) -> RiskRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 8
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers()[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        row = self.row_at(index.row())
+        if row is None:
+            return None
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == self.CUSTOMER:
+                return row.name
+            if col == self.OWNER:
+                if row.owner is None:
+                    return tr("— nobody —")
+                return row.owner if row.owner_active else tr("{0} (left)").format(row.owner)
+            if col == self.TIER:
+                return row.tier.value if row.tier else ""
+            if col == self.CITY:
+                return row.city or ""
+            if col == self.LEVEL:
+                return level_label(row.level)
+            if col == self.REVENUE:
+                return f"{row.revenue_12m:,.2f}"
+            if col == self.LAST_ORDER:
+                return row.last_order.isoformat() if row.last_order else tr("never")
+            if col == self.REASONS:
+                return row.text(self.lang)
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.REASONS:
+            return "\n".join(risk.explain(r, self.lang) for r in row.reasons)
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.LEVEL:
+            return LEVEL_COLORS[row.level]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == self.REVENUE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class FollowUpDialog(QDialog):
+    """Title, due date and who does it; saving goes through ``risk.schedule_follow_up``."""
+
+    def __init__(self, ctx: AppContext, row: RiskRow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("riskFollowUpDialog")
+        self.setWindowTitle(tr("Follow up with {0}").format(row.name))
+        self.ctx = ctx
+        self.row = row
+        self.title_edit = QLineEdit(self)
+        self.title_edit.setObjectName("followUpTitle")
+        lang = ui_language()
+        self.title_edit.setText(tr("Check in: {0}").format(row.text(lang))[:300])
+        self.due_edit = QDateEdit(QDate.currentDate().addDays(3), self)
+        self.due_edit.setObjectName("followUpDue")
+        self.due_edit.setCalendarPopup(True)
+        self.due_edit.setMinimumDate(QDate.currentDate())
+        self.assignee = QComboBox(self)
+        self.assignee.setObjectName("followUpAssignee")
+        with ctx.read_session() as session:
+            staff = auth.active_staff(session)
+        for user in staff:
+            self.assignee.addItem(user.full_name, user.id)
+        wanted = row.owner_id if row.owner_active else ctx.user_id
+        self.assignee.setCurrentIndex(max(self.assignee.findData(wanted), 0))
+        self.error = QLabel(self)
+        self.error.setObjectName("followUpError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c0392b")
+        self.error.hide()
+        form = QFormLayout()
+        form.addRow(tr("Task"), self.title_edit)
+        form.addRow(tr("Due"), self.due_edit)
+        form.addRow(tr("For"), self.assignee)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("followUpSave")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(520)
+        self.task_id: int | None = None
+
+    @Slot()
+    def save(self) -> None:
+        due = self.due_edit.date().toPython()
+        assert isinstance(due, date)
+        try:
+            with self.ctx.unit_of_work() as (session, actor):
+                task = risk.schedule_follow_up(
+                    session,
+                    actor,
+                    self.row.id,
+                    due=due,
+                    title=self.title_edit.text(),
+                    assignee_id=self.assignee.currentData(),
+                )
+                self.task_id = task.id
+        except SmbcrmError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self.accept()
+
+
+def _chart(title: str) -> QChart:
+    chart = QChart()
+    chart.setTitle(title)
+    chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    chart.setMargins(chart.margins().__class__(4, 4, 4, 4))
+    return chart
+
+
+def _month_label(month: str) -> str:
+    return month[2:].replace("-", "/")  # "2026-03" → "26/03": fits 12 bars
+
+
+class RiskView(QWidget):
+    """At-risk customers, filterable, with actions and the three charts."""
+
+    open_customer = Signal(int)
+    status_message = Signal(str)
+    # Emitted when a background refresh has been shown (tests wait for it).
+    refreshed = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("riskView")
+        self.ctx = ctx
+        self._worker: Worker | None = None
+        self._rows: list[RiskRow] = []
+        self.follow_up_dialog: FollowUpDialog | None = None
+        self._may_reassign = ctx.can(Permission.REASSIGN)
+
+        title = QLabel(tr("Customers at risk"), self)
+        title.setObjectName("pageTitle")
+        self.owner_filter = self._combo("riskOwnerFilter", tr("Every owner"))
+        self.tier_filter = self._combo("riskTierFilter", tr("Every tier"))
+        for tier in Tier:
+            self.tier_filter.addItem(tr("Tier {0}").format(tier.value), tier.value)
+        self.tier_filter.setToolTip(
+            tr(
+                "Tiers by revenue in the last 12 months: A brings the first 80% of revenue, "
+                "B the next 15%, C the rest."
+            )
+        )
+        self.city_filter = self._combo("riskCityFilter", tr("Every city"))
+        self.reason_filter = self._combo("riskReasonFilter", tr("Every reason"))
+        for reason in risk.Reason:
+            self.reason_filter.addItem(reason_label(reason), reason.value)
+        self.refresh_button = QPushButton(tr("Refresh"), self)
+        self.refresh_button.setObjectName("riskRefresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.updated_label = QLabel(self)
+        self.updated_label.setObjectName("riskUpdated")
+        filters = QHBoxLayout()
+        filters.addWidget(title)
+        filters.addSpacing(12)
+        for combo in (self.owner_filter, self.tier_filter, self.city_filter, self.reason_filter):
+            filters.addWidget(combo)
+            combo.currentIndexChanged.connect(self.apply_filters)
+        filters.addStretch(1)
+        filters.addWidget(self.updated_label)
+        filters.addWidget(self.refresh_button)
+
+        self.model = RiskTableModel(self)
+        self.table = QTableView(self)
+        self.table.setObjectName("riskTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for col, width in enumerate((220, 110, 40, 80, 70, 150, 90)):
+            self.table.setColumnWidth(col, width)
+        header.setSectionResizeMode(RiskTableModel.TIER, QHeaderView.ResizeMode.Fixed)
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_actions())
+
+        self.follow_up_button = QPushButton(tr("Follow-up task…"), self)
+        self.follow_up_button.setObjectName("riskFollowUp")
+        self.follow_up_button.clicked.connect(self.create_follow_up)
+        self.reassign_button = QPushButton(tr("Reassign…"), self)
+        self.reassign_button.setObjectName("riskReassign")
+        self.reassign_button.clicked.connect(self.reassign_selected)
+        self.reassign_button.setVisible(self._may_reassign)
+        self.open_button = QPushButton(tr("Open customer"), self)
+        self.open_button.setObjectName("riskOpen")
+        self.open_button.clicked.connect(self.open_selected)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("riskSummary")
+        actions = QHBoxLayout()
+        actions.addWidget(self.summary, 1)
+        for button in (self.follow_up_button, self.reassign_button, self.open_button):
+            actions.addWidget(button)
+
+        self.revenue_view = self._chart_view("riskRevenueChart")
+        self.levels_view = self._chart_view("riskLevelsChart")
+        self.won_lost_view = self._chart_view("riskWonLostChart")
+        charts = QWidget(self)
+        chart_row = QHBoxLayout(charts)
+        chart_row.setContentsMargins(0, 0, 0, 0)
+        for view in (self.revenue_view, self.levels_view, self.won_lost_view):
+            chart_row.addWidget(view, 1)
+
+        top = QWidget(self)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addLayout(actions)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("riskSplitter")
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(charts)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+        self._load_owners()
+        self._update_actions()
+        cached = risk.cached(ctx.db)
+        if cached is not None:
+            self.show_snapshot(cached)
+        else:
+            self.summary.setText(tr("Working out who is at risk…"))
+
+    # -- building -----------------------------------------------------------------------
+
+    def _combo(self, name: str, everything: str) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setObjectName(name)
+        combo.addItem(everything, None)
+        return combo
+
+    def _chart_view(self, name: str) -> QChartView:
+        view = QChartView(self)
+        view.setObjectName(name)
+        view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        view.setMinimumHeight(220)
+        return view
+
+    def _load_owners(self) -> None:
+        try:
+            with self.ctx.read_session() as session:
+                choices = owner_filter_choices(session)
+        except SmbcrmError as exc:
+            self.status_message.emit(str(exc))
+            return
+        for choice in choices:
+            label = choice.full_name if choice.active else tr("{0} (left)").format(choice.full_name)
+            self.owner_filter.addItem(label, choice.id)
+
+    # -- data ---------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._worker is None:
+            self.refresh()
+
+    @Slot()
+    def refresh(self) -> Worker | None:
+        """Work out a fresh assessment in the background; the list stays usable meanwhile."""
+        if self._worker is not None and self._worker.is_running():
+            return self._worker
+        ctx = self.ctx
+        worker = Worker(lambda progress: load_screen_data(ctx, progress), self)
+        worker.finished.connect(self._on_loaded)
+        worker.failed.connect(self._on_failed)
+        self._worker = worker
+        self.refresh_button.setEnabled(False)
+        self.updated_label.setText(tr("Updating…"))
+        worker.start()
+        return worker
+
+    @Slot(object)
+    def _on_loaded(self, data: RiskScreenData) -> None:
+        self.refresh_button.setEnabled(True)
+        self.show_snapshot(data.snapshot)
+        self._draw_revenue(data.revenue)
+        self._draw_won_lost(data.won_lost)
+        self.refreshed.emit()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.refresh_button.setEnabled(True)
+        self.updated_label.setText(tr("Not updated"))
+        self.status_message.emit(message)
+        QMessageBox.warning(self, tr("Could not work out the customers at risk"), message)
+
+    def show_snapshot(self, snapshot: RiskSnapshot) -> None:
+        self._rows = list(snapshot.rows)
+        self.updated_label.setText(
+            tr("Updated {0}").format(snapshot.computed_at.strftime("%Y-%m-%d %H:%M"))
+        )
+        current = self.city_filter.currentData()
+        cities = sorted({r.city for r in self._rows if r.city and r.at_risk})
+        self.city_filter.blockSignals(True)
+        while self.city_filter.count() > 1:
+            self.city_filter.removeItem(1)
+        for city in cities:
+            self.city_filter.addItem(city, city)
+        self.city_filter.setCurrentIndex(max(self.city_filter.findData(current), 0))
+        self.city_filter.blockSignals(False)
+        self._draw_levels(snapshot)
+        self.apply_filters()
+
+    @Slot()
+    def apply_filters(self) -> None:
+        rows = risk.filter_rows(
+            self._rows,
+            owner_id=self.owner_filter.currentData(),
+            tier=self.tier_filter.currentData(),
+            city=self.city_filter.currentData(),
+            reason=self.reason_filter.currentData(),
+        )
+        self.model.set_rows(rows)
+        total = sum(r.revenue_12m for r in rows)
+        text = tr("{0} customers at risk · {1} revenue in the last 12 months").format(
+            len(rows), f"{total:,.0f}"
+        )
+        self.summary.setText(text)
+        self.status_message.emit(text)
+        self._update_actions()
+
+    # -- charts -------------------------------------------------------------------------
+
+    def _draw_revenue(self, months: list[MonthValue]) -> None:
+        chart = _chart(tr("Revenue by month (thousands)"))
+        bars = QBarSet(tr("Revenue"))
+        bars.setColor(QColor("#2e86c1"))
+        for m in months:
+            bars.append(m.value / 1000)
+        series = QBarSeries()
+        series.append(bars)
+        chart.addSeries(series)
+        self._axes(chart, series, [_month_label(m.month) for m in months])
+        chart.legend().hide()
+        self.revenue_view.setChart(chart)
+
+    def _draw_levels(self, snapshot: RiskSnapshot) -> None:
+        chart = _chart(tr("Customers by risk level"))
+        series = QPieSeries()
+        for level, count in charts_data.customers_by_level(snapshot.rows).items():
+            if count:
+                part = series.append(f"{level_label(level)} ({count})", count)
+                part.setColor(LEVEL_COLORS[level])
+        chart.addSeries(series)
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.levels_view.setChart(chart)
+
+    def _draw_won_lost(self, months: list[WonLost]) -> None:
+        chart = _chart(tr("Customers won / lost per month"))
+        won = QBarSet(tr("Won"))
+        won.setColor(QColor("#27ae60"))
+        lost = QBarSet(tr("Lost"))
+        lost.setColor(QColor("#c0392b"))
+        for m in months:
+            won.append(m.won)
+            lost.append(m.lost)
+        series = QBarSeries()
+        series.append(won)
+        series.append(lost)
+        chart.addSeries(series)
+        self._axes(chart, series, [_month_label(m.month) for m in months])
+        self.won_lost_view.setChart(chart)
+
+    def _axes(self, chart: QChart, series: QBarSeries, labels: list[str]) -> None:
+        x = QBarCategoryAxis()
+        x.append(labels)
+        x.setLabelsAngle(-90)
+        y = QValueAxis()
+        y.setLabelFormat("%.0f")
+        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(x)
+        series.attachAxis(y)
+        y.applyNiceNumbers()
+
+    # -- actions ------------------------------------------------------------------------
+
+    def selected(self) -> RiskRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+
+    def _update_actions(self) -> None:
+        has = self.selected() is not None
+        for button in (self.follow_up_button, self.reassign_button, self.open_button):
+            button.setEnabled(has)
+
+    @Slot()
+    def open_selected(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.open_customer.emit(row.id)
+
+    @Slot()
+    def create_follow_up(self) -> FollowUpDialog | None:
+        """Open the follow-up dialog for the selected customer (window-modal, not blocking)."""
+        row = self.selected()
+        if row is None:
+            return None
+        dialog = FollowUpDialog(self.ctx, row, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(
+            lambda: self.status_message.emit(
+                tr("Follow-up for {0} due {1} saved.").format(
+                    row.name, dialog.due_edit.date().toString(Qt.DateFormat.ISODate)
+                )
+            )
+        )
+        self.follow_up_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def reassign_selected(self) -> None:
+        row = self.selected()
+        if row is None or not self._may_reassign:
+            return
+        with self.ctx.read_session() as session:
+            staff = [(u.id, u.full_name) for u in auth.active_staff(session)]
+        names = [name for _id, name in staff]
+        current = next((i for i, (uid, _n) in enumerate(staff) if uid == row.owner_id), 0)
+        name, ok = QInputDialog.getItem(
+            self,
+            tr("Reassign {0}").format(row.name),
+            tr("Who looks after {0} from now on?").format(row.name),
+            names,
+            current,
+            False,
+        )
+        if ok and name:
+            self.reassign(row.id, staff[names.index(name)][0])
+
+    def reassign(self, customer_id: int, to_user_id: int) -> bool:
+        try:
+            with self.ctx.unit_of_work() as (session, actor):
+                changed = risk.reassign(session, actor, customer_id, to_user_id)
+        except SmbcrmError as exc:
+            QMessageBox.warning(self, tr("Could not reassign"), str(exc))
+            return False
+        if changed:
+            self.status_message.emit(tr("Reassigned; the list updates in a moment."))
+            self.refresh()
+        return changed
+
+
+def default_due(today: date | None = None) -> date:
+    return (today or date.today()) + timedelta(days=3)

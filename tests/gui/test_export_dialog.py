@@ -1,0 +1,109 @@
+"""The Export menu and dialog, offscreen: options, worker, result buttons, permission."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QMainWindow
+from python_calamine import CalamineWorkbook
+
+from smbcrm.models import Database, Role
+from smbcrm.services import auth
+from smbcrm.services.export import ExportKind
+from smbcrm.ui.context import AppContext
+from smbcrm.ui.export_dialog import ExportDialog
+from smbcrm.ui.export_integration import install_export
+from tests.factories import make_customer, make_order
+from tests.gui.conftest import context_for
+
+
+class _Window(QMainWindow):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[QUrl]:
+    urls: list[QUrl] = []
+    monkeypatch.setattr(
+        "smbcrm.ui.export_dialog.QDesktopServices.openUrl", lambda url: urls.append(url) or True
+    )
+    return urls
+
+
+def test_export_orders_then_open_file_and_folder(
+    qtbot: Any, ctx: AppContext, gui_db: Database, tmp_path: Path, opened: list[QUrl]
+) -> None:
+    with gui_db.session(ctx.user_id) as s:
+        c = make_customer(s, "华强电子有限公司")
+        make_order(s, c, amount="12.30")
+    dialog = ExportDialog(ctx, kind=ExportKind.ORDERS)
+    qtbot.addWidget(dialog)
+    dialog.whole.setChecked(True)
+    assert dialog.per_line.isEnabled() and not dialog.customer.isEnabled()
+    assert dialog.options().date_from is None
+    target = tmp_path / "orders.xlsx"
+    worker = dialog.start_export(target)
+    with qtbot.waitSignal(worker.ended, timeout=20_000):
+        pass
+    assert worker.state == "finished"
+    assert "Exported 1 row to" in dialog.done_label.text()
+    rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+    assert rows[1][3] == "华强电子有限公司" and rows[1][4] == 12.3
+    assert dialog.open_button.isVisibleTo(dialog)
+    dialog.open_button.click()
+    dialog.folder_button.click()
+    assert [u.toLocalFile() for u in opened] == [str(target), str(tmp_path)]
+    dialog.grab().save(str(_shots() / "export_dialog_done.png"))
+
+
+def test_failure_is_one_line_and_leaves_no_file(
+    qtbot: Any, ctx: AppContext, tmp_path: Path
+) -> None:
+    dialog = ExportDialog(ctx, kind=ExportKind.CUSTOMERS)
+    qtbot.addWidget(dialog)
+    worker = dialog.start_export(tmp_path / "missing" / "c.xlsx")
+    with qtbot.waitSignal(worker.ended, timeout=20_000):
+        pass
+    text = dialog.done_label.text()
+    assert text.startswith("Not exported:") and "does not exist" in text
+    assert "Traceback" not in text and not dialog.open_button.isVisibleTo(dialog)
+
+
+def test_menu_disabled_for_sales_enabled_for_bookkeeper(
+    qtbot: Any, ctx: AppContext, gui_db: Database
+) -> None:
+    with gui_db.session() as s:
+        boss = auth.find_user(s, "boss")
+        for login, role in (("xiao.li", Role.SALES), ("zhao", Role.BOOKKEEPER)):
+            auth.add_staff(
+                s, boss, login=login, full_name=login, role=role, password="password-" + login
+            )
+    for login, allowed in (("xiao.li", False), ("zhao", True)):
+        window = _Window(context_for(gui_db, login))
+        qtbot.addWidget(window)
+        install_export(window)
+        actions = window.export_actions  # type: ignore[attr-defined]
+        assert [a.objectName() for a in actions][:4] == [
+            "export_customers", "export_orders", "export_statement", "export_revenue"
+        ]  # fmt: skip
+        assert all(a.isEnabled() == allowed for a in actions)
+    actions[0].trigger()
+    dialog = window.export_dialog  # type: ignore[attr-defined]
+    assert dialog.current_kind() == ExportKind.CUSTOMERS
+    dialog.grab().save(str(_shots() / "export_dialog.png"))
+    dialog.close()
+
+
+def _shots() -> Path:
+    folder = Path("/tmp/expshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

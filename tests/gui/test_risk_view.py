@@ -1,0 +1,120 @@
+"""The at-risk screen: opens on cached results, refreshes in the background, acts on a row."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import QDate
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from smbcrm.models import Database, FollowUp
+from smbcrm.services import risk
+from smbcrm.ui.context import AppContext
+from smbcrm.ui.risk_view import RiskView
+from tests.factories import make_customer, make_order
+from tests.gui.conftest import add_salesperson
+
+
+def silent_customers(db: Database, owner_id: int) -> tuple[int, int]:
+    today = date.today()
+    with db.session() as session:
+        big = make_customer(session, "Big Silent Ltd", owner_id=owner_id, city="Shanghai")
+        small = make_customer(session, "Small Silent Ltd", owner_id=owner_id, city="Beijing")
+        for i in range(12):
+            when = today - timedelta(days=150 + 30 * i)
+            make_order(session, big, amount="9000", when=when)
+            make_order(session, small, amount="1000", when=when)
+        make_customer(session, "Fine Co", owner_id=owner_id)
+        return big.id, small.id
+
+
+def open_view(qtbot: QtBot, ctx: AppContext) -> RiskView:
+    view = RiskView(ctx)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        view.show()
+    return view
+
+
+def test_lists_at_risk_by_revenue_with_reasons_and_filters(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database
+) -> None:
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    big, small = silent_customers(gui_db, lily)
+    view = open_view(qtbot, ctx)
+    assert [view.model.row_at(i).id for i in range(view.model.rowCount())] == [big, small]  # type: ignore[union-attr]
+    reasons = view.model.index(0, view.model.REASONS).data()
+    assert "usually orders every 30 days; last order 150 days ago" in reasons
+    assert "2 customers at risk" in view.summary.text()
+    view.city_filter.setCurrentIndex(view.city_filter.findData("Beijing"))
+    assert view.model.rowCount() == 1 and view.model.row_at(0).id == small  # type: ignore[union-attr]
+    view.reason_filter.setCurrentIndex(view.reason_filter.findData("unassigned"))
+    assert view.model.rowCount() == 0
+    # The charts were drawn from the same refresh.
+    assert view.revenue_view.chart().series() and view.won_lost_view.chart().series()
+
+
+def test_opens_instantly_on_cached_results(qtbot: QtBot, ctx: AppContext, gui_db: Database) -> None:
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    silent_customers(gui_db, lily)
+    risk.refresh(gui_db)
+    view = RiskView(ctx)  # not shown: no refresh yet, the cache alone fills the list
+    qtbot.addWidget(view)
+    assert view.model.rowCount() == 2
+    risk.forget(gui_db)
+
+
+def test_create_follow_up_from_the_list(qtbot: QtBot, ctx: AppContext, gui_db: Database) -> None:
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    big, _small = silent_customers(gui_db, lily)
+    view = open_view(qtbot, ctx)
+    view.select_row(0)
+    assert view.follow_up_button.isEnabled()
+    view.follow_up_button.click()
+    dialog = view.follow_up_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.assignee.currentData() == lily  # the owner by default
+    dialog.title_edit.setText("Call about the missing orders")
+    due = date.today() + timedelta(days=5)
+    dialog.due_edit.setDate(QDate(due.year, due.month, due.day))
+    with qtbot.waitSignal(view.status_message, timeout=2000):
+        dialog.save_button.click()
+    assert not dialog.isVisible()
+    with gui_db.new_session() as session:
+        task = session.scalars(select(FollowUp)).one()
+    assert (task.customer_id, task.assignee_id, task.due_date) == (big, lily, due)
+    assert task.title == "Call about the missing orders"
+
+
+def test_follow_up_with_empty_title_says_what_is_wrong(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database
+) -> None:
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    silent_customers(gui_db, lily)
+    view = open_view(qtbot, ctx)
+    view.select_row(0)
+    dialog = view.create_follow_up()
+    assert dialog is not None
+    dialog.title_edit.setText("  ")
+    dialog.save_button.click()
+    assert dialog.isVisible()
+    assert "what to do" in dialog.error.text()
+
+
+def test_reassign_and_open_customer(qtbot: QtBot, ctx: AppContext, gui_db: Database) -> None:
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    tom = add_salesperson(gui_db, "tom.baker", "Tom Baker")
+    big, _small = silent_customers(gui_db, lily)
+    view = open_view(qtbot, ctx)
+    view.select_row(0)
+    with qtbot.waitSignal(view.open_customer) as opened:
+        view.open_button.click()
+    assert opened.args == [big]
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        assert view.reassign(big, tom)
+    assert view.model.row_at(0).owner == "Tom Baker"  # type: ignore[union-attr]
