@@ -136,18 +136,7 @@ class CustomerList:
             Customer.updated_at,
             Customer.archived_at,
         ).outerjoin(owner, owner.id == Customer.owner_id)
-        if not flt.include_archived:
-            stmt = stmt.where(Customer.archived_at.is_(None))
-        stmt = stmt.where(Customer.merged_into_id.is_(None))
-        if flt.status is not None:
-            stmt = stmt.where(Customer.status == flt.status)
-        if flt.owner_id == UNASSIGNED:
-            stmt = stmt.where(Customer.owner_id.is_(None))
-        elif flt.owner_id is not None:
-            stmt = stmt.where(Customer.owner_id == flt.owner_id)
-        if flt.tier is not None:
-            stmt = stmt.where(Customer.tier == flt.tier)
-        return stmt, owner
+        return stmt.where(*_filter_conditions(flt)), owner
 
     def _uses_index(self, flt: CustomerFilter) -> list[str] | None:
         """Search terms, when the in-memory index can answer this filter on its own."""
@@ -212,17 +201,7 @@ class CustomerList:
             self.index.refresh(session)
             return self.index.count(terms, cap)
         # Counting needs no owner join: count the customers table alone along its index.
-        stmt = select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None))
-        if not flt.include_archived:
-            stmt = stmt.where(Customer.archived_at.is_(None))
-        if flt.status is not None:
-            stmt = stmt.where(Customer.status == flt.status)
-        if flt.owner_id == UNASSIGNED:
-            stmt = stmt.where(Customer.owner_id.is_(None))
-        elif flt.owner_id is not None:
-            stmt = stmt.where(Customer.owner_id == flt.owner_id)
-        if flt.tier is not None:
-            stmt = stmt.where(Customer.tier == flt.tier)
+        stmt = select(func.count()).select_from(Customer).where(*_filter_conditions(flt))
         condition = self._text_condition(session, flt)
         if condition is not None:
             stmt = stmt.where(condition)
@@ -270,6 +249,22 @@ class CustomerList:
             updated_at=updated,  # type: ignore[arg-type]
             archived=archived is not None,
         )
+
+
+def _filter_conditions(flt: CustomerFilter) -> list[ColumnElement[bool]]:
+    """The list filter's conditions other than the typed text, shared by pages and counts."""
+    conditions: list[ColumnElement[bool]] = [Customer.merged_into_id.is_(None)]
+    if not flt.include_archived:
+        conditions.append(Customer.archived_at.is_(None))
+    if flt.status is not None:
+        conditions.append(Customer.status == flt.status)
+    if flt.owner_id == UNASSIGNED:
+        conditions.append(Customer.owner_id.is_(None))
+    elif flt.owner_id is not None:
+        conditions.append(Customer.owner_id == flt.owner_id)
+    if flt.tier is not None:
+        conditions.append(Customer.tier == flt.tier)
+    return conditions
 
 
 def _sql_contains_all(terms: list[str]) -> ColumnElement[bool]:

@@ -32,6 +32,7 @@ from smbcrm.models import (
 from smbcrm.models.keys import normalize_email, normalize_key_text, normalize_phone
 from smbcrm.services.customers import CustomerInput, create_customer, tags_named
 from smbcrm.services.errors import NotFoundError, SmbcrmError
+from smbcrm.services.importing.book import CUSTOMER_COLUMNS
 from smbcrm.services.permissions import Permission, require
 
 
@@ -107,26 +108,6 @@ def _scalar(values: dict[str, Any], key: str) -> Any:
     return value
 
 
-_FIELDS = (
-    "name",
-    "kind",
-    "status",
-    "owner_id",
-    "tier",
-    "source",
-    "birthday",
-    "tax_id",
-    "country",
-    "province",
-    "city",
-    "district",
-    "address",
-    "postcode",
-    "website",
-    "notes",
-)
-
-
 def resolve_review(
     db: Database, actor_id: int, item_id: int, decision: ReviewDecision | str
 ) -> int | None:
@@ -180,7 +161,7 @@ def resolve_review(
                     "This row has no matching customer to add it to; create it instead."
                 )
             customer = session.get_one(Customer, item.candidate_id)
-            for field in _FIELDS:
+            for field in CUSTOMER_COLUMNS:
                 value = _scalar(values, field)
                 if value is not None and value != "":
                     setattr(customer, field, value)
