@@ -20,20 +20,23 @@ from smbcrm.models.enums import (
     ContactPointKind,
     CustomerKind,
     CustomerStatus,
+    DuplicateStatus,
     ImportKind,
+    LinkRoute,
     Role,
     Tier,
 )
 from smbcrm.models.history import (
     AssignmentChange,
     AuditEntry,
+    DuplicatePair,
     ExportEntry,
     ImportBatch,
     ImportChange,
     Merge,
 )
 from smbcrm.models.imports import ImportReviewItem, SavedMapping
-from smbcrm.models.orders import Order, OrderLine
+from smbcrm.models.orders import Conversion, Order, OrderLine
 from smbcrm.models.settings import Setting
 from smbcrm.models.staff import User
 
@@ -48,10 +51,13 @@ __all__ = [
     "Contact",
     "ContactPoint",
     "ContactPointKind",
+    "Conversion",
     "Customer",
     "CustomerKind",
     "CustomerStatus",
     "Database",
+    "DuplicatePair",
+    "DuplicateStatus",
     "ExportEntry",
     "ExternalId",
     "FollowUp",
@@ -59,6 +65,7 @@ __all__ = [
     "ImportChange",
     "ImportKind",
     "ImportReviewItem",
+    "LinkRoute",
     "Merge",
     "Order",
     "OrderLine",

@@ -71,3 +71,23 @@ class ChangeAction(StrEnum):
     ARCHIVED = "archived"
     RESTORED = "restored"
     MERGED = "merged"
+
+
+class DuplicateStatus(StrEnum):
+    """Where a candidate duplicate pair stands in the review queue."""
+
+    OPEN = "open"
+    LATER = "later"
+    NOT_SAME = "not_same"
+    MERGED = "merged"
+
+
+class LinkRoute(StrEnum):
+    """How an order found its customer, in order of trust."""
+
+    CODE = "code"
+    PHONE = "phone"
+    EMAIL = "email"
+    NAME = "name"
+    MANUAL = "manual"
+    CREATED = "created"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smbcrm.models.base import Base, enum_column, utcnow
-from smbcrm.models.enums import BatchStatus, ChangeAction, ImportKind
+from smbcrm.models.enums import BatchStatus, ChangeAction, DuplicateStatus, ImportKind
 
 if TYPE_CHECKING:
     from smbcrm.models.staff import User
@@ -95,6 +95,35 @@ class Merge(Base):
     merged_at: Mapped[datetime] = mapped_column(default=utcnow)
     undone_at: Mapped[datetime | None]
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class DuplicatePair(Base):
+    """Two customers that may be one, found by a duplicate scan, and what a person decided.
+
+    "Not the same" rows outlive rescans so the pair is never proposed again.
+    """
+
+    __tablename__ = "duplicate_pairs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Always the lower ID first, so a pair has one row whichever way it was found.
+    customer_a_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_b_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float] = mapped_column(default=0.0)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[DuplicateStatus] = mapped_column(
+        enum_column(DuplicateStatus), default=DuplicateStatus.OPEN, index=True
+    )
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("customer_a_id", "customer_b_id"),
+        CheckConstraint("customer_a_id < customer_b_id", name="pair_order"),
+    )
 
 
 class AuditEntry(Base):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smbcrm.models.base import Base, utcnow
+from smbcrm.models.base import Base, enum_column, utcnow
+from smbcrm.models.enums import LinkRoute
 
 if TYPE_CHECKING:
     from smbcrm.models.customer import Customer
@@ -31,6 +32,10 @@ class Order(Base):
     status: Mapped[str | None] = mapped_column(String(50))
     # The reference as the source system gave it (code, name or phone), kept for review.
     customer_ref: Mapped[str | None] = mapped_column(String(300))
+    # Everything the file said about the buyer (name, phone, e-mail, city, code), so an
+    # unmatched order can become a customer or be linked by hand later.
+    customer_details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    link_route: Mapped[LinkRoute | None] = mapped_column(enum_column(LinkRoute))
     notes: Mapped[str | None] = mapped_column(Text)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -44,6 +49,23 @@ class Order(Base):
         UniqueConstraint("source_system", "order_number"),
         Index("ix_orders_customer_date", "customer_id", "order_date"),
     )
+
+
+class Conversion(Base):
+    """A prospect that became an active customer with its first order."""
+
+    __tablename__ = "conversions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    order_date: Mapped[date | None]
+    converted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who owned the prospect when it converted: the credit stays with them.
+    prospect_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
 
 
 class OrderLine(Base):

@@ -213,7 +213,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("province", "state", "region", "省份", "省", "所在省"),
         _C,
     ),
-    FieldSpec(Field.CITY, "City", "城市", ("city", "town", "城市", "市", "所在城市"), _C),
+    FieldSpec(Field.CITY, "City", "城市", ("city", "town", "城市", "市", "所在城市"), _CO),
     FieldSpec(Field.DISTRICT, "District", "区县", ("district", "county", "区县", "区", "县"), _C),
     FieldSpec(
         Field.ADDRESS,
