@@ -27,11 +27,11 @@ def _date(text: str) -> date:
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser = commands.add_parser(
         "export",
-        help="export customers, orders, statements or revenue to .xlsx or .csv",
+        help="export customers, orders, statements, revenue, at-risk or import problems",
         description="Export to Excel (.xlsx) or CSV. The file type follows the file name.",
     )
     parser.add_argument("kind", choices=[k.value for k in ExportKind], metavar="KIND",
-                        help="customers, orders, statement, revenue or at-risk")  # fmt: skip
+                        help="customers, orders, statement, revenue, at-risk or import-problems")  # fmt: skip
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
     parser.add_argument("--from", dest="date_from", type=_date, metavar="DATE",
                         help="first day of the period (YYYY-MM-DD)")  # fmt: skip
@@ -40,6 +40,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--per-line", action="store_true", help="orders: one row per order line")
     parser.add_argument("--customer", type=int, metavar="ID",
                         help="statement: this customer only (smbcrm ID)")  # fmt: skip
+    parser.add_argument("--batch", type=int, metavar="N",
+                        help="import-problems: this import batch (default: the latest with problems)")  # fmt: skip
     parser.add_argument("--encoding", default="utf-8", choices=["utf-8", "gbk"],
                         help="CSV only: utf-8 with BOM (default) or gbk")  # fmt: skip
     parser.add_argument("--lang", default="en", choices=["en", "zh"],
@@ -52,6 +54,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CliError("--per-line is for the orders export only.")
     if args.customer is not None and args.kind != ExportKind.STATEMENT:
         raise CliError("--customer is for the statement export only.")
+    if args.batch is not None and args.kind != ExportKind.IMPORT_PROBLEMS:
+        raise CliError("--batch is for the import-problems export only.")
     db = open_db(args)
     actor = acting_user(db, args)
     options = ExportOptions(
@@ -59,6 +63,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         date_to=args.date_to,
         per_line=args.per_line,
         customer_id=args.customer,
+        batch_id=args.batch,
         encoding=args.encoding,
         language=args.lang,
     )

@@ -35,7 +35,7 @@ from smbcrm.models.history import (
     ImportChange,
     Merge,
 )
-from smbcrm.models.imports import ImportReviewItem, SavedMapping
+from smbcrm.models.imports import ImportProblem, ImportReviewItem, SavedMapping
 from smbcrm.models.orders import Conversion, Order, OrderLine
 from smbcrm.models.settings import Setting
 from smbcrm.models.staff import User
@@ -64,6 +64,7 @@ __all__ = [
     "ImportBatch",
     "ImportChange",
     "ImportKind",
+    "ImportProblem",
     "ImportReviewItem",
     "LinkRoute",
     "Merge",

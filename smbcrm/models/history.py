@@ -46,6 +46,8 @@ class ImportBatch(Base):
     sheet: Mapped[str | None] = mapped_column(String(200))
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The file's header row, so the problem rows can be written back under it.
+    source_header: Mapped[list[str] | None] = mapped_column(JSON)
     status: Mapped[BatchStatus] = mapped_column(enum_column(BatchStatus))
     created_count: Mapped[int] = mapped_column(default=0)
     updated_count: Mapped[int] = mapped_column(default=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smbcrm.models.base import Base, TimestampMixin, enum_column
@@ -45,3 +45,19 @@ class ImportReviewItem(Base):
     reason: Mapped[str] = mapped_column(String(500))
     decided_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(String(20))
+
+
+class ImportProblem(Base):
+    """A row an import could not take, kept with the batch so it can be exported, fixed and
+    imported again later (not only right after the import)."""
+
+    __tablename__ = "import_problems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int]
+    # The row's cells as read, in the file's column order (dates as ISO text).
+    cells: Mapped[list[Any]] = mapped_column(JSON)
+    problem: Mapped[str] = mapped_column(Text)

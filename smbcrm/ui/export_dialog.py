@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from smbcrm.services.export import ExportKind, ExportOptions, ExportResult, available_kinds, export
+from smbcrm.services.importing.problems import problem_batches
 from smbcrm.services.progress import Progress
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.workers import ProgressDialog, Worker
@@ -61,6 +62,7 @@ class ExportDialog(QDialog):
             ExportKind.STATEMENT: self.tr("Customer statement"),
             ExportKind.REVENUE: self.tr("Revenue by customer by month"),
             ExportKind.AT_RISK: self.tr("Customers at risk"),
+            ExportKind.IMPORT_PROBLEMS: self.tr("Rows an import could not take"),
         }
         for k in available_kinds():
             self.kind.addItem(labels[k], k)
@@ -82,6 +84,10 @@ class ExportDialog(QDialog):
         self.customer.setRange(0, 2_000_000_000)
         self.customer.setSpecialValueText(self.tr("All customers"))
         self.customer.setToolTip(self.tr("The smbcrm ID of one customer, or all customers"))
+        self.batch = QComboBox(self)
+        self.batch.setObjectName("exportBatch")
+        self.batch.setToolTip(self.tr("The import whose problem rows to export"))
+        self._batches_loaded = False
         self.format = QComboBox(self)
         self.format.setObjectName("exportFormat")
         self.format.addItem(self.tr("Excel workbook (.xlsx)"), 0)
@@ -96,6 +102,7 @@ class ExportDialog(QDialog):
         form.addRow(self.tr("Period:"), period)
         form.addRow("", self.per_line)
         form.addRow(self.tr("Customer ID:"), self.customer)
+        form.addRow(self.tr("Import:"), self.batch)
         form.addRow(self.tr("Format:"), self.format)
 
         self.done_label = QLabel(self)
@@ -150,6 +157,11 @@ class ExportDialog(QDialog):
             w.setEnabled(dated and not self.whole.isChecked())
         self.per_line.setEnabled(kind == ExportKind.ORDERS)
         self.customer.setEnabled(kind == ExportKind.STATEMENT)
+        problems = kind == ExportKind.IMPORT_PROBLEMS
+        if problems and not self._batches_loaded:
+            self._load_batches()
+        self.batch.setEnabled(problems and self.batch.count() > 0)
+        self.export_button.setEnabled(not problems or self.batch.count() > 0)
         hints = {
             ExportKind.CUSTOMERS: self.tr(
                 "Keep the ID column: edit the sheet in Excel and import it again to update "
@@ -159,8 +171,21 @@ class ExportDialog(QDialog):
             ExportKind.STATEMENT: self.tr("Orders grouped by customer, each with a subtotal."),
             ExportKind.REVENUE: self.tr("One row per customer, one column per month."),
             ExportKind.AT_RISK: self.tr("Customers likely to leave, and why."),
+            ExportKind.IMPORT_PROBLEMS: self.tr(
+                "The rows an import skipped, under the file's own columns with the problem "
+                "beside each: fix them in Excel and import the sheet again."
+                if self.batch.count()
+                else "No import has left rows with problems: every imported row was taken."
+            ),
         }
         self.hint.setText(hints[kind])
+
+    def _load_batches(self) -> None:
+        self._batches_loaded = True
+        with self.ctx.db.new_session() as session:
+            batches = problem_batches(session)
+        for batch in batches:
+            self.batch.addItem(batch.label, batch.id)
 
     def options(self) -> ExportOptions:
         kind = self.current_kind()
@@ -172,6 +197,11 @@ class ExportDialog(QDialog):
             date_to=_to_date(self.date_to.date()) if use_dates else None,
             per_line=kind == ExportKind.ORDERS and self.per_line.isChecked(),
             customer_id=(self.customer.value() or None) if kind == ExportKind.STATEMENT else None,
+            batch_id=(
+                int(self.batch.currentData())
+                if kind == ExportKind.IMPORT_PROBLEMS and self.batch.count()
+                else None
+            ),
             encoding=encoding,
             language=interface_language(),
         )

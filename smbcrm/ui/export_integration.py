@@ -40,6 +40,7 @@ def install_export(window: QMainWindow) -> None:
         ExportKind.STATEMENT: _tr("Customer &statement…"),
         ExportKind.REVENUE: _tr("&Revenue by month…"),
         ExportKind.AT_RISK: _tr("Customers at &risk…"),
+        ExportKind.IMPORT_PROBLEMS: _tr("Import &problems…"),
     }
     actions: list[QAction] = []
     for kind in available_kinds():

@@ -107,3 +107,33 @@ def _shots() -> Path:
     folder = Path("/tmp/expshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def test_export_import_problems_picks_the_batch(
+    qtbot: Any, ctx: AppContext, gui_db: Database, tmp_path: Path
+) -> None:
+    from smbcrm.services.importing.apply import apply_plan
+    from smbcrm.services.importing.service import prepare_import
+
+    empty = ExportDialog(ctx, kind=ExportKind.IMPORT_PROBLEMS)
+    qtbot.addWidget(empty)
+    # Nothing to export yet: the dialog says so instead of writing an empty file.
+    assert not empty.export_button.isEnabled() and not empty.batch.isEnabled()
+    assert "No import has left rows" in empty.hint.text()
+
+    source = tmp_path / "list.csv"
+    source.write_text("客户名称,邮箱\n好公司,good@x.cn\n坏公司,not-an-email\n", encoding="utf-8")
+    batch_id = apply_plan(gui_db, ctx.user_id, prepare_import(gui_db, source).plan).batch_id
+    dialog = ExportDialog(ctx, kind=ExportKind.IMPORT_PROBLEMS)
+    qtbot.addWidget(dialog)
+    assert dialog.export_button.isEnabled() and dialog.batch.count() == 1
+    assert "list.csv" in dialog.batch.currentText()
+    assert dialog.options().batch_id == batch_id
+    target = tmp_path / "problems.xlsx"
+    worker = dialog.start_export(target)
+    with qtbot.waitSignal(worker.ended, timeout=20_000):
+        pass
+    assert worker.state == "finished"
+    rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+    assert rows[0] == ["Row", "客户名称", "邮箱", "Problem"]
+    assert rows[1][:3] == [3, "坏公司", "not-an-email"]

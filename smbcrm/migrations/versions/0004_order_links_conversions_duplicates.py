@@ -1,5 +1,6 @@
 """How orders found their customer and what the file said of the buyer; prospect
-conversions; the duplicate review queue; two missing foreign-key indexes.
+conversions; the duplicate review queue; problem rows kept with their import batch; two
+missing foreign-key indexes.
 
 Revision ID: 0004
 Revises: 0003
@@ -20,6 +21,25 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "import_problems",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("row_number", sa.Integer(), nullable=False),
+        sa.Column("cells", sa.JSON(), nullable=False),
+        sa.Column("problem", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["import_batches.id"],
+            name=op.f("fk_import_problems_batch_id_import_batches"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_problems")),
+    )
+    with op.batch_alter_table("import_problems", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_import_problems_batch_id"), ["batch_id"], unique=False)
+    with op.batch_alter_table("import_batches", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("source_header", sa.JSON(), nullable=True))
     op.create_table(
         "duplicate_pairs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -143,6 +163,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("import_batches", schema=None) as batch_op:
+        batch_op.drop_column("source_header")
+    with op.batch_alter_table("import_problems", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_import_problems_batch_id"))
+    op.drop_table("import_problems")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_column("link_route")
         batch_op.drop_column("customer_details")

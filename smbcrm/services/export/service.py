@@ -24,6 +24,7 @@ from smbcrm.models import Database, ExportEntry, User
 from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.export import csv_writer, workbook
 from smbcrm.services.export.customers import customers_sheet
+from smbcrm.services.export.import_problems import import_problems_sheet
 from smbcrm.services.export.orders import main_currency, orders_sheet
 from smbcrm.services.export.revenue import revenue_sheet
 from smbcrm.services.export.statement import statement_sheet
@@ -37,6 +38,7 @@ class ExportKind(StrEnum):
     STATEMENT = "statement"
     REVENUE = "revenue"
     AT_RISK = "at-risk"
+    IMPORT_PROBLEMS = "import-problems"
 
 
 KIND_LABELS = {
@@ -45,6 +47,7 @@ KIND_LABELS = {
     ExportKind.STATEMENT: "statement rows",
     ExportKind.REVENUE: "customer rows",
     ExportKind.AT_RISK: "at-risk customers",
+    ExportKind.IMPORT_PROBLEMS: "rows with problems",
 }
 
 FORMATS = (".xlsx", ".csv")
@@ -53,9 +56,12 @@ LANGUAGES = ("en", "zh")
 
 def available_kinds() -> list[ExportKind]:
     """The kinds this build can export (at-risk needs the risk service)."""
-    kinds: list[ExportKind] = [k for k in ExportKind if k != ExportKind.AT_RISK]
+    kinds: list[ExportKind] = [
+        k for k in ExportKind if k not in (ExportKind.AT_RISK, ExportKind.IMPORT_PROBLEMS)
+    ]
     if risk_available():
         kinds.append(ExportKind.AT_RISK)
+    kinds.append(ExportKind.IMPORT_PROBLEMS)
     return kinds
 
 
@@ -80,6 +86,7 @@ class ExportOptions:
     customer_id: int | None = None  # statement: one customer only
     encoding: str = "utf-8"  # CSV only: utf-8 (with BOM) or gbk
     language: str = "en"  # column headers and words: en or zh
+    batch_id: int | None = None  # import problems: this batch (None: the latest with problems)
 
     def filters(self, fmt: str) -> dict[str, Any]:
         """What the export log keeps: only what was chosen."""
@@ -92,6 +99,8 @@ class ExportOptions:
             chosen["per_line"] = True
         if self.customer_id is not None:
             chosen["customer_id"] = self.customer_id
+        if self.batch_id is not None:
+            chosen["batch_id"] = self.batch_id
         if fmt == ".csv":
             chosen["encoding"] = self.encoding
         return chosen
@@ -107,7 +116,11 @@ class ExportResult:
 
     @property
     def summary(self) -> str:
-        return f"Exported {self.rows} {KIND_LABELS[self.kind]} to {self.path}."
+        label = KIND_LABELS[self.kind]
+        if self.rows == 1:
+            label = label.replace("customers", "customer").replace("orders", "order")
+            label = label.replace("rows", "row")
+        return f"Exported {self.rows} {label} to {self.path}."
 
 
 def check_request(
@@ -173,6 +186,8 @@ def build_sheet(
         return revenue_sheet(
             session, date_from=options.date_from, date_to=options.date_to, language=lang
         )
+    if kind == ExportKind.IMPORT_PROBLEMS:
+        return import_problems_sheet(session, batch_id=options.batch_id, language=lang)
     from smbcrm.services.export.at_risk import at_risk_sheet  # needs the risk service
 
     return at_risk_sheet(session, language=lang)

@@ -48,6 +48,7 @@ from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.services.errors import ConflictError, SmbcrmError
 from smbcrm.services.importing.book import CUSTOMER_COLUMNS, CustomerSnapshot
 from smbcrm.services.importing.plan import ImportPlan, Outcome, RowPlan
+from smbcrm.services.importing.problems import record_problems
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 
@@ -505,6 +506,7 @@ def apply_plan(
             )
             done += len(chunk)
         writer.flush_history()
+        record_problems(session, batch, plan.header, errors)
         progress.report(total, total, "Finishing…")
         counts = plan.counts
         batch.created_count = len(creates)
