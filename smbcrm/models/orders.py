@@ -47,7 +47,8 @@ class Order(Base):
 
     __table_args__ = (
         UniqueConstraint("source_system", "order_number"),
-        Index("ix_orders_customer_date", "customer_id", "order_date"),
+        # Covers the per-customer reads (risk, order stats): no table lookups per order.
+        Index("ix_orders_customer_date", "customer_id", "order_date", "amount"),
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import threading
+import unicodedata
 import weakref
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -31,7 +32,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from operator import sub
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -54,6 +55,7 @@ from smbcrm.models import (
 from smbcrm.services.errors import NotFoundError, SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
+from smbcrm.services.tiers import recompute_tiers
 
 SETTING_PREFIX = "risk."
 
@@ -86,8 +88,6 @@ WEIGHTS: dict[Reason, int] = {
     Reason.UNASSIGNED: 1,
     Reason.OWNER_INACTIVE: 1,
 }
-# Reasons that make a long silence from our side matter.
-_WARNING_SIGNS = (Reason.OVERDUE, Reason.DECLINING, Reason.OPEN_COMPLAINT)
 LEVEL_ORDER = {RiskLevel.HIGH: 3, RiskLevel.MEDIUM: 2, RiskLevel.LOW: 1, RiskLevel.NONE: 0}
 
 
@@ -166,6 +166,12 @@ class RiskSettings:
         session.flush()
 
 
+def save_settings(session: Session, actor: User | None, settings: RiskSettings) -> None:
+    """Store new thresholds for everyone (owners and managers: company settings)."""
+    require(actor, Permission.MANAGE_SETTINGS)
+    settings.save(session)
+
+
 # ---------------------------------------------------------------------------------------
 # Results
 
@@ -206,7 +212,8 @@ def explain(reason: RiskReason, lang: str = "en") -> str:
     return texts[reason.code].format(**reason.params)
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass's __init__ costs a third of a second over 100,000 rows.
+@dataclass(slots=True)
 class RiskRow:
     """One active customer's assessment (``level`` NONE means nothing to worry about)."""
 
@@ -243,43 +250,7 @@ class RiskRow:
 # The queries
 
 
-def _revenue(session: Session, today: date, settings: RiskSettings) -> dict[int, tuple[float, ...]]:
-    """customer → (revenue 12 months, recent period, the period before), for orders that count."""
-    start_12m = today - timedelta(days=365)
-    span = timedelta(days=round(settings.decline_months * 365 / 12))
-    recent_start = today - span
-    before_start = recent_start - span
-    amount = cast(Order.amount, Float)
-    stmt = (
-        select(
-            Order.customer_id,
-            func.sum(case((Order.order_date > start_12m, amount), else_=0.0)),
-            func.sum(case((Order.order_date > recent_start, amount), else_=0.0)),
-            func.sum(
-                case(
-                    (
-                        and_(Order.order_date > before_start, Order.order_date <= recent_start),
-                        amount,
-                    ),
-                    else_=0.0,
-                )
-            ),
-        )
-        # Only the rows inside the windows are read (the order-date index finds them).
-        .where(
-            Order.customer_id.is_not(None),
-            Order.order_date > min(start_12m, before_start),
-            Order.order_date <= today,
-        )
-        .group_by(Order.customer_id)
-    )
-    return {
-        cid: (float(a or 0), float(b or 0), float(c or 0)) for cid, a, b, c in session.execute(stmt)
-    }
-
-
-@dataclass(frozen=True)
-class Rhythm:
+class Rhythm(NamedTuple):
     """A customer's ordering days: first, last, how many, and the median gap in days."""
 
     first: date
@@ -295,28 +266,51 @@ def _median(values: Sequence[int]) -> float:
     return (values[half - 1] + values[half]) / 2
 
 
-def order_rhythms(session: Session, today: date | None = None) -> dict[int, Rhythm]:
-    """customer → their :class:`Rhythm`, from the order dates up to ``today``.
+Revenues = tuple[float, float, float]  # 12 months, the recent period, the period before
 
-    The database hands over each customer's order dates in one aggregate read of the
-    (customer, date) index; gaps and medians are then computed with C-level builtins
-    (``map``, ``sorted``) per customer, never with Python code per order.
+
+def order_facts(
+    session: Session, today: date, settings: RiskSettings
+) -> tuple[dict[int, Rhythm], dict[int, Revenues]]:
+    """customer → their :class:`Rhythm`, and customer → revenue in the three windows.
+
+    One aggregate pass over the (customer, date, amount) index, which covers the query:
+    the database hands over each customer's order dates as one value and sums the windows;
+    gaps and medians are then computed with C-level builtins (``map``, ``sorted``) per
+    customer, never with Python code per order.
     """
-    today = today or date.today()
+    start_12m = today - timedelta(days=365)
+    span = timedelta(days=round(settings.decline_months * 365 / 12))
+    recent_start = today - span
+    before_start = recent_start - span
+    amount = cast(Order.amount, Float)
+
+    def window(condition: Any) -> Any:
+        return func.sum(case((condition, amount), else_=0.0))
+
     if session.get_bind().dialect.name == "postgresql":
         dates: Any = func.array_agg(aggregate_order_by(Order.order_date, Order.order_date))
     else:
         # Plain text "2026-01-05,2026-02-03,…" (SQLite returns it in index order).
         dates = func.group_concat(Order.order_date)
     stmt = (
-        select(Order.customer_id, dates)
+        select(
+            Order.customer_id,
+            dates,
+            window(Order.order_date > start_12m),
+            window(Order.order_date > recent_start),
+            window(and_(Order.order_date > before_start, Order.order_date <= recent_start)),
+        )
         .where(Order.customer_id.is_not(None), Order.order_date <= today)
         .group_by(Order.customer_id)
     )
     fromiso = date.fromisoformat
     ordinal = date.toordinal
-    result: dict[int, Rhythm] = {}
-    for cid, value in session.execute(stmt):
+    fromordinal = date.fromordinal
+    rhythms: dict[int, Rhythm] = {}
+    revenues: dict[int, Revenues] = {}
+    # Core, not ORM, rows: the ORM's per-row bookkeeping costs more than the work here.
+    for cid, value, in_12m, recent, before in session.connection().execute(stmt):
         if isinstance(value, str):
             days = list(map(ordinal, map(fromiso, value.split(","))))
         else:
@@ -328,13 +322,21 @@ def order_rhythms(session: Session, today: date | None = None) -> dict[int, Rhyt
         # Several orders on one day are one ordering occasion: zero gaps do not count.
         gaps = gaps[bisect_right(gaps, 0) :]
         first, last = min(days[0], days[-1]), max(days[0], days[-1])
-        result[cid] = Rhythm(
-            date.fromordinal(first),
-            date.fromordinal(last),
+        rhythms[cid] = Rhythm(
+            fromordinal(first),
+            fromordinal(last),
             len(gaps) + 1,
             _median(gaps) if gaps else None,
         )
-    return result
+        if in_12m or before:
+            revenues[cid] = (float(in_12m or 0), float(recent or 0), float(before or 0))
+    return rhythms, revenues
+
+
+def order_rhythms(session: Session, today: date | None = None) -> dict[int, Rhythm]:
+    """customer → their :class:`Rhythm`, from the order dates up to ``today``."""
+    today = today or date.today()
+    return order_facts(session, today, RiskSettings())[0]
 
 
 def _last_contacts(session: Session) -> dict[int, datetime]:
@@ -380,8 +382,9 @@ def _active_customers(session: Session) -> list[tuple[Any, ...]]:
             Customer.archived_at.is_(None),
             Customer.merged_into_id.is_(None),
         )
+        .order_by(Customer.id)
     )
-    return [tuple(r) for r in session.execute(stmt)]
+    return [tuple(r) for r in session.connection().execute(stmt)]
 
 
 def _as_date(value: Any) -> date | None:
@@ -403,44 +406,55 @@ def assess(
     today = today or date.today()
     settings = settings or RiskSettings.load(session)
     progress = progress or Progress()
-    steps = 5
+    steps = 4
     progress.report(0, steps, "Reading customers…")
     customers = _active_customers(session)
-    progress.report(1, steps, "Adding up revenue…")
-    revenues = _revenue(session, today, settings)
-    progress.report(2, steps, "Working out each customer's ordering rhythm…")
-    rhythms = order_rhythms(session, today)
-    progress.report(3, steps, "Reading contacts and complaints…")
+    progress.report(1, steps, "Adding up revenue and each customer's ordering rhythm…")
+    rhythms, revenues = order_facts(session, today, settings)
+    progress.report(2, steps, "Reading contacts and complaints…")
     contacts = _last_contacts(session)
     complaints = open_complaints(session, today)
-    progress.report(4, steps, "Judging each customer…")
+    progress.report(3, steps, "Judging each customer…")
 
     today_ordinal = today.toordinal()
     no_revenue = (0.0, 0.0, 0.0)
+    min_orders = settings.rhythm_min_orders
+    overdue_factor = settings.overdue_factor
+    overdue_min_days = settings.overdue_min_days
+    decline_min = settings.decline_min_revenue
+    decline_drop = settings.decline_drop
+    decline_months = settings.decline_months
+    no_contact_days = settings.no_contact_days
+    contact_days = {cid: _as_date(when) for cid, when in contacts.items()}
+    none = RiskLevel.NONE
     rows: list[RiskRow] = []
+    append = rows.append
     for cid, name, owner_id, owner, owner_active, tier, city in customers:
         revenue, recent, before = revenues.get(cid, no_revenue)
         rhythm = rhythms.get(cid)
-        median = rhythm.median_interval if rhythm is not None else None
-        last = rhythm.last if rhythm is not None else None
-        since = today_ordinal - last.toordinal() if last is not None else None
+        first: date | None = None
+        last: date | None = None
+        median: float | None = None
+        since: int | None = None
+        order_days = 0
+        if rhythm is not None:
+            first, last, order_days, median = rhythm
+            since = today_ordinal - rhythm.last.toordinal()
         reasons: list[RiskReason] = []
         if (
-            rhythm is not None
-            and median is not None
+            median is not None
             and since is not None
-            and rhythm.days >= settings.rhythm_min_orders
-            and since > settings.overdue_factor * median
-            and since >= settings.overdue_min_days
+            and order_days >= min_orders
+            and since > overdue_factor * median
+            and since >= overdue_min_days
         ):
             reasons.append(RiskReason(Reason.OVERDUE, {"interval": round(median), "days": since}))
-        if before >= settings.decline_min_revenue and before > 0:
+        if before >= decline_min and before > 0:
             change = (recent - before) / before
-            if change <= -settings.decline_drop:
+            if change <= -decline_drop:
                 reasons.append(
                     RiskReason(
-                        Reason.DECLINING,
-                        {"months": settings.decline_months, "drop": round(-change * 100)},
+                        Reason.DECLINING, {"months": decline_months, "drop": round(-change * 100)}
                     )
                 )
         due = complaints.get(cid)
@@ -448,37 +462,36 @@ def assess(
             reasons.append(
                 RiskReason(Reason.OPEN_COMPLAINT, {"days": today_ordinal - due.toordinal()})
             )
-        contact = _as_date(contacts.get(cid))
-        silent = today_ordinal - contact.toordinal() if contact is not None else None
-        if (silent is None or silent >= settings.no_contact_days) and any(
-            r.code in _WARNING_SIGNS for r in reasons
-        ):
-            reasons.append(RiskReason(Reason.NO_CONTACT, {"days": silent}))
+        contact = contact_days.get(cid)
+        if reasons:
+            silent = today_ordinal - contact.toordinal() if contact is not None else None
+            if silent is None or silent >= no_contact_days:
+                # Every reason so far is a warning sign: silence from our side now matters.
+                reasons.append(RiskReason(Reason.NO_CONTACT, {"days": silent}))
         if owner_id is None:
             reasons.append(RiskReason(Reason.UNASSIGNED))
         elif not owner_active:
             reasons.append(RiskReason(Reason.OWNER_INACTIVE, {"owner": owner or "?"}))
-        rows.append(
+        append(
             RiskRow(
-                id=cid,
-                name=name,
-                owner_id=owner_id,
-                owner=owner,
-                owner_active=bool(owner_active) if owner_id is not None else False,
-                tier=tier,
-                city=city,
-                level=_level(reasons),
-                reasons=tuple(reasons),
-                revenue_12m=round(revenue, 2),
-                last_order=last,
-                first_order=rhythm.first if rhythm is not None else None,
-                order_days=rhythm.days if rhythm is not None else 0,
-                median_interval=median,
-                days_since_order=since,
-                last_contact=contact,
+                cid,
+                name,
+                owner_id,
+                owner,
+                bool(owner_active) if owner_id is not None else False,
+                tier,
+                city,
+                _level(reasons) if reasons else none,
+                tuple(reasons),
+                round(revenue, 2),
+                last,
+                first,
+                order_days,
+                median,
+                since,
+                contact,
             )
         )
-    rows.sort(key=lambda r: r.id)
     progress.report(steps, steps, "Done.")
     return rows
 
@@ -495,12 +508,15 @@ def filter_rows(
     city: str | None = None,
     reason: Reason | str | None = None,
     min_level: RiskLevel = RiskLevel.LOW,
+    text: str | None = None,
 ) -> list[RiskRow]:
     """Rows at ``min_level`` or above matching every filter given, by revenue at stake.
 
+    ``text`` finds rows whose name, owner or city contains it (case and width folded).
     Revenue at stake is the trailing 12 months' revenue; ties go by level, then name.
     """
     wanted_city = city.strip().casefold() if city else None
+    needle = _fold(text) if text and text.strip() else None
     floor = LEVEL_ORDER[RiskLevel(min_level)]
     picked = [
         r
@@ -510,9 +526,14 @@ def filter_rows(
         and (tier is None or (r.tier is not None and r.tier.value == str(tier)))
         and (wanted_city is None or (r.city or "").strip().casefold() == wanted_city)
         and (reason is None or str(reason) in r.codes)
+        and (needle is None or needle in _fold(f"{r.name}\n{r.owner or ''}\n{r.city or ''}"))
     ]
     picked.sort(key=lambda r: (-r.revenue_12m, -LEVEL_ORDER[r.level], r.name, r.id))
     return picked
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
 def at_risk(
@@ -559,10 +580,21 @@ def cached(db: Database) -> RiskSnapshot | None:
 
 
 def refresh(
-    db: Database, *, today: date | None = None, progress: Progress | None = None
+    db: Database,
+    *,
+    today: date | None = None,
+    progress: Progress | None = None,
+    update_tiers: bool = False,
 ) -> RiskSnapshot:
-    """Assess the whole book in a session of its own (safe on a worker thread) and cache it."""
+    """Assess the whole book in a session of its own (safe on a worker thread) and cache it.
+
+    With ``update_tiers`` the A/B/C value tiers are brought up to date first (only the
+    customers whose tier changes are written), so the list shows today's tiers.
+    """
     today = today or date.today()
+    if update_tiers:
+        with db.session() as session:
+            recompute_tiers(session, today)
     with db.new_session() as session:
         rows = assess(session, today, progress=progress)
     snapshot = RiskSnapshot(tuple(rows), utcnow(), today)

@@ -364,8 +364,13 @@ class MainWindow(QMainWindow):
             self.customers_view.focus_search_action.trigger()
         elif page == ORDERS:
             self.orders_view.focus_search()
-        else:
+        elif page == FOLLOW_UPS:
             self.follow_ups_view.table.setFocus()
+        else:
+            # Pages added by the integrations (at risk, duplicates…) offer the same two hooks.
+            find = getattr(self.pages.currentWidget(), "focus_search", None)
+            if callable(find):
+                find()
 
     @Slot()
     def refresh(self) -> None:
@@ -374,8 +379,12 @@ class MainWindow(QMainWindow):
             self.customers_view.refresh_action.trigger()
         elif page == ORDERS:
             self.orders_view.refresh()
-        else:
+        elif page == FOLLOW_UPS:
             self.follow_ups_view.refresh()
+        else:
+            again = getattr(self.pages.currentWidget(), "refresh", None)
+            if callable(again):
+                again()
 
     def _on_message(self, page: int, message: str) -> None:
         self._messages[page] = message

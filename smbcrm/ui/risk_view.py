@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -48,6 +49,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -57,7 +59,7 @@ from PySide6.QtWidgets import (
 from smbcrm.models import Tier
 from smbcrm.services import auth, charts_data, risk
 from smbcrm.services.charts_data import MonthValue, WonLost
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress
 from smbcrm.services.risk import RiskLevel, RiskRow, RiskSnapshot
@@ -115,7 +117,7 @@ class RiskScreenData:
 
 def load_screen_data(ctx: AppContext, progress: Progress) -> RiskScreenData:
     """Runs on the worker thread: sessions of its own, no widgets touched."""
-    snapshot = risk.refresh(ctx.db, progress=progress)
+    snapshot = risk.refresh(ctx.db, progress=progress, update_tiers=True)
     with ctx.read_session() as session:
         settings = risk.RiskSettings.load(session)
         revenue = charts_data.revenue_by_month(session, snapshot.today)
@@ -271,6 +273,143 @@ class FollowUpDialog(QDialog):
         self.accept()
 
 
+class RiskSettingsDialog(QDialog):
+    """The thresholds behind the reasons, for owners and managers; saved company-wide."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("riskSettingsDialog")
+        self.setWindowTitle(tr("At-risk thresholds"))
+        self.ctx = ctx
+        with ctx.read_session() as session:
+            current = risk.RiskSettings.load(session)
+        defaults = risk.RiskSettings()
+
+        def days(name: str, value: int, top: int = 3650) -> QSpinBox:
+            box = QSpinBox(self)
+            box.setObjectName(name)
+            box.setRange(0, top)
+            box.setSuffix(tr(" days"))
+            box.setValue(value)
+            return box
+
+        self.overdue_factor = QDoubleSpinBox(self)
+        self.overdue_factor.setObjectName("overdueFactor")
+        self.overdue_factor.setRange(1.0, 10.0)
+        self.overdue_factor.setSingleStep(0.5)
+        self.overdue_factor.setDecimals(1)
+        self.overdue_factor.setSuffix(" ×")
+        self.overdue_factor.setValue(current.overdue_factor)
+        self.overdue_min_days = days("overdueMinDays", current.overdue_min_days)
+        self.rhythm_min_orders = QSpinBox(self)
+        self.rhythm_min_orders.setObjectName("rhythmMinOrders")
+        self.rhythm_min_orders.setRange(2, 100)
+        self.rhythm_min_orders.setValue(current.rhythm_min_orders)
+        self.decline_months = QSpinBox(self)
+        self.decline_months.setObjectName("declineMonths")
+        self.decline_months.setRange(1, 24)
+        self.decline_months.setSuffix(tr(" months"))
+        self.decline_months.setValue(current.decline_months)
+        self.decline_drop = QSpinBox(self)
+        self.decline_drop.setObjectName("declineDrop")
+        self.decline_drop.setRange(1, 99)
+        self.decline_drop.setSuffix(" %")
+        self.decline_drop.setValue(round(current.decline_drop * 100))
+        self.decline_min_revenue = QDoubleSpinBox(self)
+        self.decline_min_revenue.setObjectName("declineMinRevenue")
+        self.decline_min_revenue.setRange(0, 1e9)
+        self.decline_min_revenue.setDecimals(0)
+        self.decline_min_revenue.setGroupSeparatorShown(True)
+        self.decline_min_revenue.setValue(current.decline_min_revenue)
+        self.no_contact_days = days("noContactDays", current.no_contact_days)
+        self.lost_after_days = days("lostAfterDays", current.lost_after_days)
+
+        form = QFormLayout()
+        form.addRow(tr("Overdue after their usual interval"), self.overdue_factor)
+        form.addRow(tr("… and at least"), self.overdue_min_days)
+        form.addRow(tr("Orders needed to know a rhythm"), self.rhythm_min_orders)
+        form.addRow(tr("Declining: compare periods of"), self.decline_months)
+        form.addRow(tr("… when spend fell by at least"), self.decline_drop)
+        form.addRow(tr("… and the earlier period was worth at least"), self.decline_min_revenue)
+        form.addRow(tr("No contact: nothing logged for"), self.no_contact_days)
+        form.addRow(tr("Lost (chart): silent for"), self.lost_after_days)
+        note = QLabel(
+            tr(
+                "Defaults: overdue after {0}× their interval and at least {1} days; declining "
+                "when the last {2} months fell {3}% or more; no contact after {4} days."
+            ).format(
+                defaults.overdue_factor,
+                defaults.overdue_min_days,
+                defaults.decline_months,
+                round(defaults.decline_drop * 100),
+                defaults.no_contact_days,
+            ),
+            self,
+        )
+        note.setWordWrap(True)
+        note.setObjectName("riskSettingsNote")
+        self.error = QLabel(self)
+        self.error.setObjectName("riskSettingsError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c0392b")
+        self.error.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults,
+            self,
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        restore = buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        restore.clicked.connect(lambda: self.show_settings(defaults))
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("riskSettingsSave")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(480)
+
+    def show_settings(self, settings: risk.RiskSettings) -> None:
+        self.overdue_factor.setValue(settings.overdue_factor)
+        self.overdue_min_days.setValue(settings.overdue_min_days)
+        self.rhythm_min_orders.setValue(settings.rhythm_min_orders)
+        self.decline_months.setValue(settings.decline_months)
+        self.decline_drop.setValue(round(settings.decline_drop * 100))
+        self.decline_min_revenue.setValue(settings.decline_min_revenue)
+        self.no_contact_days.setValue(settings.no_contact_days)
+        self.lost_after_days.setValue(settings.lost_after_days)
+
+    def chosen(self) -> risk.RiskSettings:
+        return risk.RiskSettings(
+            overdue_factor=self.overdue_factor.value(),
+            overdue_min_days=self.overdue_min_days.value(),
+            rhythm_min_orders=self.rhythm_min_orders.value(),
+            decline_months=self.decline_months.value(),
+            decline_drop=self.decline_drop.value() / 100,
+            decline_min_revenue=self.decline_min_revenue.value(),
+            no_contact_days=self.no_contact_days.value(),
+            lost_after_days=self.lost_after_days.value(),
+        )
+
+    @Slot()
+    def save(self) -> None:
+        try:
+            with self.ctx.unit_of_work() as (session, actor):
+                risk.save_settings(session, actor, self.chosen())
+        except ValidationError as exc:
+            self.error.setText(" ".join(exc.field_errors.values()))
+            self.error.show()
+            return
+        except SmbcrmError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self.accept()
+
+
 def _chart(title: str) -> QChart:
     chart = QChart()
     chart.setTitle(title)
@@ -317,6 +456,21 @@ class RiskView(QWidget):
         self.reason_filter = self._combo("riskReasonFilter", tr("Every reason"))
         for reason in risk.Reason:
             self.reason_filter.addItem(reason_label(reason), reason.value)
+        self.find_box = QLineEdit(self)
+        self.find_box.setObjectName("riskFind")
+        self.find_box.setPlaceholderText(tr("Find name, owner or city…"))
+        self.find_box.setClearButtonEnabled(True)
+        self.find_box.setMinimumWidth(210)
+        self.find_box.setMaximumWidth(260)
+        self.find_box.textChanged.connect(self.apply_filters)
+        self.settings_button = QPushButton(tr("Thresholds…"), self)
+        self.settings_button.setObjectName("riskSettings")
+        self.settings_button.setToolTip(
+            tr("When a customer counts as overdue, declining or silent")
+        )
+        self.settings_button.clicked.connect(self.edit_settings)
+        self.settings_button.setVisible(ctx.can(Permission.MANAGE_SETTINGS))
+        self.settings_dialog: RiskSettingsDialog | None = None
         self.refresh_button = QPushButton(tr("Refresh"), self)
         self.refresh_button.setObjectName("riskRefresh")
         self.refresh_button.clicked.connect(self.refresh)
@@ -328,8 +482,10 @@ class RiskView(QWidget):
         for combo in (self.owner_filter, self.tier_filter, self.city_filter, self.reason_filter):
             filters.addWidget(combo)
             combo.currentIndexChanged.connect(self.apply_filters)
+        filters.addWidget(self.find_box)
         filters.addStretch(1)
         filters.addWidget(self.updated_label)
+        filters.addWidget(self.settings_button)
         filters.addWidget(self.refresh_button)
 
         self.model = RiskTableModel(self)
@@ -427,6 +583,19 @@ class RiskView(QWidget):
 
     # -- data ---------------------------------------------------------------------------
 
+    @Slot()
+    def edit_settings(self) -> RiskSettingsDialog:
+        """Open the thresholds; saving them re-judges every customer in the background."""
+        dialog = RiskSettingsDialog(self.ctx, self)
+        dialog.accepted.connect(self.refresh)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def focus_search(self) -> None:
+        self.find_box.setFocus()
+        self.find_box.selectAll()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._worker is None:
@@ -487,6 +656,7 @@ class RiskView(QWidget):
             tier=self.tier_filter.currentData(),
             city=self.city_filter.currentData(),
             reason=self.reason_filter.currentData(),
+            text=self.find_box.text(),
         )
         self.model.set_rows(rows)
         total = sum(r.revenue_12m for r in rows)

@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -118,3 +118,84 @@ def test_reassign_and_open_customer(qtbot: QtBot, ctx: AppContext, gui_db: Datab
     with qtbot.waitSignal(view.refreshed, timeout=10_000):
         assert view.reassign(big, tom)
     assert view.model.row_at(0).owner == "Tom Baker"  # type: ignore[union-attr]
+
+
+def test_find_and_refresh_keys_act_on_the_at_risk_page(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence
+
+    from smbcrm.ui.main_window import MainWindow
+
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    _big, small = silent_customers(gui_db, lily)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    view: RiskView = window.risk_view  # type: ignore[attr-defined]
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        window.show_page(window.pages.indexOf(view))
+    assert view.model.rowCount() == 2
+
+    qtbot.keySequence(window, QKeySequence(QKeySequence.StandardKey.Find))
+    assert view.find_box.hasFocus()
+    view.find_box.insert("ＳＭＡＬＬ")  # full-width, as a Chinese IME types it
+    assert [view.model.row_at(i).id for i in range(view.model.rowCount())] == [small]  # type: ignore[union-attr]
+    view.find_box.clear()
+    qtbot.keyClicks(view.find_box, "lily")
+    assert view.model.rowCount() == 2
+
+    # A new silent customer appears after F5, not before.
+    with gui_db.session() as session:
+        late = make_customer(session, "Late Silent Ltd", owner_id=lily, city="Beijing")
+        for i in range(12):
+            make_order(
+                session, late, amount="500", when=date.today() - timedelta(days=150 + 30 * i)
+            )
+    assert view.model.rowCount() == 2
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert view.model.rowCount() == 3
+    risk.forget(gui_db)
+
+
+def test_thresholds_dialog_rejudges_and_tiers_are_brought_up_to_date(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database
+) -> None:
+    from smbcrm.models import Customer, Tier
+
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    big, small = silent_customers(gui_db, lily)
+    view = open_view(qtbot, ctx)
+    assert view.model.rowCount() == 2
+    with gui_db.new_session() as session:
+        tiers = {cid: tier for cid, tier in session.execute(select(Customer.id, Customer.tier))}
+    # 9,000 a month against 1,000: the big one brings 90% of the revenue → A; small → B.
+    assert (tiers[big], tiers[small]) == (Tier.A, Tier.B)
+    assert view.model.index(0, view.model.TIER).data() == "A"
+
+    assert view.settings_button.isVisible()
+    dialog = view.edit_settings()
+    qtbot.addWidget(dialog)
+    assert dialog.overdue_factor.value() == 2.0
+    # 150 silent days against a 30-day rhythm: no longer overdue at six times the interval;
+    # spend down two thirds: no longer declining when only a 99% drop counts.
+    dialog.overdue_factor.setValue(6.0)
+    dialog.decline_drop.setValue(99)
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert view.model.rowCount() == 0
+    with gui_db.new_session() as session:
+        saved = risk.RiskSettings.load(session)
+    assert (saved.overdue_factor, saved.decline_drop) == (6.0, 0.99)
+    risk.forget(gui_db)
+
+
+def test_sales_staff_do_not_see_the_thresholds(qtbot: QtBot, gui_db: Database) -> None:
+    from tests.gui.conftest import context_for
+
+    add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    view = RiskView(context_for(gui_db, "lily.chen"))
+    qtbot.addWidget(view)
+    assert view.settings_button.isHidden()

@@ -277,3 +277,39 @@ def test_explain_every_reason_in_both_languages() -> None:
         assert all(texts) and len(set(texts)) == len(texts)
     assert explain(samples[2], "zh") == "已 200 天没有电话、拜访或消息记录"
     assert explain(samples[0], "fr") == explain(samples[0], "en")
+
+
+def test_filter_by_text_folds_case_and_width() -> None:
+    def row(cid: int, name: str, owner: str, city: str, revenue: float) -> risk.RiskRow:
+        reasons = (RiskReason(Reason.UNASSIGNED),)
+        return risk.RiskRow(
+            cid, name, 1, owner, True, None, city, RiskLevel.LOW, reasons, revenue,
+            None, None, 0, None, None, None,
+        )  # fmt: skip
+
+    rows = [
+        row(1, "深圳华强电子", "王芳", "深圳", 100.0),
+        row(2, "Acme Trading", "Lily Chen", "Shanghai", 300.0),
+        row(3, "Bolt Ltd", "Wang Fang", "深圳", 200.0),
+    ]
+    assert [r.id for r in risk.filter_rows(rows, text="ＡＣＭＥ")] == [2]
+    assert [r.id for r in risk.filter_rows(rows, text="深圳")] == [3, 1]  # by revenue
+    assert [r.id for r in risk.filter_rows(rows, text=" wang ")] == [3]
+    assert [r.id for r in risk.filter_rows(rows, text="  ")] == [2, 3, 1]
+    assert risk.filter_rows(rows, text="nobody") == []
+
+
+def test_only_owners_and_managers_change_the_thresholds(company: Database, owner: User) -> None:
+    from smbcrm.models import Role
+    from smbcrm.services.errors import PermissionDenied
+
+    db = company
+    sales = add_user(db, "li.lei", Role.SALES)
+    with db.session() as session, pytest.raises(PermissionDenied):
+        risk.save_settings(session, session.get(User, sales.id), RiskSettings(no_contact_days=30))
+    with db.session() as session, pytest.raises(ValidationError):
+        risk.save_settings(session, session.get(User, owner.id), RiskSettings(decline_drop=1.5))
+    with db.session() as session:
+        risk.save_settings(session, session.get(User, owner.id), RiskSettings(no_contact_days=30))
+    with db.new_session() as session:
+        assert RiskSettings.load(session).no_contact_days == 30

@@ -1,6 +1,6 @@
 """How orders found their customer and what the file said of the buyer; prospect
 conversions; the duplicate review queue; problem rows kept with their import batch; two
-missing foreign-key indexes.
+missing foreign-key indexes; the orders (customer, date) index also covers the amount.
 
 Revision ID: 0004
 Revises: 0003
@@ -142,6 +142,10 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_customer_date")
+        batch_op.create_index(
+            "ix_orders_customer_date", ["customer_id", "order_date", "amount"], unique=False
+        )
         batch_op.add_column(sa.Column("customer_details", sa.JSON(), nullable=True))
         batch_op.add_column(
             sa.Column(
@@ -171,6 +175,10 @@ def downgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_column("link_route")
         batch_op.drop_column("customer_details")
+        batch_op.drop_index("ix_orders_customer_date")
+        batch_op.create_index(
+            "ix_orders_customer_date", ["customer_id", "order_date"], unique=False
+        )
 
     with op.batch_alter_table("follow_ups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_follow_ups_activity_id"))
