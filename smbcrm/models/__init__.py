@@ -3,6 +3,7 @@
 from smbcrm.models import events as _events  # noqa: F401  (registers the flush hooks)
 from smbcrm.models.activities import Activity, FollowUp
 from smbcrm.models.base import Base, utcnow
+from smbcrm.models.cases import Case, SatisfactionRating, ServicePromise
 from smbcrm.models.customer import (
     Contact,
     ContactPoint,
@@ -16,6 +17,9 @@ from smbcrm.models.db import Database
 from smbcrm.models.enums import (
     ActivityKind,
     BatchStatus,
+    CaseKind,
+    CaseSeverity,
+    CaseStatus,
     ChangeAction,
     ContactPointKind,
     CustomerKind,
@@ -47,6 +51,10 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BatchStatus",
+    "Case",
+    "CaseKind",
+    "CaseSeverity",
+    "CaseStatus",
     "ChangeAction",
     "Contact",
     "ContactPoint",
@@ -71,7 +79,9 @@ __all__ = [
     "Order",
     "OrderLine",
     "Role",
+    "SatisfactionRating",
     "SavedMapping",
+    "ServicePromise",
     "Setting",
     "Tag",
     "Tier",

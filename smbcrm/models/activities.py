@@ -31,6 +31,12 @@ class Activity(Base):
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str | None] = mapped_column(Text)
     is_opportunity: Mapped[bool] = mapped_column(default=False, index=True)
+    # What the customer wanted, in their words (a quote, a product, a callback…).
+    wanted: Mapped[str | None] = mapped_column(String(500))
+    # A contact made while working a case: its first one sets the case's first response.
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship()
@@ -56,6 +62,14 @@ class FollowUp(TimestampMixin, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[date] = mapped_column(index=True)
     done_at: Mapped[datetime | None]
+    # The order an after-sales follow-up was planned for: one per order, however often
+    # the orders are imported.
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), unique=True
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
 
     customer: Mapped[Customer] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

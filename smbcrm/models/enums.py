@@ -91,3 +91,21 @@ class LinkRoute(StrEnum):
     NAME = "name"
     MANUAL = "manual"
     CREATED = "created"
+
+
+class CaseKind(StrEnum):
+    COMPLAINT = "complaint"
+    REQUEST = "request"
+    QUESTION = "question"
+
+
+class CaseSeverity(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
