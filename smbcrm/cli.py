@@ -333,9 +333,10 @@ def _print_handover(result: object) -> None:
     from smbcrm.services.ownership import HandoverResult
 
     assert isinstance(result, HandoverResult)
+    cases = f", {result.cases} open cases" if result.cases else ""
     print(
         f"Handed over {result.customers} customers, {result.prospects} prospects and "
-        f"{result.follow_ups} open follow-ups of {result.leaver}:"
+        f"{result.follow_ups} open follow-ups{cases} of {result.leaver}:"
     )
     for line in result.summary_lines():
         print(f"  {line}")
@@ -355,12 +356,12 @@ def cmd_staff_deactivate(args: argparse.Namespace) -> int:
         recipients = [u.id for u in ownership.staff_by_logins(session, _logins(args.handover_to))]
         load = ownership.remaining_work(session, leaver.id)
         plan = None
-        if load.accounts or load.open_follow_ups or load.team_places:
+        if load.accounts or load.open_follow_ups or load.team_places or load.open_cases:
             if not recipients:
                 raise CliError(
                     f"{leaver.full_name} still has {load.customers} customers, {load.prospects} "
-                    f"prospects and {load.open_follow_ups} open follow-ups: say who takes them "
-                    "over with --handover-to LOGIN[,LOGIN…]."
+                    f"prospects, {load.open_follow_ups} open follow-ups and {load.open_cases} "
+                    "open cases: say who takes them over with --handover-to LOGIN[,LOGIN…]."
                 )
             plan = ownership.plan_handover(
                 session,

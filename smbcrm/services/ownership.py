@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from smbcrm.models import (
     AssignmentChange,
     AuditEntry,
+    Case,
+    CaseStatus,
     ChangeAction,
     Customer,
     CustomerStatus,
@@ -323,6 +325,7 @@ class Workload:
     prospects: int = 0
     open_follow_ups: int = 0
     team_places: int = 0
+    open_cases: int = 0
 
     @property
     def accounts(self) -> int:
@@ -330,8 +333,8 @@ class Workload:
 
     @property
     def load(self) -> int:
-        """The balance an even split evens out: accounts plus open tasks."""
-        return self.customers + self.prospects + self.open_follow_ups
+        """The balance an even split evens out: accounts plus open tasks and cases."""
+        return self.customers + self.prospects + self.open_follow_ups + self.open_cases
 
 
 def workloads(session: Session, user_ids: Iterable[int] | None = None) -> dict[int, Workload]:
@@ -360,6 +363,14 @@ def workloads(session: Session, user_ids: Iterable[int] | None = None) -> dict[i
     if ids is not None:
         tasks_stmt = tasks_stmt.where(FollowUp.assignee_id.in_(ids))
     tasks = {int(a or 0): int(c) for a, c in session.execute(tasks_stmt)}
+    cases_stmt = (
+        select(Case.assignee_id, func.count())
+        .where(Case.assignee_id.is_not(None), Case.status == CaseStatus.OPEN)
+        .group_by(Case.assignee_id)
+    )
+    if ids is not None:
+        cases_stmt = cases_stmt.where(Case.assignee_id.in_(ids))
+    cases = {int(a or 0): int(c) for a, c in session.execute(cases_stmt)}
     team_stmt = select(customer_team.c.user_id, func.count()).group_by(customer_team.c.user_id)
     if ids is not None:
         team_stmt = team_stmt.where(customer_team.c.user_id.in_(ids))
@@ -373,6 +384,7 @@ def workloads(session: Session, user_ids: Iterable[int] | None = None) -> dict[i
             prospects=accounts.get((u.id, True), 0),
             open_follow_ups=tasks.get(u.id, 0),
             team_places=team.get(u.id, 0),
+            open_cases=cases.get(u.id, 0),
         )
         for u in users
     }
@@ -416,10 +428,11 @@ class Share:
     prospects: int
     follow_ups: int
     load_before: int
+    cases: int = 0
 
     @property
     def load_after(self) -> int:
-        return self.load_before + self.customers + self.prospects + self.follow_ups
+        return self.load_before + self.customers + self.prospects + self.follow_ups + self.cases
 
 
 @dataclass
@@ -437,6 +450,8 @@ class HandoverPlan:
     team_customer_ids: list[int]
     shares: list[Share]
     names: dict[int, str] = field(default_factory=dict)
+    # Open service cases assigned to the leaver: (case id, new assignee).
+    cases: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def customers(self) -> int:
@@ -447,11 +462,15 @@ class HandoverPlan:
         return sum(1 for m in self.moves if m.status == CustomerStatus.PROSPECT)
 
     def summary_lines(self) -> list[str]:
-        return [
-            f"{s.full_name}: {s.customers} customers, {s.prospects} prospects, "
-            f"{s.follow_ups} follow-ups"
-            for s in self.shares
-        ]
+        return [_share_line(s) for s in self.shares]
+
+
+def _share_line(share: Share) -> str:
+    line = (
+        f"{share.full_name}: {share.customers} customers, {share.prospects} prospects, "
+        f"{share.follow_ups} follow-ups"
+    )
+    return line + (f", {share.cases} open cases" if share.cases else "")
 
 
 @dataclass(frozen=True)
@@ -463,13 +482,13 @@ class HandoverResult:
     team_places: int
     shares: list[Share]
     deactivated: bool
+    cases: int = 0
 
     def summary_lines(self) -> list[str]:
         return [
-            f"{s.full_name}: {s.customers} customers, {s.prospects} prospects, "
-            f"{s.follow_ups} follow-ups"
+            _share_line(s)
             for s in self.shares
-            if s.customers or s.prospects or s.follow_ups
+            if s.customers or s.prospects or s.follow_ups or s.cases
         ]
 
 
@@ -562,13 +581,22 @@ def plan_handover(
             .order_by(FollowUp.id)
         )
     ]
+    open_cases = [
+        (int(c.id), int(c.customer_id), c.owner_id)
+        for c in session.execute(
+            select(Case.id, Case.customer_id, Customer.owner_id)
+            .join(Customer, Customer.id == Case.customer_id)
+            .where(Case.assignee_id == leaver_id, Case.status == CaseStatus.OPEN)
+            .order_by(Case.id)
+        )
+    ]
     team_ids = sorted(
         int(c)
         for c in session.scalars(
             select(customer_team.c.customer_id).where(customer_team.c.user_id == leaver_id)
         )
     )
-    has_work = bool(rows or tasks)
+    has_work = bool(rows or tasks or open_cases)
     if has_work and not chosen and strategy not in (Strategy.BY_CITY, Strategy.BY_TIER):
         raise ValidationError(
             {"recipients": f"Choose who takes over {leaver.full_name}'s customers."}
@@ -606,39 +634,47 @@ def plan_handover(
         for row in rows:
             targets[row[0]] = chosen[0]
     moves = [Move(r[0], r[1], r[2], r[3], r[4], targets[r[0]]) for r in rows]
-    follow_ups: list[tuple[int, int]] = []
     fallback = [uid for uid in chosen] or list(dict.fromkeys(rule.values()))
-    loose: list[int] = []
     active_owners = {
         int(u)
         for u in session.scalars(
             select(User.id).where(
-                User.active.is_(True), User.id.in_({t[2] for t in tasks if t[2] is not None})
+                User.active.is_(True),
+                User.id.in_({t[2] for t in [*tasks, *open_cases] if t[2] is not None}),
             )
         )
     }
-    for task_id, customer_id, owner_id in tasks:
-        if customer_id in targets:
-            follow_ups.append((task_id, targets[customer_id]))
-        elif owner_id is not None and owner_id != leaver_id and owner_id in active_owners:
-            follow_ups.append((task_id, int(owner_id)))
-        else:
-            loose.append(task_id)
-    if loose:
-        if not fallback:
-            raise ValidationError(
-                {"recipients": "Choose who takes over the open follow-ups as well."}
-            )
-        loads_now = {uid: loads.get(uid, 0) for uid in fallback}
-        follow_ups += list(zip(loose, _balanced(loose, loads_now, fallback), strict=True))
-    for uid in {t for _f, t in follow_ups} - set(before):
+
+    def place(items: list[tuple[int, int, int | None]], what: str) -> list[tuple[int, int]]:
+        """A task goes with its customer, else to the customer's owner, else to the fallback."""
+        placed: list[tuple[int, int]] = []
+        loose: list[int] = []
+        for item_id, customer_id, owner_id in items:
+            if customer_id in targets:
+                placed.append((item_id, targets[customer_id]))
+            elif owner_id is not None and owner_id != leaver_id and owner_id in active_owners:
+                placed.append((item_id, int(owner_id)))
+            else:
+                loose.append(item_id)
+        if loose:
+            if not fallback:
+                raise ValidationError({"recipients": f"Choose who takes over the {what} as well."})
+            loads_now = {uid: loads.get(uid, 0) for uid in fallback}
+            placed += list(zip(loose, _balanced(loose, loads_now, fallback), strict=True))
+        return placed
+
+    follow_ups = place(tasks, "open follow-ups")
+    case_moves = place(open_cases, "open cases")
+    for uid in {t for _f, t in [*follow_ups, *case_moves]} - set(before):
         before.update(workloads(session, [uid]))
     share_counts: dict[int, list[int]] = {}
     for move in moves:
-        counts = share_counts.setdefault(move.to_user_id, [0, 0, 0])
+        counts = share_counts.setdefault(move.to_user_id, [0, 0, 0, 0])
         counts[1 if move.status == CustomerStatus.PROSPECT else 0] += 1
     for _task, uid in follow_ups:
-        share_counts.setdefault(uid, [0, 0, 0])[2] += 1
+        share_counts.setdefault(uid, [0, 0, 0, 0])[2] += 1
+    for _case, uid in case_moves:
+        share_counts.setdefault(uid, [0, 0, 0, 0])[3] += 1
     order = list(dict.fromkeys([*everyone, *share_counts]))
     shares = [
         Share(
@@ -648,9 +684,10 @@ def plan_handover(
             prospects=counts[1],
             follow_ups=counts[2],
             load_before=before[uid].load,
+            cases=counts[3],
         )
         for uid in order
-        for counts in [share_counts.get(uid, [0, 0, 0])]
+        for counts in [share_counts.get(uid, [0, 0, 0, 0])]
     ]
     return HandoverPlan(
         leaver_id=leaver.id,
@@ -662,6 +699,7 @@ def plan_handover(
         team_customer_ids=team_ids,
         shares=shares,
         names={uid: before[uid].full_name for uid in before},
+        cases=case_moves,
     )
 
 
@@ -695,7 +733,11 @@ def apply_handover(
             f"{leaver.full_name}'s customers changed since the preview "
             f"({len(current)} now, {len(planned)} planned); preview the handover again."
         )
-    recipients = {m.to_user_id for m in plan.moves} | {t for _f, t in plan.follow_ups}
+    recipients = (
+        {m.to_user_id for m in plan.moves}
+        | {t for _f, t in plan.follow_ups}
+        | {t for _c, t in plan.cases}
+    )
     for uid in recipients:
         _active_recipient(session, uid)
     moves = [
@@ -732,6 +774,30 @@ def apply_handover(
                 .values(assignee_id=to, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
+    open_cases = set(
+        session.scalars(
+            select(Case.id).where(
+                Case.assignee_id == plan.leaver_id, Case.status == CaseStatus.OPEN
+            )
+        )
+    )
+    if open_cases != {c for c, _t in plan.cases}:
+        raise ConflictError(
+            f"{leaver.full_name}'s open cases changed since the preview; "
+            "preview the handover again."
+        )
+    cases_by_recipient: dict[int, list[int]] = {}
+    for cid, to in plan.cases:
+        cases_by_recipient.setdefault(to, []).append(cid)
+    for to, cids in cases_by_recipient.items():
+        for start in range(0, len(cids), CHUNK):
+            # The version goes up, so a case open in someone's dialog sees the change.
+            session.execute(
+                update(Case)
+                .where(Case.id.in_(cids[start : start + CHUNK]), Case.assignee_id == plan.leaver_id)
+                .values(assignee_id=to, updated_at=now, version=Case.version + 1)
+                .execution_options(synchronize_session=False)
+            )
     if plan.team_customer_ids:
         session.execute(delete(customer_team).where(customer_team.c.user_id == plan.leaver_id))
         bulk_insert(
@@ -760,6 +826,7 @@ def apply_handover(
         team_places=len(plan.team_customer_ids),
         shares=plan.shares,
         deactivated=False,
+        cases=len(plan.cases),
     )
 
 
@@ -808,10 +875,11 @@ def deactivate_staff(
         else HandoverResult(user.full_name, 0, 0, 0, 0, [], False)
     )
     left = remaining_work(session, user.id)
-    if left.accounts or left.open_follow_ups or left.team_places:
+    if left.accounts or left.open_follow_ups or left.team_places or left.open_cases:
         raise HandoverRefused(
             f"{user.full_name} still has {left.customers} customers, {left.prospects} prospects, "
-            f"{left.open_follow_ups} open follow-ups and {left.team_places} account-team places; "
+            f"{left.open_follow_ups} open follow-ups, {left.open_cases} open cases and "
+            f"{left.team_places} account-team places; "
             "hand them over first (Staff › Deactivate… or --handover-to LOGIN)."
         )
     user.active = False
@@ -825,6 +893,7 @@ def deactivate_staff(
         result.team_places,
         result.shares,
         deactivated=True,
+        cases=result.cases,
     )
 
 

@@ -47,11 +47,12 @@ def tr(text: str) -> str:
 def _book_text(load: Workload) -> str:
     return tr(
         "{customers} customers, {prospects} prospects, {tasks} open follow-ups, "
-        "on {teams} account teams"
+        "{cases} open cases, on {teams} account teams"
     ).format(
         customers=load.customers,
         prospects=load.prospects,
         tasks=load.open_follow_ups,
+        cases=load.open_cases,
         teams=load.team_places,
     )
 
@@ -255,10 +256,17 @@ class PreviewPage(QWizardPage):
         self.summary = QLabel(self)
         self.summary.setObjectName("previewSummary")
         self.summary.setWordWrap(True)
-        self.table = QTableWidget(0, 5, self)
+        self.table = QTableWidget(0, 6, self)
         self.table.setObjectName("previewTable")
         self.table.setHorizontalHeaderLabels(
-            [tr("Colleague"), tr("Customers"), tr("Prospects"), tr("Follow-ups"), tr("Load")]
+            [
+                tr("Colleague"),
+                tr("Customers"),
+                tr("Prospects"),
+                tr("Follow-ups"),
+                tr("Cases"),
+                tr("Load"),
+            ]
         )
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -289,10 +297,14 @@ class PreviewPage(QWizardPage):
         self._wizard.plan = plan
         self.summary.setText(
             tr(
-                "{name}'s {c} customers, {p} prospects and {f} open follow-ups move as below; "
-                "then {name} is deactivated."
+                "{name}'s {c} customers, {p} prospects, {f} open follow-ups and {k} open cases "
+                "move as below; then {name} is deactivated."
             ).format(
-                name=plan.leaver_name, c=plan.customers, p=plan.prospects, f=len(plan.follow_ups)
+                name=plan.leaver_name,
+                c=plan.customers,
+                p=plan.prospects,
+                f=len(plan.follow_ups),
+                k=len(plan.cases),
             )
         )
         self.table.setRowCount(len(plan.shares))
@@ -302,6 +314,7 @@ class PreviewPage(QWizardPage):
                 f"{share.customers:,}",
                 f"{share.prospects:,}",
                 f"{share.follow_ups:,}",
+                f"{share.cases:,}",
                 f"{share.load_before:,} → {share.load_after:,}",
             ]
             for column, text in enumerate(cells):
@@ -422,10 +435,14 @@ class HandoverWizard(QWizard):
         self.result_ = result
         lines = [
             tr(
-                "{name} is deactivated. Handed over {c} customers, {p} prospects and {f} open "
-                "follow-ups:"
+                "{name} is deactivated. Handed over {c} customers, {p} prospects, {f} open "
+                "follow-ups and {k} open cases:"
             ).format(
-                name=result.leaver, c=result.customers, p=result.prospects, f=result.follow_ups
+                name=result.leaver,
+                c=result.customers,
+                p=result.prospects,
+                f=result.follow_ups,
+                k=result.cases,
             ),
             *(f"• {line}" for line in result.summary_lines()),
         ]

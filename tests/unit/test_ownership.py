@@ -424,3 +424,54 @@ def test_handover_of_10000_customers_in_one_transaction(team: Database) -> None:
             )
         )
         assert audit == 10_000
+
+
+def _case(db: Database, customer_id: int, login: str, *, resolved: bool = False) -> int:
+    from smbcrm.models import Case, CaseStatus
+
+    with db.session() as session:
+        case = Case(
+            customer_id=customer_id,
+            assignee_id=_u(session, login).id,
+            title="Delivery arrived damaged",
+            category="Delivery",
+            status=CaseStatus.RESOLVED if resolved else CaseStatus.OPEN,
+        )
+        session.add(case)
+        session.flush()
+        return case.id
+
+
+def test_open_cases_are_handed_over_and_block_deactivation(team: Database) -> None:
+    from smbcrm.models import Case
+
+    ids = _book(team, "li", 2)
+    [zhou_customer] = _book(team, "zhou", 1)
+    own_case = _case(team, ids[0], "li")
+    other_case = _case(team, zhou_customer, "li")
+    closed_case = _case(team, ids[1], "li", resolved=True)
+    with team.session() as session:
+        assert svc.workload_of(session, _u(session, "li").id).open_cases == 2
+    # Customers handed over by hand, the open cases are still on Li Lei: refused.
+    with team.session() as session:
+        svc.bulk_reassign(session, _u(session, "boss"), ids, _u(session, "han").id, reason="x")
+    with team.session() as session, pytest.raises(HandoverRefused, match="2 open cases"):
+        svc.deactivate_staff(session, _u(session, "boss"), _u(session, "li").id)
+    with team.session() as session:
+        boss, li, han = _u(session, "boss"), _u(session, "li"), _u(session, "han")
+        plan = svc.plan_handover(session, li.id, Strategy.ONE_COLLEAGUE, [han.id])
+        # Each case goes to its customer's (active) owner.
+        assert sorted(plan.cases) == sorted(
+            [(own_case, han.id), (other_case, _u(session, "zhou").id)]
+        )
+        assert "Zhou Jie: 0 customers, 0 prospects, 0 follow-ups, 1 open cases" in (
+            plan.summary_lines()
+        )
+        result = svc.deactivate_staff(session, boss, li.id, handover=plan)
+    assert result.deactivated and result.cases == 2
+    with team.new_session() as session:
+        assignees = {c.id: (c.assignee_id, c.version) for c in session.scalars(select(Case))}
+        li_id, han_id, zhou_id = (_u(session, n).id for n in ("li", "han", "zhou"))
+    assert assignees[own_case] == (han_id, 2) and assignees[other_case][0] == zhou_id
+    # A resolved case stays attributed to the person who worked it.
+    assert assignees[closed_case] == (li_id, 1)
