@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff_move.set_defaults(handler=cmd_staff_reassign)
 
     imp = commands.add_parser(
-        "import", help="import customers from a spreadsheet (.xlsx, .xls, .csv)"
+        "import", help="import customers or orders from a spreadsheet (.xlsx, .xls, .csv)"
     )
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--kind", choices=[k.value for k in ImportKind], default="customers")
@@ -411,10 +411,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     db = _open(args)
     _require_company(db)
     actor = _acting_user(db, args.user)
+    kind = ImportKind(args.kind)
     with db.new_session() as session:
         from smbcrm.services.permissions import Permission, require
 
-        require(session.get_one(User, actor.id), Permission.IMPORT_CUSTOMERS)
+        require(
+            session.get_one(User, actor.id),
+            Permission.IMPORT_ORDERS if kind == ImportKind.ORDERS else Permission.IMPORT_CUSTOMERS,
+        )
+    if kind == ImportKind.ORDERS:
+        return _import_orders(args, db, actor)
     options = ImportOptions(
         on_duplicate=OnDuplicate(args.on_duplicate),
         all_or_nothing=args.all_or_nothing,
@@ -485,6 +491,90 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _import_orders(args: argparse.Namespace, db: Database, actor: User) -> int:
+    """``smbcrm import FILE --kind orders``: preview, then write as one batch (or not)."""
+    from smbcrm.models import LinkRoute
+    from smbcrm.services.importing.orders import OrderBatchResult, OrderImportPlan, OrderOutcome
+    from smbcrm.services.importing.plan import ImportOptions
+    from smbcrm.services.importing.problems import write_problem_rows
+    from smbcrm.services.importing.service import apply_import, prepare_import
+
+    options = ImportOptions(
+        all_or_nothing=args.all_or_nothing, day_first=args.day_first, region=db.default_region()
+    )
+    prepared = prepare_import(
+        db,
+        args.file,
+        ImportKind.ORDERS,
+        sheet=args.sheet,
+        mapping_name=args.mapping,
+        source_system=args.source,
+        options=options,
+        progress=Progress(_terminal_progress),
+    )
+    _clear_progress()
+    plan = prepared.plan
+    assert isinstance(plan, OrderImportPlan)
+    table = prepared.table
+    where = table.path.name + (f" [{table.sheet}]" if table.sheet else "")
+    print(
+        f"{where}: header on row {table.header_row}, {len(plan.rows)} rows, "
+        f"{len(plan.orders)} orders, source '{plan.source_system}'."
+    )
+    errors_written = 0
+    if args.errors is not None and plan.error_rows:
+        errors_written = write_problem_rows(plan, args.errors)
+    counts = plan.order_counts
+    linked = plan.linked_by
+    unmatched = len(plan.unmatched_orders)
+    if args.dry_run:
+        print("Dry run: nothing was written. Would import:")
+        created, changed, unchanged = (
+            counts[OrderOutcome.NEW],
+            counts[OrderOutcome.CHANGED],
+            counts[OrderOutcome.UNCHANGED],
+        )
+        conversions, lines = plan.conversions, plan.line_count
+    else:
+        result = apply_import(db, actor.id, plan, progress=Progress(_terminal_progress))
+        _clear_progress()
+        assert isinstance(result, OrderBatchResult)
+        print(f"Batch {result.batch_id}:")
+        created, changed, unchanged = result.created, result.changed, result.unchanged
+        conversions, lines, linked, unmatched = (
+            result.conversions,
+            result.lines,
+            result.linked,
+            result.unmatched,
+        )
+    print(f"  new orders        {created}" + (f" ({lines} lines)" if lines else ""))
+    print(f"  changed           {changed}")
+    print(f"  unchanged         {unchanged}")
+    for route, label in (
+        (LinkRoute.CODE, "code"),
+        (LinkRoute.PHONE, "phone"),
+        (LinkRoute.EMAIL, "e-mail"),
+        (LinkRoute.NAME, "name"),
+    ):
+        print(f"  linked by {label:<7} {linked[route]}")
+    if conversions:
+        print(f"  prospects who became customers  {conversions}")
+    print(f"  errors            {len(plan.error_rows)}")
+    if unmatched:
+        print(f"unmatched: {unmatched} (review them in the app or with `smbcrm orders unmatched`)")
+    if not args.dry_run:
+        print(f"Undo it with: smbcrm batches undo {result.batch_id}")
+    for row in plan.error_rows[:10]:
+        print(f"  row {row.row_number}: {row.problem_text()}")
+    if len(plan.error_rows) > 10:
+        print(f"  … and {len(plan.error_rows) - 10} more rows with problems.")
+    if errors_written:
+        print(f"Rows with problems are in {args.errors}: fix them there and import that file.")
+    elif plan.error_rows and args.errors is None:
+        print("Save the rows with problems to a file with --errors OUT.xlsx.")
+    return EXIT_OK
+
+
 def cmd_batches_list(args: argparse.Namespace) -> int:
     from smbcrm.services.importing.undo import list_batches
 
@@ -516,10 +606,23 @@ def cmd_batches_undo(args: argparse.Namespace) -> int:
         db, actor.id, args.batch_id, force=args.force, progress=Progress(_terminal_progress)
     )
     _clear_progress()
-    print(
-        f"Undid batch {result.batch_id}: restored {result.restored} customers, "
-        f"removed {result.removed} it had created."
-    )
+    if result.orders_removed or result.orders_restored:
+        print(
+            f"Undid batch {result.batch_id}: removed {result.orders_removed} orders it had "
+            f"created, restored {result.orders_restored} it had changed; "
+            f"{result.restored} customers are prospects again, {result.removed} customers "
+            "made from its unmatched orders removed."
+        )
+        if result.kept_active:
+            print(
+                f"Kept {len(result.kept_active)} active (edited since, or other orders): "
+                + ", ".join(result.kept_active[:5])
+            )
+    else:
+        print(
+            f"Undid batch {result.batch_id}: restored {result.restored} customers, "
+            f"removed {result.removed} it had created."
+        )
     if result.kept:
         print(
             f"Kept {len(result.kept)} it had created that have orders or activities since: "

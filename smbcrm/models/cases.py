@@ -92,4 +92,8 @@ class SatisfactionRating(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+        # The at-risk check reads each customer's ratings in time order.
+        Index("ix_satisfaction_ratings_customer_time", "customer_id", "recorded_at"),
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from smbcrm.models.base import Base
+from smbcrm.models.cases import Case, ServicePromise
 from smbcrm.models.customer import Contact, ContactPoint, Customer, ExternalId
 from smbcrm.models.derived import (
     ContactData,
@@ -36,6 +37,8 @@ AUDITED: dict[type[Base], str] = {
     ContactPoint: "contact_point",
     ExternalId: "external_id",
     User: "user",
+    Case: "case",
+    ServicePromise: "service_promise",
 }
 
 # Derived or bookkeeping columns: they change with the data and say nothing new.

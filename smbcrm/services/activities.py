@@ -23,6 +23,20 @@ ACTIVITY_LABELS = {
 }
 
 
+MESSAGE_CHANNELS = ("WeChat", "WhatsApp", "QQ", "SMS", "LINE", "Telegram")
+WANTED_MAX = 500
+
+
+def _subject(data: ActivityInput) -> str:
+    """The subject as stored: the first line of the details stands in for a missing one;
+    a message's channel goes in front ("WeChat: sent the price list") so it shows everywhere."""
+    subject = data.subject.strip() or (data.body or "").strip().splitlines()[0]
+    channel = (data.channel or "").strip()
+    if data.kind == ActivityKind.MESSAGE and channel and not subject.startswith(channel):
+        subject = f"{channel}: {subject}"
+    return subject[:300]
+
+
 @dataclass
 class ActivityInput:
     kind: ActivityKind
@@ -30,9 +44,15 @@ class ActivityInput:
     body: str | None = None
     occurred_at: datetime | None = None
     is_opportunity: bool = False
+    # What the customer wanted, in their words (a quote, a sample, a callback…).
+    wanted: str | None = None
+    # For messages: WeChat, WhatsApp, QQ, SMS… (kept at the front of the subject).
+    channel: str | None = None
     follow_up_on: date | None = None
     follow_up_title: str | None = None
     follow_up_assignee_id: int | None = None
+    # The service case this contact was made for: its first contact is the first response.
+    case_id: int | None = None
 
 
 def log_activity(
@@ -52,6 +72,8 @@ def log_activity(
     errors: dict[str, str] = {}
     if not data.subject.strip() and not (data.body or "").strip():
         errors["subject"] = "Say in a few words what it was about."
+    if len((data.wanted or "").strip()) > WANTED_MAX:
+        errors["wanted"] = f"Say what they wanted in at most {WANTED_MAX} characters."
     if data.occurred_at is not None and data.occurred_at.date() > today:
         errors["occurred_at"] = "A logged activity cannot be in the future; schedule a follow-up."
     if data.follow_up_on is not None and data.follow_up_on < today:
@@ -63,10 +85,23 @@ def log_activity(
         user_id=actor.id if actor else None,
         kind=data.kind,
         occurred_at=data.occurred_at or utcnow(),
-        subject=data.subject.strip() or (data.body or "").strip().splitlines()[0][:300],
+        subject=_subject(data),
         body=(data.body or "").strip() or None,
         is_opportunity=data.is_opportunity,
+        wanted=(data.wanted or "").strip() or None,
     )
+    if data.case_id is not None:
+        # Imported here: the cases service logs its responses through this module.
+        from smbcrm.services.cases import note_case_contact
+
+        note_case_contact(
+            session,
+            data.case_id,
+            activity.occurred_at,
+            customer_id=customer.id,
+            is_contact=data.kind != ActivityKind.NOTE,
+        )
+        activity.case_id = data.case_id
     session.add(activity)
     session.flush()
     if data.follow_up_on is not None:

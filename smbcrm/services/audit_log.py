@@ -24,6 +24,8 @@ ENTITY_LABELS = {
     "contact": "Contact",
     "contact_point": "Phone / e-mail",
     "external_id": "External id",
+    "case": "Service case",
+    "service_promise": "Service promise",
     "user": "Staff",
 }
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,14 +21,18 @@ from smbcrm.models import (
     Activity,
     AssignmentChange,
     AuditEntry,
+    Case,
     Contact,
     ContactPoint,
     ContactPointKind,
+    Conversion,
     Customer,
     CustomerKind,
     CustomerStatus,
     ExternalId,
     FollowUp,
+    ImportBatch,
+    Merge,
     Order,
     Tag,
     Tier,
@@ -269,10 +273,13 @@ def _filter_conditions(flt: CustomerFilter) -> list[ColumnElement[bool]]:
 
 def _sql_contains_all(terms: list[str]) -> ColumnElement[bool]:
     conditions = [Customer.search_text.contains(term, autoescape=True) for term in terms]
-    cond = conditions[0]
-    for extra in conditions[1:]:
-        cond = cond & extra
-    return cond
+    # A merged-away customer's old name finds the customer it was merged into.
+    absorbed = aliased(Customer)
+    old_names = select(absorbed.merged_into_id).where(
+        absorbed.merged_into_id.is_not(None),
+        *[absorbed.search_text.contains(term, autoescape=True) for term in terms],
+    )
+    return or_(and_(*conditions), Customer.id.in_(old_names))
 
 
 # ---------------------------------------------------------------------------------------
@@ -487,6 +494,8 @@ def create_customer(
     errors = validate_customer_input(data, region)
     if errors:
         raise ValidationError(errors)
+    if data.referred_by_id is not None:
+        _check_referrer(session, None, data.referred_by_id)
     customer = Customer(name=data.name.strip(), created_by_id=actor.id if actor else None)
     session.add(customer)
     _apply(session, customer, data)
@@ -514,6 +523,8 @@ def update_customer(
     errors = validate_customer_input(data, region)
     if errors:
         raise ValidationError(errors)
+    if data.referred_by_id is not None and data.referred_by_id != customer.referred_by_id:
+        _check_referrer(session, customer.id, data.referred_by_id)
     if data.owner_id != customer.owner_id:
         require(actor, Permission.REASSIGN)
         _record_owner_change(
@@ -526,6 +537,14 @@ def update_customer(
         session.rollback()
         raise ConflictError(_conflict_message(session, get_customer(session, customer_id))) from exc
     return customer
+
+
+def _check_referrer(session: Session, customer_id: int | None, referrer_id: int) -> None:
+    """No self-referral, no circle, no merged-away or archived referrer."""
+    # The referrals service builds on this module, so it is imported when needed.
+    from smbcrm.services.referrals import validate_referrer
+
+    validate_referrer(session, customer_id, referrer_id)
 
 
 def _conflict_message(session: Session, customer: Customer) -> str:
@@ -688,10 +707,22 @@ class OwnershipView:
 
 @dataclass(frozen=True)
 class OrderStats:
+    """The customer's linked orders: how many, their total, the first and the last."""
+
     count: int
     revenue: Decimal
     first_order: date | None
     last_order: date | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A moment in the customer's life: became a customer, absorbed duplicates."""
+
+    at: datetime
+    kind: str  # conversion, merge, activity, order, case or ownership
+    text: str
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -724,6 +755,9 @@ class CustomerDetail:
     activities: list[ActivityView]
     follow_ups: list[FollowUpView]
     ownership: list[OwnershipView]
+    # Conversions and merges, newest first; ``conversion`` is how it became a customer.
+    history: list[HistoryEntry] = field(default_factory=list)
+    conversion: str | None = None
 
 
 _POINT_LABELS = {
@@ -753,6 +787,152 @@ def order_stats(session: Session, customer_id: int) -> OrderStats:
         ).where(Order.customer_id == customer_id)
     ).one()
     return OrderStats(int(count), Decimal(str(revenue)).quantize(Decimal("0.01")), first, last)
+
+
+def conversion_text(order_number: str | None, order_date: date | None, owner: str | None) -> str:
+    """'Became a customer with order SO-1001 on 2026-03-02; prospect owned by Li Lei'."""
+    when = f" on {order_date.isoformat()}" if order_date else ""
+    what = f"with order {order_number}" if order_number else "with its first order"
+    whose = f"prospect owned by {owner}" if owner else "the prospect was unassigned"
+    return f"Became a customer {what}{when}; {whose}"
+
+
+def customer_history(session: Session, customer_id: int) -> list[HistoryEntry]:
+    """The customer's timeline, newest first: activities, orders, cases, ownership changes,
+    merges and how it became a customer, in one chronological list."""
+    owner, importer = aliased(User), aliased(User)
+    entries: list[HistoryEntry] = []
+    for conversion, number, owner_name, imported_by in session.execute(
+        select(Conversion, Order.order_number, owner.full_name, importer.full_name)
+        .outerjoin(Order, Order.id == Conversion.order_id)
+        .outerjoin(owner, owner.id == Conversion.prospect_owner_id)
+        .outerjoin(ImportBatch, ImportBatch.id == Conversion.import_batch_id)
+        .outerjoin(importer, importer.id == ImportBatch.user_id)
+        .where(Conversion.customer_id == customer_id)
+    ):
+        entries.append(
+            HistoryEntry(
+                conversion.converted_at,
+                "conversion",
+                conversion_text(number, conversion.order_date, owner_name),
+                imported_by,
+            )
+        )
+    merger = aliased(User)
+    merges = session.execute(
+        select(Merge, merger.full_name)
+        .outerjoin(merger, merger.id == Merge.merged_by_id)
+        .where(Merge.survivor_id == customer_id, Merge.undone_at.is_(None))
+    ).all()
+    absorbed_ids = {int(i) for merge, _by in merges for i in merge.absorbed_ids or []}
+    names = (
+        {
+            int(cid): str(name)
+            for cid, name in session.execute(
+                select(Customer.id, Customer.name).where(Customer.id.in_(absorbed_ids))
+            )
+        }
+        if absorbed_ids
+        else {}
+    )
+    for merge, by in merges:
+        absorbed = [names.get(int(i), f"customer {i}") for i in merge.absorbed_ids or []]
+        entries.append(
+            HistoryEntry(merge.merged_at, "merge", "Merged in: " + ", ".join(absorbed), by)
+        )
+    entries += _timeline_events(session, customer_id)
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:TIMELINE_LIMIT]
+
+
+# The timeline shows this many of the latest events (each kind read with its own index).
+TIMELINE_LIMIT = 500
+
+
+def _money(amount: Decimal | float | None, currency: str | None) -> str:
+    return f"{float(amount or 0):,.2f} {currency or ''}".strip()
+
+
+def _timeline_events(session: Session, customer_id: int) -> list[HistoryEntry]:
+    """Contacts logged, orders, cases and ownership changes, as timeline entries."""
+    entries: list[HistoryEntry] = []
+    limit = TIMELINE_LIMIT
+    for kind, subject, wanted, at, by, opportunity in session.execute(
+        select(
+            Activity.kind,
+            Activity.subject,
+            Activity.wanted,
+            Activity.occurred_at,
+            User.full_name,
+            Activity.is_opportunity,
+        )
+        .outerjoin(User, User.id == Activity.user_id)
+        .where(Activity.customer_id == customer_id)
+        .order_by(Activity.occurred_at.desc())
+        .limit(limit)
+    ):
+        text = f"{kind.value.capitalize()}: {subject or ''}".rstrip(": ")
+        if wanted:
+            text += f" — wanted: {wanted}"
+        if opportunity:
+            text += " (opportunity)"
+        entries.append(HistoryEntry(at, "activity", text, by))
+    for number, day, amount, currency, status, created in session.execute(
+        select(
+            Order.order_number,
+            Order.order_date,
+            Order.amount,
+            Order.currency,
+            Order.status,
+            Order.created_at,
+        )
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.order_date.desc())
+        .limit(limit)
+    ):
+        at = datetime(day.year, day.month, day.day) if day else created
+        text = f"Order {number}: {_money(amount, currency)}" + (f" ({status})" if status else "")
+        entries.append(HistoryEntry(at, "order", text))
+    assignee = aliased(User)
+    for case_id, title, category, opened, resolved, resolution, who in session.execute(
+        select(
+            Case.id,
+            Case.title,
+            Case.category,
+            Case.opened_at,
+            Case.resolved_at,
+            Case.resolution,
+            assignee.full_name,
+        )
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .where(Case.customer_id == customer_id)
+        .order_by(Case.opened_at.desc())
+        .limit(limit)
+    ):
+        where = f" [{category}]" if category else ""
+        entries.append(HistoryEntry(opened, "case", f"Case #{case_id} opened{where}: {title}", who))
+        if resolved is not None:
+            done = f"Case #{case_id} resolved: {resolution or title}"
+            entries.append(HistoryEntry(resolved, "case", done, who))
+    before, after, changer = aliased(User), aliased(User), aliased(User)
+    for at, old, new, by, reason in session.execute(
+        select(
+            AssignmentChange.changed_at,
+            before.full_name,
+            after.full_name,
+            changer.full_name,
+            AssignmentChange.reason,
+        )
+        .outerjoin(before, before.id == AssignmentChange.from_user_id)
+        .outerjoin(after, after.id == AssignmentChange.to_user_id)
+        .outerjoin(changer, changer.id == AssignmentChange.changed_by_id)
+        .where(AssignmentChange.customer_id == customer_id)
+        .order_by(AssignmentChange.changed_at.desc())
+        .limit(limit)
+    ):
+        text = f"Owner: {old or 'nobody'} → {new or 'nobody'}" + (f" ({reason})" if reason else "")
+        entries.append(HistoryEntry(at, "ownership", text, by))
+    return entries
 
 
 def customer_detail(
@@ -817,6 +997,7 @@ def customer_detail(
         .where(AssignmentChange.customer_id == customer_id)
         .order_by(AssignmentChange.changed_at.desc(), AssignmentChange.id.desc())
     ).all()
+    history = customer_history(session, customer_id)
     address = [
         " ".join(x for x in (customer.province, customer.city, customer.district) if x),
         customer.address or "",
@@ -864,6 +1045,8 @@ def customer_detail(
             for f, name in follow_ups
         ],
         ownership=[OwnershipView(a.changed_at, f, t, b, a.reason) for a, f, t, b in ownership],
+        history=history,
+        conversion=next((h.text for h in history if h.kind == "conversion"), None),
     )
 
 

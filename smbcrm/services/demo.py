@@ -1763,6 +1763,9 @@ def create_demo_company(
         follow_ups = builder.write_follow_ups()
         progress.report(12, _STEPS, "Handing over 刘洋 Liu Yang's customers…")
         builder.write_assignment_changes()
+        from smbcrm.services.demo_cases import add_demo_cases  # service cases and promises
+
+        activities += add_demo_cases(session, today=today, seed=seed).activities
         progress.report(13, _STEPS, "Saving the demo company…")
     db.forget_cached_settings()
     plans = builder.plans

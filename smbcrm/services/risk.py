@@ -9,8 +9,14 @@ Every active customer is judged against *their own* history, never a company-wid
 * ``no-contact`` — nothing logged for ``no_contact_days`` *and* one of the signs above or an
   open complaint (a steady buyer is not at risk merely because nobody logged a call);
 * ``unassigned`` / ``owner-inactive`` — nobody is looking after them;
-* ``open-complaint`` — a complaint whose follow-up is past due and not done
-  (:func:`open_complaints`, the one place to replace when proper cases arrive).
+* ``open-complaint`` — an open complaint case past its service promise (first response
+  or resolution overdue; the due times are worked out in the company's working hours
+  when the case is opened), or a complaint logged as an activity whose follow-up task is
+  past due and not done (:func:`open_complaints`);
+* ``satisfaction-falling`` — the customer's satisfaction ratings are falling (the rule is
+  ``services.cases.falling_satisfaction``: the last two average 1.5 or more below the
+  earlier ones, or a 1–2 right after a 4–5), the latest rating within a year
+  (:func:`falling_satisfaction`).
 
 The work is a handful of aggregate queries (``GROUP BY`` and window functions, run by the
 database) plus one pass over the customers; orders are never loaded one by one, so
@@ -34,28 +40,34 @@ from operator import sub
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import Float, and_, case, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from smbcrm.models import (
     Activity,
     ActivityKind,
+    Case,
+    CaseKind,
+    CaseStatus,
     Customer,
     CustomerStatus,
     Database,
     ExportEntry,
     FollowUp,
     Order,
+    SatisfactionRating,
     Setting,
     Tier,
     User,
     utcnow,
 )
+from smbcrm.services import cases as cases_service
 from smbcrm.services.errors import NotFoundError, SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 from smbcrm.services.tiers import recompute_tiers
+from smbcrm.services.working_time import WorkingCalendar
 
 SETTING_PREFIX = "risk."
 
@@ -69,6 +81,7 @@ class Reason(StrEnum):
     UNASSIGNED = "unassigned"
     OWNER_INACTIVE = "owner-inactive"
     OPEN_COMPLAINT = "open-complaint"
+    SATISFACTION_FALLING = "satisfaction-falling"
 
 
 class RiskLevel(StrEnum):
@@ -84,6 +97,7 @@ WEIGHTS: dict[Reason, int] = {
     Reason.OVERDUE: 2,
     Reason.DECLINING: 2,
     Reason.OPEN_COMPLAINT: 2,
+    Reason.SATISFACTION_FALLING: 2,
     Reason.NO_CONTACT: 1,
     Reason.UNASSIGNED: 1,
     Reason.OWNER_INACTIVE: 1,
@@ -190,6 +204,7 @@ _TEXT: dict[str, dict[Reason, str]] = {
         Reason.UNASSIGNED: "no salesperson looks after them",
         Reason.OWNER_INACTIVE: "their salesperson {owner} has left",
         Reason.OPEN_COMPLAINT: "complaint not resolved; follow-up {days} days overdue",
+        Reason.SATISFACTION_FALLING: "satisfaction falling: {lately} of 5 lately, {before} before",
     },
     "zh": {
         Reason.OVERDUE: "通常每 {interval} 天下单一次；上次下单已是 {days} 天前",
@@ -198,9 +213,21 @@ _TEXT: dict[str, dict[Reason, str]] = {
         Reason.UNASSIGNED: "没有负责的销售",
         Reason.OWNER_INACTIVE: "负责销售 {owner} 已离职",
         Reason.OPEN_COMPLAINT: "投诉未解决；跟进已逾期 {days} 天",
+        Reason.SATISFACTION_FALLING: "满意度下降：最近 {lately} 分，之前 {before} 分（满分 5 分）",
     },
 }
 _NEVER_CONTACTED = {"en": "no contact ever logged", "zh": "从未记录过联系"}
+# An open-complaint reason that comes from service cases: (one case, several cases).
+_CASE_COMPLAINT = {
+    "en": (
+        "complaint past its promised time (was due {due})",
+        "{count} complaints past their promised time (the first was due {due})",
+    ),
+    "zh": (
+        "投诉超过承诺时间仍未处理（应于 {due}）",
+        "{count} 个投诉超过承诺时间仍未处理（最早应于 {due}）",
+    ),
+}
 LANGUAGES = tuple(_TEXT)
 
 
@@ -209,6 +236,9 @@ def explain(reason: RiskReason, lang: str = "en") -> str:
     texts = _TEXT.get(lang, _TEXT["en"])
     if reason.code == Reason.NO_CONTACT and reason.params.get("days") is None:
         return _NEVER_CONTACTED.get(lang, _NEVER_CONTACTED["en"])
+    if reason.code == Reason.OPEN_COMPLAINT and "due" in reason.params:
+        one, several = _CASE_COMPLAINT.get(lang, _CASE_COMPLAINT["en"])
+        return (several if reason.params.get("count", 1) > 1 else one).format(**reason.params)
     return texts[reason.code].format(**reason.params)
 
 
@@ -346,23 +376,139 @@ def _last_contacts(session: Session) -> dict[int, datetime]:
     return {cid: when for cid, when in session.execute(stmt) if when is not None}
 
 
-def open_complaints(session: Session, today: date) -> dict[int, date]:
-    """customer → the oldest due date of a complaint follow-up that is past due and not done.
+def judged_at(today: date, calendar: WorkingCalendar) -> datetime:
+    """The moment (naive UTC) promises are judged at: now for today, else the end of ``today``
+    in company time (an assessment "as of" a past day sees everything broken that day)."""
+    if today == date.today():
+        return utcnow()
+    return calendar.local_midnight_utc(today + timedelta(days=1))
 
-    Today a "case" is a complaint activity with its follow-up task; when proper cases
-    arrive, this is the one function to replace.
+
+def open_complaints(
+    session: Session, today: date, *, now: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """customer → the ``open-complaint`` reason's params, for customers with a complaint
+    past its promise.
+
+    From service cases (one aggregate query): open complaint cases whose resolution is
+    overdue, or whose first response is overdue with nobody having answered yet; params
+    ``count`` and ``due`` (the earliest broken due time, company-local). From complaints
+    logged as activities before cases existed (or without one): a follow-up task that is
+    past due and not done, unless it belongs to a case; params ``days`` overdue. A
+    customer with both is reported by their cases.
     """
+    calendar = WorkingCalendar.load(session)
+    now = now or judged_at(today, calendar)
+    response_broken = and_(Case.first_response_at.is_(None), Case.response_due_at < now)
+    resolution_broken = Case.resolution_due_at < now
     stmt = (
+        select(
+            Case.customer_id,
+            func.count(),
+            func.min(case((resolution_broken, Case.resolution_due_at))),
+            func.min(case((response_broken, Case.response_due_at))),
+        )
+        .where(
+            Case.kind == CaseKind.COMPLAINT,
+            Case.status == CaseStatus.OPEN,
+            or_(resolution_broken, response_broken),
+        )
+        .group_by(Case.customer_id)
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for cid, count, resolution_due, response_due in session.execute(stmt):
+        due = min(d for d in (resolution_due, response_due) if d is not None)
+        if isinstance(due, str):  # SQLite hands back text from an aggregate over a CASE
+            due = datetime.fromisoformat(due)
+        local = calendar.to_local(due).strftime("%Y-%m-%d %H:%M")
+        found[cid] = {"count": int(count), "due": local}
+    stmt_tasks = (
         select(FollowUp.customer_id, func.min(FollowUp.due_date))
         .join(Activity, Activity.id == FollowUp.activity_id)
         .where(
             Activity.kind == ActivityKind.COMPLAINT,
+            Activity.case_id.is_(None),
+            FollowUp.case_id.is_(None),
             FollowUp.done_at.is_(None),
             FollowUp.due_date < today,
         )
         .group_by(FollowUp.customer_id)
     )
-    return {cid: due for cid, due in session.execute(stmt)}
+    for cid, due_date in session.execute(stmt_tasks):
+        if cid not in found:
+            due_day = _as_date(due_date)
+            assert due_day is not None
+            found[cid] = {"days": (today - due_day).days}
+    return found
+
+
+SATISFACTION_RECENT_DAYS = 365
+
+
+def falling_satisfaction(session: Session, today: date) -> dict[int, dict[str, Any]]:
+    """customer → the ``satisfaction-falling`` reason's params (``lately``, ``before``).
+
+    One aggregate query over the ratings up to ``today``, newest first per customer (a
+    window function numbers them): how many, the last two scores, the average of the last
+    two and of all earlier ones. The rule itself is ``cases.falling_satisfaction``; only a
+    customer whose latest rating is at most a year old counts (an old grievance that was
+    never followed by another rating says little about today).
+    """
+    until = datetime.combine(today + timedelta(days=1), datetime.min.time())
+    ranked = (
+        select(
+            SatisfactionRating.customer_id,
+            SatisfactionRating.score,
+            SatisfactionRating.recorded_at,
+            func.row_number()
+            .over(
+                partition_by=SatisfactionRating.customer_id,
+                order_by=(SatisfactionRating.recorded_at.desc(), SatisfactionRating.id.desc()),
+            )
+            .label("newest"),
+        )
+        .where(SatisfactionRating.recorded_at < until)
+        .subquery()
+    )
+    score = cast(ranked.c.score, Float)
+    stmt = (
+        select(
+            ranked.c.customer_id,
+            func.count(),
+            func.max(case((ranked.c.newest == 1, score))),
+            func.max(case((ranked.c.newest == 2, score))),
+            func.avg(case((ranked.c.newest <= 2, score))),
+            func.avg(case((ranked.c.newest > 2, score))),
+            func.max(ranked.c.recorded_at),
+        )
+        .group_by(ranked.c.customer_id)
+        .having(func.count() >= 2)
+    )
+    recent_since = today - timedelta(days=SATISFACTION_RECENT_DAYS)
+    found: dict[int, dict[str, Any]] = {}
+    for cid, count, last, previous, recent, earlier, latest in session.execute(stmt):
+        latest_day = _as_date(latest)
+        if latest_day is None or latest_day < recent_since:
+            continue
+        falling = cases_service.falling_satisfaction(
+            int(count),
+            _number(last),
+            _number(previous),
+            _number(recent) if count >= 3 else None,
+            _number(earlier),
+        )
+        if falling is not None:
+            found[cid] = {"lately": _score_text(falling[0]), "before": _score_text(falling[1])}
+    return found
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _score_text(value: float) -> str:
+    """4.5 → "4.5", 2.0 → "2" (scores read as people say them)."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _active_customers(session: Session) -> list[tuple[Any, ...]]:
@@ -414,6 +560,7 @@ def assess(
     progress.report(2, steps, "Reading contacts and complaints…")
     contacts = _last_contacts(session)
     complaints = open_complaints(session, today)
+    satisfaction = falling_satisfaction(session, today)
     progress.report(3, steps, "Judging each customer…")
 
     today_ordinal = today.toordinal()
@@ -457,11 +604,12 @@ def assess(
                         Reason.DECLINING, {"months": decline_months, "drop": round(-change * 100)}
                     )
                 )
-        due = complaints.get(cid)
-        if due is not None:
-            reasons.append(
-                RiskReason(Reason.OPEN_COMPLAINT, {"days": today_ordinal - due.toordinal()})
-            )
+        complaint = complaints.get(cid)
+        if complaint is not None:
+            reasons.append(RiskReason(Reason.OPEN_COMPLAINT, complaint))
+        falling = satisfaction.get(cid)
+        if falling is not None:
+            reasons.append(RiskReason(Reason.SATISFACTION_FALLING, falling))
         contact = contact_days.get(cid)
         if reasons:
             silent = today_ordinal - contact.toordinal() if contact is not None else None

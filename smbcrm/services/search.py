@@ -8,6 +8,10 @@ memory (≈10 MB per 100,000), laid end to end in name order, and scans it with 
 simply the first matches found: a term that matches half the book answers as fast as one
 that matches nobody. The copy is refreshed incrementally from ``updated_at``, so edits made
 on other desktops of a team database show up too.
+
+A merged-away customer (a tombstone) is still found by its old name: its search text is
+added to the record of the customer it was merged into, so searching the old name finds
+the survivor, once.
 """
 
 from __future__ import annotations
@@ -65,6 +69,9 @@ class SearchIndex:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._entries: dict[int, tuple[str, str]] = {}  # id → (sort key, search text)
+        # Merged-away customers: id → (the customer it was merged into, its search text).
+        self._tombstones: dict[int, tuple[int, str]] = {}
+        self._texts: dict[int, str] = {}  # id → what is searched: its text and its tombstones'
         self._blob = ""
         self._starts: list[int] = []
         self._ids: list[int] = []  # in name order, like the blob
@@ -112,6 +119,10 @@ class SearchIndex:
                     (Customer.updated_at >= since) | (Customer.id > self._seen_max_id)
                 )
             for cid, sort_key, text, archived_at, merged_into in session.execute(stmt):
+                if merged_into is not None:
+                    self._tombstones[cid] = (merged_into, text or "")
+                else:
+                    self._tombstones.pop(cid, None)
                 if archived_at is None and merged_into is None:
                     self._entries[cid] = (sort_key or "", text or "")
                 else:
@@ -128,23 +139,46 @@ class SearchIndex:
             )
         )
         self._entries = {cid: (sort_key or "", text or "") for cid, sort_key, text in rows}
+        merged = session.execute(
+            select(Customer.id, Customer.merged_into_id, Customer.search_text).where(
+                Customer.merged_into_id.is_not(None)
+            )
+        )
+        self._tombstones = {
+            cid: (into, text or "") for cid, into, text in merged if into is not None
+        }
         self._seen_updated_at = latest
         self._seen_max_id = max_id or 0
         self._loaded_at = time.monotonic()
         self._dirty = True
 
+    def _survivor_of(self, customer_id: int) -> int | None:
+        """The live customer a tombstone was (perhaps in steps) merged into."""
+        seen: set[int] = set()
+        while customer_id in self._tombstones and customer_id not in seen:
+            seen.add(customer_id)
+            customer_id = self._tombstones[customer_id][0]
+        return customer_id if customer_id in self._entries else None
+
     def _rebuild(self) -> None:
         entries = self._entries
+        texts = {cid: text for cid, (_key, text) in entries.items()}
+        for cid, (_into, text) in sorted(self._tombstones.items()):
+            survivor = self._survivor_of(cid)
+            if survivor is not None and text:
+                # Newline-separated like the fields of one record: no match across them.
+                texts[survivor] += "\n" + text
         ids = sorted(entries, key=lambda cid: (entries[cid][0], cid))
         starts: list[int] = []
         parts: list[str] = []
         offset = 0
         for cid in ids:
-            text = entries[cid][1]
+            text = texts[cid]
             starts.append(offset)
             parts.append(text)
             offset += len(text) + 1
         self._blob = _RECORD_SEP.join(parts)
+        self._texts = texts
         self._starts = starts
         self._ids = ids
         self._dirty = False
@@ -161,13 +195,13 @@ class SearchIndex:
         """Record positions (in name order) that contain every term; stops at ``limit``."""
         ordered = sorted(terms, key=len, reverse=True)  # longest: the rarest, found fastest
         first, rest = ordered[0], ordered[1:]
-        blob, starts, ids, entries = self._blob, self._starts, self._ids, self._entries
+        blob, starts, ids, texts = self._blob, self._starts, self._ids, self._texts
         found: list[int] = []
         if not reverse:
             position = blob.find(first)
             while position != -1:
                 index = bisect.bisect_right(starts, position) - 1
-                if not rest or all(t in entries[ids[index]][1] for t in rest):
+                if not rest or all(t in texts[ids[index]] for t in rest):
                     found.append(index)
                     if limit is not None and len(found) >= limit:
                         break
@@ -178,7 +212,7 @@ class SearchIndex:
             position = blob.rfind(first)
             while position != -1:
                 index = bisect.bisect_right(starts, position) - 1
-                if not rest or all(t in entries[ids[index]][1] for t in rest):
+                if not rest or all(t in texts[ids[index]] for t in rest):
                     found.append(index)
                     if limit is not None and len(found) >= limit:
                         break

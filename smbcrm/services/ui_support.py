@@ -89,6 +89,7 @@ class CustomerForm:
     # customer's own), as "value (contact name)".
     contact_phones: list[str]
     contact_emails: list[str]
+    referred_by_name: str | None = None
 
 
 def customer_form(
@@ -123,4 +124,5 @@ def customer_form(
         edit_denied=denied,
         contact_phones=phones,
         contact_emails=emails,
+        referred_by_name=customer.referred_by.name if customer.referred_by else None,
     )

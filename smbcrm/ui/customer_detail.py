@@ -1,7 +1,8 @@
 """The right-hand pane of the customer list: everything known about one customer.
 
 A header (name, status / tier / owner badges, action buttons) over tabs: overview, contacts,
-orders, activities, ownership history and external ids. Reads one
+orders, activities, ownership history, the customer's history (how it became a customer,
+what was merged into it) and external ids. Reads one
 :func:`smbcrm.services.customers.customer_detail` per customer shown; holds no rules itself.
 """
 
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.models import CustomerKind, CustomerStatus
-from smbcrm.services import customers
+from smbcrm.services import customers, referrals
 from smbcrm.services.customers import CustomerDetail
 from smbcrm.services.errors import NotFoundError
 from smbcrm.ui.context import AppContext
@@ -55,6 +56,18 @@ EMAIL_KINDS = frozenset({"E-mail"})
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("CustomerDetailPane", text)
+
+
+def timeline_kind(kind: str) -> str:
+    labels = {
+        "activity": tr("Contact"),
+        "order": tr("Order"),
+        "case": tr("Case"),
+        "ownership": tr("Owner"),
+        "merge": tr("Merge"),
+        "conversion": tr("Became a customer"),
+    }
+    return labels.get(kind, kind)
 
 
 _BADGE_COLOURS = {
@@ -175,6 +188,7 @@ class CustomerDetailPane(QWidget):
         self._ctx = ctx
         self._customer_id: int | None = None
         self._detail: CustomerDetail | None = None
+        self._referred: referrals.Referrals | None = None
 
         self._stack = QStackedWidget()
         self.placeholder = QLabel(tr("Select a customer in the list to see everything about them."))
@@ -271,6 +285,22 @@ class CustomerDetailPane(QWidget):
         self.tabs.setTabToolTip(
             index, tr("Ownership history: who was responsible, since when, why")
         )
+        self.history_page = TablePage(
+            [tr("When"), tr("What"), tr("By"), tr("What happened")],
+            tr(
+                "Nothing here yet. Calls, visits, orders, cases, changes of salesperson and "
+                "merges show here as they happen."
+            ),
+            object_name="historyTable",
+        )
+        index = self.tabs.addTab(self.history_page, tr("Timeline"))
+        self.tabs.setTabToolTip(
+            index,
+            tr(
+                "Everything in one chronological view: contacts, orders, cases, ownership "
+                "changes, merges and how it became a customer"
+            ),
+        )
         self.external_ids_page = TablePage(
             [tr("System"), tr("Key")],
             tr(
@@ -335,6 +365,7 @@ class CustomerDetailPane(QWidget):
         try:
             with self._ctx.read_session() as session:
                 detail = customers.customer_detail(session, customer_id, region=self._ctx.region)
+                self._referred = referrals.referrals_of(session, detail.id)
         except NotFoundError:
             self._show_message(
                 tr(
@@ -394,6 +425,17 @@ class CustomerDetailPane(QWidget):
                 for o in d.ownership
             ]
         )
+        self.history_page.set_rows(
+            [
+                [
+                    format_date(h.at.date()) if h.kind == "order" else format_datetime(h.at),
+                    timeline_kind(h.kind),
+                    h.by or EMPTY,
+                    h.text,
+                ]
+                for h in d.history
+            ]
+        )
         self.external_ids_page.set_rows([[system, key] for system, key in d.external_ids])
         self._set_tab_counts(d)
 
@@ -410,6 +452,21 @@ class CustomerDetailPane(QWidget):
         )
         _paint_badge(self.archived_badge, tr("Archived"), _ARCHIVED_BADGE)
         self.archived_badge.setVisible(d.archived)
+
+    def _referred_text(self) -> str:
+        """Whom this customer brought in, and the revenue those customers brought."""
+        found = self._referred
+        if found is None or not found.customers:
+            return ""
+        names = ", ".join(c.name for c in found.customers[:5])
+        more = len(found.customers) - 5
+        if more > 0:
+            names += tr(" and {n} more").format(n=more)
+        return tr("{names} — {total} revenue ({recent} in the last 12 months)").format(
+            names=names,
+            total=format_money(found.revenue, found.currency),
+            recent=format_money(found.revenue_12m, found.currency),
+        )
 
     def _fill_overview(self, d: CustomerDetail) -> None:
         form = self._overview
@@ -433,6 +490,7 @@ class CustomerDetailPane(QWidget):
         rows += [
             ("source", tr("Source"), d.source or ""),
             ("referred_by", tr("Referred by"), d.referred_by or ""),
+            ("referred", tr("Referred by them"), self._referred_text()),
             ("tags", tr("Tags"), ", ".join(d.tags)),
             ("team", tr("Account team"), ", ".join(d.team)),
             ("notes", tr("Notes"), d.notes or ""),
@@ -442,6 +500,7 @@ class CustomerDetailPane(QWidget):
                 tr("Revenue"),
                 format_money(stats.revenue, currency) if stats.count else "",
             ),
+            ("customer_since", tr("Became a customer"), d.conversion or ""),
             ("first_order", tr("First order"), format_date(stats.first_order)),
             ("last_order", tr("Last order"), self._last_order_text(stats.last_order)),
             (
@@ -454,6 +513,8 @@ class CustomerDetailPane(QWidget):
             ("created", tr("Created"), format_datetime(d.created_at)),
             ("updated", tr("Updated"), format_datetime(d.updated_at)),
         ]
+        # Only customers that came from a prospect have a conversion to tell.
+        rows = [row for row in rows if row[0] != "customer_since" or row[2]]
         for key, caption, value in rows:
             label = QLabel(value or EMPTY)
             label.setObjectName(f"overview_{key}")

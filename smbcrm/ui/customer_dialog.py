@@ -2,18 +2,22 @@
 
 Checks what is typed with :func:`smbcrm.services.customers.validate_customer_input` while the
 user types and shows each problem in red under its field; Save stays disabled until the form
-can be saved. Saving goes through ``create_customer`` / ``update_customer`` in one unit of work;
+can be saved. As a name, phone, e-mail, city or tax ID is typed, a panel above the buttons
+shows customers already in the book that look like the one being typed
+(:func:`smbcrm.services.duplicates.similar_customers`, once typing pauses), each with Open —
+the cheapest duplicate is the one never created. Saving anyway stays possible. Saving goes through ``create_customer`` / ``update_customer`` in one unit of work;
 if someone else saved the same customer meanwhile, the user chooses to reload theirs or keep
 their own.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from enum import Enum
 
-from PySide6.QtCore import QCoreApplication, QDate, Qt
+from PySide6.QtCore import QCoreApplication, QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,6 +26,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -37,12 +42,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.models import CustomerKind, CustomerStatus, Tier
 from smbcrm.models.keys import split_phones
-from smbcrm.services import auth, customers
+from smbcrm.services import auth, customers, duplicates
 from smbcrm.services.customers import CustomerInput
+from smbcrm.services.duplicates import DraftIdentity, SimilarCustomer
 from smbcrm.services.errors import ConflictError, SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission
 from smbcrm.services.ui_support import CustomerForm, customer_form
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.customer_picker import CustomerPicker
 from smbcrm.ui.customers_model import kind_label, status_label
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,14 @@ log = logging.getLogger(__name__)
 _LIST_SPLIT_RE = re.compile(r"[,;，；、\s]+")
 _TAG_SPLIT_RE = re.compile(r"[,;，；、]+")
 ERROR_STYLE = "QLabel { color: #c62828; }"
+SIMILAR_STYLE = (
+    "QFrame#similarPanel { background: #fff8e6; border: 1px solid #f1dfa6; border-radius: 6px; }"
+    " QFrame#similarPanel QLabel { background: transparent; }"
+)
+SIMILAR_MUTED = "#6b7280"
+# The look-up runs once typing pauses this long, so each keystroke stays instant.
+SIMILAR_DELAY_MS = 300
+SIMILAR_SHOWN = 3
 SOURCE_SUGGESTIONS = ("Referral", "Trade show", "Website", "Cold call", "Walk-in", "WeChat")
 # Service field name → the object name stem of the label showing its message.
 ERROR_LABELS = {
@@ -79,6 +94,9 @@ def _split_list(text: str, pattern: re.Pattern[str] = _LIST_SPLIT_RE) -> list[st
 class CustomerDialog(QDialog):
     """New customer (``customer_id=None``) or edit; ``saved_customer_id`` after accept."""
 
+    # "Open" on a look-alike: show that customer instead (the dialog then closes).
+    open_customer_requested = Signal(int)
+
     def __init__(
         self, ctx: AppContext, customer_id: int | None = None, parent: QWidget | None = None
     ) -> None:
@@ -94,6 +112,12 @@ class CustomerDialog(QDialog):
         self.saved_customer_id: int | None = None
         self.saved_customer_name: str | None = None
         self._may_reassign = ctx.can(Permission.REASSIGN)
+        # Customers already in the book that look like the one in the form.
+        self.similar: list[SimilarCustomer] = []
+        self._similar_timer = QTimer(self)
+        self._similar_timer.setSingleShot(True)
+        self._similar_timer.setInterval(SIMILAR_DELAY_MS)
+        self._similar_timer.timeout.connect(self.check_similar)
 
         self._build()
         self._wire()
@@ -213,6 +237,9 @@ class CustomerDialog(QDialog):
         if source_line is not None:
             source_line.setPlaceholderText(tr("How they found us"))
         self.tags_edit = self._line_edit("tagsEdit", tr("Separated by commas: VIP, 华南"))
+        self.referred_by_picker = CustomerPicker(self._ctx, exclude_id=self._customer_id)
+        self.referred_by_picker.setObjectName("referredByPicker")
+        self.referred_by_picker.setPlaceholderText(tr("The customer who recommended them"))
 
         kind_row = QHBoxLayout()
         kind_row.addWidget(self.kind_combo, 1)
@@ -240,6 +267,7 @@ class CustomerDialog(QDialog):
         owner_box_layout.addWidget(self._error_label("owner_id"))
         self._add_row(form, tr("&Owner:"), owner_box, self.owner_combo)
         self._add_row(form, tr("So&urce:"), self.source_combo)
+        self._add_row(form, tr("Referred b&y:"), self.referred_by_picker)
         self._add_row(form, tr("T&ags:"), self.tags_edit)
         customer_box.setLayout(form)
 
@@ -344,6 +372,8 @@ class CustomerDialog(QDialog):
         notes_layout.addWidget(self.notes_edit)
         self.notes_edit.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
 
+        self._build_similar_panel()
+
         self.form_error = QLabel()
         self.form_error.setObjectName("formError")
         self.form_error.setStyleSheet(ERROR_STYLE)
@@ -373,9 +403,28 @@ class CustomerDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addLayout(grid, 1)
+        layout.addWidget(self.similar_panel)
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 150)
+
+    def _build_similar_panel(self) -> None:
+        self.similar_panel = QFrame()
+        self.similar_panel.setObjectName("similarPanel")
+        self.similar_panel.setStyleSheet(SIMILAR_STYLE)
+        title = QLabel(tr("This may be a customer you already have:"))
+        title.setObjectName("similarTitle")
+        font = title.font()
+        font.setBold(True)
+        title.setFont(font)
+        self.similar_rows = QVBoxLayout()
+        self.similar_rows.setSpacing(4)
+        panel_layout = QVBoxLayout(self.similar_panel)
+        panel_layout.setContentsMargins(10, 8, 10, 8)
+        panel_layout.setSpacing(6)
+        panel_layout.addWidget(title)
+        panel_layout.addLayout(self.similar_rows)
+        self.similar_panel.hide()
 
     def _wire(self) -> None:
         self.save_button.clicked.connect(self.save)
@@ -392,6 +441,16 @@ class CustomerDialog(QDialog):
             edit.textChanged.connect(self._validate)
             edit.editingFinished.connect(lambda field=field: self._touch(field))
         self.owner_combo.currentIndexChanged.connect(self._validate)
+        # Only what the person types starts a look-up (not filling the form to edit it).
+        for edit in (
+            self.name_edit,
+            self.phone_edit,
+            self.email_edit,
+            self.city_edit,
+            self.tax_id_edit,
+        ):
+            edit.textEdited.connect(lambda _text: self._similar_timer.start())
+        self.kind_combo.activated.connect(lambda _index: self._similar_timer.start())
 
     # -- loading --------------------------------------------------------------------------
     def _fill_owner_choices(
@@ -449,6 +508,7 @@ class CustomerDialog(QDialog):
         self.status_combo.setCurrentIndex(max(self.status_combo.findData(data.status), 0))
         self.tier_combo.setCurrentIndex(max(self.tier_combo.findData(data.tier), 0))
         self.source_combo.setCurrentText(data.source or "")
+        self.referred_by_picker.set_customer(data.referred_by_id, form.referred_by_name)
         self.tags_edit.setText(", ".join(data.tags))
         self.contact_name_edit.setText(data.contact_name or "")
         self.contact_title_edit.setText(data.contact_title or "")
@@ -508,7 +568,7 @@ class CustomerDialog(QDialog):
             owner_id=self.owner_combo.currentData(),
             tier=Tier(tier) if tier else None,
             source=self.source_combo.currentText(),
-            referred_by_id=loaded.referred_by_id if loaded else None,
+            referred_by_id=self.referred_by_picker.customer_id(),
             birthday=birthday,  # type: ignore[arg-type]
             tax_id=None if is_person else self.tax_id_edit.text(),
             country=loaded.country if loaded else None,
@@ -527,6 +587,96 @@ class CustomerDialog(QDialog):
             tags=_split_list(self.tags_edit.text(), _TAG_SPLIT_RE),
             team_ids=list(loaded.team_ids) if loaded else [],
         )
+
+    def draft_identity(self) -> DraftIdentity:
+        """What identifies the customer typed so far, as the duplicate look-up takes it."""
+        data = self.customer_input()
+        return DraftIdentity(
+            name=data.name.strip(),
+            kind=data.kind,
+            phones=tuple(p for p in data.phones if p.strip()),
+            emails=tuple(e for e in data.emails if e.strip()),
+            city=(data.city or "").strip() or None,
+            tax_id=(data.tax_id or "").strip() or None,
+            birthday=data.birthday,
+            address=(data.address or "").strip() or None,
+            postcode=(data.postcode or "").strip() or None,
+            region=self._ctx.region,
+        )
+
+    # -- look-alikes ----------------------------------------------------------------------
+    def check_similar(self) -> list[SimilarCustomer]:
+        """Look up customers like the one typed and show them (the timer calls this)."""
+        self._similar_timer.stop()
+        draft = self.draft_identity()
+        if not (draft.name or draft.phones or draft.emails or draft.tax_id):
+            self._show_similar([])
+            return []
+        try:
+            with self._ctx.read_session() as session:
+                found = duplicates.similar_customers(
+                    session, draft, limit=SIMILAR_SHOWN, exclude_id=self._customer_id
+                )
+        except (SmbcrmError, SQLAlchemyError):
+            # A hint, not a gate: if it cannot be worked out, the form carries on without it.
+            log.warning("Looking up similar customers failed", exc_info=True)
+            found = []
+        self._show_similar(found[:SIMILAR_SHOWN])
+        return self.similar
+
+    def _show_similar(self, found: list[SimilarCustomer]) -> None:
+        self.similar = found
+        while self.similar_rows.count():
+            item = self.similar_rows.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        for match in found:
+            self.similar_rows.addWidget(self._similar_row(match))
+        self.similar_panel.setVisible(bool(found))
+
+    def _similar_row(self, match: SimilarCustomer) -> QWidget:
+        row = QWidget()
+        row.setObjectName(f"similar_{match.id}")
+        facts = [match.city, match.phone, match.owner or tr("unassigned")]
+        details = " · ".join(html.escape(f) for f in facts if f)
+        why = "; ".join(match.reasons)
+        text = QLabel(
+            f"<b>{html.escape(match.name)}</b>"
+            + (f" &nbsp;·&nbsp; {details}" if details else "")
+            + f"<br><span style='color:{SIMILAR_MUTED}'>"
+            + html.escape(
+                tr("{score}% alike: {why}").format(score=f"{match.score:.0f}", why=why)
+                if match.score
+                else why[:1].upper() + why[1:]  # on file already; the names differ
+            )
+            + "</span>"
+        )
+        text.setObjectName("similarText")
+        text.setWordWrap(True)
+        text.setTextFormat(Qt.TextFormat.RichText)
+        open_button = QPushButton(tr("Open"))
+        open_button.setObjectName("similarOpen")
+        open_button.setAutoDefault(False)
+        open_button.setToolTip(
+            tr("Show {name} instead of adding a new customer").format(name=match.name)
+        )
+        open_button.clicked.connect(lambda: self.open_similar(match.id))
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(text, 1)
+        layout.addWidget(open_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        return row
+
+    def done(self, result: int) -> None:
+        self._similar_timer.stop()  # closed: no look-up for a form nobody sees
+        super().done(result)
+
+    def open_similar(self, customer_id: int) -> None:
+        """Show that customer instead: the form closes without saving."""
+        self._similar_timer.stop()
+        self.open_customer_requested.emit(customer_id)
+        self.reject()
 
     # -- validation -----------------------------------------------------------------------
     def _on_kind_changed(self) -> None:

@@ -475,6 +475,7 @@ class CustomersView(QWidget):
         dialog = CustomerDialog(self.ctx, customer_id, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._after_save(dialog, is_new=customer_id is None))
+        dialog.open_customer_requested.connect(self.select_customer)  # "Open" on a look-alike
         dialog.open()
         return dialog
 

@@ -1,10 +1,12 @@
-"""The import wizard: any spreadsheet from any system → customers, previewed, undoable.
+"""The import wizard: any spreadsheet from any system → customers or orders, previewed, undoable.
 
 Four steps over the import services (``smbcrm.services.importing``), each a page of one
 stacked dialog with Back / Next / Cancel:
 
-1. **File** — choose the file (or get it dropped on the window), the sheet and the source
-   system; the file is read on a worker, and a file that cannot be read says why, in red.
+1. **File** — choose the file (or get it dropped on the window), the sheet, the source
+   system and what it holds (customers or orders — orders are picked when the columns read
+   like an order export); the file is read on a worker, and a file that cannot be read
+   says why, in red.
 2. **Columns** — every column of the file with sample values and the field it feeds,
    guessed from the header (or taken from a saved mapping); problems keep Next disabled.
 3. **Preview** — the plan is built on a worker; every row's outcome and reason in a table
@@ -12,6 +14,10 @@ stacked dialog with Back / Next / Cancel:
    problems saved to .xlsx to fix.
 4. **Done** — after ``apply_plan`` (on a worker, with Cancel: cancelled means nothing was
    written) the counts, the batch, and "Undo this import".
+
+Orders take the same steps: their preview lists every order with its customer and how it
+was found (code, phone, e-mail, name) or why none was, and the last page leads to the
+unmatched orders.
 
 No rules live here: reading, mapping, matching, writing and undoing are service calls.
 """
@@ -66,7 +72,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from smbcrm.models import ImportKind
+from smbcrm.models import ImportKind, LinkRoute
 from smbcrm.models.keys import format_phone
 from smbcrm.services import auth
 from smbcrm.services.errors import SmbcrmError
@@ -75,10 +81,21 @@ from smbcrm.services.importing.fields import SPECS, Field, FieldSpec, fields_for
 from smbcrm.services.importing.mapping import (
     Mapping,
     auto_map,
+    header_hint,
     mapping_problems,
     save_mapping,
     saved_mapping_names,
 )
+from smbcrm.services.importing.orders import (
+    OrderBatchResult,
+    OrderImportPlan,
+    OrderOutcome,
+    PlannedOrder,
+    apply_order_plan,
+    build_order_plan,
+    looks_like_orders,
+)
+from smbcrm.services.importing.orders_match import ROUTE_LABELS
 from smbcrm.services.importing.plan import (
     CellProblem,
     ImportOptions,
@@ -90,8 +107,8 @@ from smbcrm.services.importing.plan import (
     build_plan,
 )
 from smbcrm.services.importing.problems import write_problem_rows
-from smbcrm.services.importing.reader import SheetInfo, Table, list_sheets
-from smbcrm.services.importing.service import DEFAULT_SOURCE, choose_mapping, open_table
+from smbcrm.services.importing.reader import SheetInfo, Table, list_sheets, read_table
+from smbcrm.services.importing.service import DEFAULT_SOURCE, choose_mapping
 from smbcrm.services.importing.undo import UndoResult
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress
@@ -103,7 +120,7 @@ log = logging.getLogger(__name__)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-KIND = ImportKind.CUSTOMERS  # orders get their own import later
+KIND = ImportKind.CUSTOMERS  # what a file is imported as unless it reads like orders
 FILE_FILTER = "Spreadsheets (*.xlsx *.xlsm *.xls *.csv *.txt)"
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt", ".tsv"}
 SAMPLE_COUNT = 3
@@ -379,6 +396,8 @@ class LoadedFile:
     mapping: Mapping
     saved_names: list[str]
     samples: list[list[str]]
+    kind: ImportKind = KIND
+    guessed: bool = False  # the kind was chosen from the columns, not by the user
 
 
 @dataclass(frozen=True)
@@ -388,27 +407,293 @@ class Preview:
 
 
 def load_file(
-    ctx: AppContext, path: Path, sheet: str | None, with_sheets: bool, progress: Progress
+    ctx: AppContext,
+    path: Path,
+    sheet: str | None,
+    with_sheets: bool,
+    progress: Progress,
+    kind: ImportKind | None = None,
 ) -> LoadedFile:
-    """Read a sheet and guess its mapping (on a worker: big files take a while)."""
+    """Read a sheet and guess its mapping (on a worker: big files take a while).
+
+    Without a ``kind`` the header is looked for as either kind, and the file is taken as
+    orders when its columns read like an order export (order number, date, amount).
+    """
     progress.report(0, 0, tr("Reading {0}…").format(path.name))
     sheets = list_sheets(path) if with_sheets else None
     progress.check()
-    table = open_table(path, KIND, sheet)
+    if kind is None:
+        customers, orders = header_hint(ImportKind.CUSTOMERS), header_hint(ImportKind.ORDERS)
+        table = read_table(
+            path, sheet, header_hint=lambda cells: max(customers(cells), orders(cells))
+        )
+        chosen = ImportKind.ORDERS if looks_like_orders(table.header) else ImportKind.CUSTOMERS
+    else:
+        table = read_table(path, sheet, header_hint=header_hint(kind))
+        chosen = kind
     progress.check()
     with ctx.read_session() as session:
-        mapping = choose_mapping(session, table, KIND)
-        names = saved_mapping_names(session, KIND)
-    return LoadedFile(path, sheets, table, mapping, names, sample_values(table))
+        mapping = choose_mapping(session, table, chosen)
+        names = saved_mapping_names(session, chosen)
+    return LoadedFile(
+        path, sheets, table, mapping, names, sample_values(table), chosen, kind is None
+    )
 
 
 def build_preview(
     ctx: AppContext, table: Table, mapping: Mapping, options: ImportOptions, progress: Progress
 ) -> Preview:
     with ctx.read_session() as session:
-        plan = build_plan(session, table, mapping, options, progress=progress)
+        plan: ImportPlan
+        if mapping.kind == ImportKind.ORDERS:
+            plan = build_order_plan(session, table, mapping, options, progress=progress)
+        else:
+            plan = build_plan(session, table, mapping, options, progress=progress)
         staff = {row.id: row.full_name for row in auth.list_staff(session)}
     return Preview(plan, staff)
+
+
+def apply_preview(
+    ctx: AppContext, plan: ImportPlan, progress: Progress
+) -> BatchResult | OrderBatchResult:
+    if isinstance(plan, OrderImportPlan):
+        return apply_order_plan(ctx.db, ctx.user_id, plan, progress=progress)
+    return apply_plan(ctx.db, ctx.user_id, plan, progress=progress)
+
+
+# -- the orders preview ----------------------------------------------------------------------
+
+
+class OrderFilter(Enum):
+    ALL = "all"
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    UNMATCHED = "unmatched"
+    ERRORS = "errors"
+
+
+ORDER_FILTER_TESTS: dict[OrderFilter, Callable[[PlannedOrder], bool]] = {
+    OrderFilter.ALL: lambda o: True,
+    OrderFilter.NEW: lambda o: o.outcome == OrderOutcome.NEW,
+    OrderFilter.CHANGED: lambda o: o.outcome == OrderOutcome.CHANGED,
+    OrderFilter.UNCHANGED: lambda o: o.outcome == OrderOutcome.UNCHANGED,
+    OrderFilter.UNMATCHED: lambda o: o.unmatched,
+    OrderFilter.ERRORS: lambda o: o.outcome == OrderOutcome.ERROR,
+}
+ORDER_COLORS: dict[OrderOutcome, tuple[str, str]] = {
+    OrderOutcome.NEW: OUTCOME_COLORS[Outcome.CREATE],
+    OrderOutcome.CHANGED: OUTCOME_COLORS[Outcome.UPDATE],
+    OrderOutcome.UNCHANGED: OUTCOME_COLORS[Outcome.UNCHANGED],
+    OrderOutcome.ERROR: OUTCOME_COLORS[Outcome.ERROR],
+}
+UNMATCHED_COLORS = OUTCOME_COLORS[Outcome.DUPLICATE]
+
+
+def order_filter_label(key: OrderFilter) -> str:
+    return {
+        OrderFilter.ALL: tr("All orders"),
+        OrderFilter.NEW: tr("New"),
+        OrderFilter.CHANGED: tr("Changed"),
+        OrderFilter.UNCHANGED: tr("Unchanged"),
+        OrderFilter.UNMATCHED: tr("No customer found"),
+        OrderFilter.ERRORS: tr("Errors"),
+    }[key]
+
+
+def order_outcome_label(order: PlannedOrder) -> str:
+    return {
+        OrderOutcome.NEW: tr("New"),
+        OrderOutcome.CHANGED: tr("Changed"),
+        OrderOutcome.UNCHANGED: tr("Unchanged"),
+        OrderOutcome.ERROR: tr("Error"),
+    }[order.outcome]
+
+
+def order_change_text(column: str, old: Any, new: Any) -> str:
+    labels = {
+        "order_date": tr("Date"),
+        "amount": tr("Amount"),
+        "currency": tr("Currency"),
+        "status": tr("Status"),
+    }
+    if column == "lines":
+        return tr("Lines: {0} → {1}").format(old, new)
+    if column == "customer":
+        return tr("now linked to its customer")
+    return (
+        f"{labels.get(column, column)}: {display_value(old) or '—'} → {display_value(new) or '—'}"
+    )
+
+
+def order_details(order: PlannedOrder) -> str:
+    """The customer and how it was found, or why none was; what a re-import changes."""
+    if order.outcome == OrderOutcome.ERROR:
+        return "; ".join(
+            f"{tr('row')} {r.row_number}: {problem_text(p)}" for r in order.rows for p in r.problems
+        )
+    if order.customer_id is None:
+        text = tr("No customer found: {0}").format(order.reason)
+    elif order.links_now and order.route is not None:
+        text = tr("{name} — same {reason}").format(
+            name=order.customer_name or "", reason=order.reason
+        )
+    else:
+        text = tr("{name} (linked before)").format(name=order.customer_name or "")
+    if order.changes:
+        text += " — " + "; ".join(order_change_text(c, o, n) for c, (o, n) in order.changes.items())
+    warnings = [w for r in order.rows for w in r.warnings]
+    if warnings:
+        text += " (" + "; ".join(warnings) + ")"
+    return text
+
+
+class OrderRowsModel(QAbstractTableModel):
+    """The plan's orders, optionally filtered; texts are made only for rows on screen."""
+
+    ROWS, OUTCOME, NUMBER, DATE, AMOUNT, DETAILS = range(6)
+    HEADERS = ("Row", "Outcome", "Order", "Date", "Amount", "Customer / why")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._plan: OrderImportPlan | None = None
+        self._orders: list[PlannedOrder] = []
+        self._filter = OrderFilter.ALL
+
+    @property
+    def order_filter(self) -> OrderFilter:
+        return self._filter
+
+    def set_plan(self, plan: OrderImportPlan | None) -> None:
+        self.beginResetModel()
+        self._plan = plan
+        self._orders = self._filtered()
+        self.endResetModel()
+
+    def set_filter(self, key: OrderFilter) -> None:
+        self.beginResetModel()
+        self._filter = key
+        self._orders = self._filtered()
+        self.endResetModel()
+
+    def _filtered(self) -> list[PlannedOrder]:
+        if self._plan is None:
+            return []
+        test = ORDER_FILTER_TESTS[self._filter]
+        return [o for o in self._plan.orders if test(o)]
+
+    def order_at(self, position: int) -> PlannedOrder:
+        return self._orders[position]
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._orders)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return tr(self.HEADERS[section])
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._orders):
+            return None
+        order = self._orders[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if column == self.ROWS:
+                numbers = order.row_numbers
+                return str(numbers[0]) + (f"–{numbers[-1]}" if len(numbers) > 1 else "")
+            if column == self.OUTCOME:
+                return order_outcome_label(order)
+            if column == self.NUMBER:
+                return order.order_number
+            if column == self.DATE:
+                return display_value(order.order_date)
+            if column == self.AMOUNT:
+                if order.amount is None:
+                    return ""
+                return f"{order.currency} {order.amount:,.2f}"
+            text = order_details(order)
+            return text.replace("; ", "\n") if role == Qt.ItemDataRole.ToolTipRole else text
+        if column == self.OUTCOME and role in (
+            Qt.ItemDataRole.ForegroundRole,
+            Qt.ItemDataRole.BackgroundRole,
+        ):
+            color, background = ORDER_COLORS[order.outcome]
+            return QBrush(QColor(color if role == Qt.ItemDataRole.ForegroundRole else background))
+        if column == self.DETAILS and role == Qt.ItemDataRole.ForegroundRole:
+            if order.outcome == OrderOutcome.ERROR:
+                return QBrush(QColor(OUTCOME_COLORS[Outcome.ERROR][0]))
+            if order.customer_id is None:
+                return QBrush(QColor(UNMATCHED_COLORS[0]))
+        if column in (self.ROWS, self.AMOUNT) and role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def order_chips(plan: OrderImportPlan) -> list[tuple[str, str, int, tuple[str, str]]]:
+    """(object name, text, count, colours) for the orders preview's counts."""
+    counts = plan.order_counts
+    linked = plan.linked_by
+    unmatched = len(plan.unmatched_orders)
+    chips = [
+        (
+            "orderChipNew",
+            plural(counts[OrderOutcome.NEW], tr("{n} new"), tr("{n} new")),
+            counts[OrderOutcome.NEW],
+            ORDER_COLORS[OrderOutcome.NEW],
+        ),
+        (
+            "orderChipChanged",
+            plural(counts[OrderOutcome.CHANGED], tr("{n} changed"), tr("{n} changed")),
+            counts[OrderOutcome.CHANGED],
+            ORDER_COLORS[OrderOutcome.CHANGED],
+        ),
+        (
+            "orderChipUnchanged",
+            plural(counts[OrderOutcome.UNCHANGED], tr("{n} unchanged"), tr("{n} unchanged")),
+            counts[OrderOutcome.UNCHANGED],
+            ORDER_COLORS[OrderOutcome.UNCHANGED],
+        ),
+    ]
+    for route in (LinkRoute.CODE, LinkRoute.PHONE, LinkRoute.EMAIL, LinkRoute.NAME):
+        chips.append(
+            (
+                f"orderChipBy{route.name.title()}",
+                tr("{n} by {route}").format(n=f"{linked[route]:,}", route=tr(ROUTE_LABELS[route])),
+                linked[route],
+                ("#1e40af", "#e0eafd"),
+            )
+        )
+    chips.append(
+        (
+            "orderChipUnmatched",
+            plural(unmatched, tr("{n} without customer"), tr("{n} without customer")),
+            unmatched,
+            UNMATCHED_COLORS,
+        )
+    )
+    chips.append(
+        (
+            "orderChipErrors",
+            plural(counts[OrderOutcome.ERROR], tr("{n} error"), tr("{n} errors")),
+            counts[OrderOutcome.ERROR],
+            ORDER_COLORS[OrderOutcome.ERROR],
+        )
+    )
+    return chips
+
+
+def chip_css(count: int, colours: tuple[str, str]) -> str:
+    color, background = colours if count else ("#9aa3ae", "#f3f4f6")
+    return (
+        f"QLabel {{ color: {color}; background: {background}; border-radius: 11px;"
+        " padding: 3px 11px; font-weight: 600; }"
+    )
 
 
 # -- the preview's rows ----------------------------------------------------------------------
@@ -581,10 +866,11 @@ def _title(text: str) -> QLabel:
 
 
 class FilePage(QWidget):
-    """Step 1: the file, its sheet and the system it comes from."""
+    """Step 1: the file, its sheet, the system it comes from and what it holds."""
 
     choose_requested = Signal()
     sheet_chosen = Signal(str)
+    kind_chosen = Signal(object)  # ImportKind, chosen by the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -637,8 +923,15 @@ class FilePage(QWidget):
         source_box.setSpacing(3)
         source_box.addWidget(self.source_edit)
         source_box.addWidget(source_hint)
-        kind_label = QLabel(tr("Customers (and their contacts)"))
-        kind_label.setObjectName("kindLabel")
+        self.kind_combo = QComboBox()
+        self.kind_combo.setObjectName("kindCombo")
+        self.kind_combo.addItem(tr("Customers (and their contacts)"), ImportKind.CUSTOMERS.value)
+        self.kind_combo.addItem(tr("Orders (linked to their customers)"), ImportKind.ORDERS.value)
+        self.kind_note = _label("kindNote")
+        self.kind_note.setStyleSheet("QLabel { color: #6b7280; }")
+        kind_row = QHBoxLayout()
+        kind_row.addWidget(self.kind_combo)
+        kind_row.addWidget(self.kind_note, 1)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -647,7 +940,7 @@ class FilePage(QWidget):
         form.addRow(tr("File:"), path_row)
         form.addRow(tr("Sheet:"), sheet_row)
         form.addRow(tr("Source system:"), source_box)
-        form.addRow(tr("Import:"), kind_label)
+        form.addRow(tr("Import:"), kind_row)
 
         self.busy_bar = QProgressBar()
         self.busy_bar.setObjectName("readingProgress")
@@ -661,7 +954,7 @@ class FilePage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        layout.addWidget(_title(tr("Import customers from a spreadsheet")))
+        layout.addWidget(_title(tr("Import customers or orders from a spreadsheet")))
         layout.addWidget(intro)
         layout.addWidget(self.permission_label)
         layout.addSpacing(6)
@@ -675,9 +968,35 @@ class FilePage(QWidget):
         self.choose_button.clicked.connect(self.choose_requested)
         self.sheet_combo.activated.connect(self._on_sheet_activated)
         self.source_edit.textEdited.connect(self._on_source_edited)
+        self.kind_combo.activated.connect(self._on_kind_activated)
 
     def _on_source_edited(self, _text: str) -> None:
         self.source_touched = True
+
+    def _on_kind_activated(self, index: int) -> None:
+        self.kind_note.setText("")
+        self.kind_chosen.emit(ImportKind(self.kind_combo.itemData(index)))
+
+    @property
+    def kind(self) -> ImportKind:
+        return ImportKind(self.kind_combo.currentData())
+
+    def show_kind(self, kind: ImportKind, *, guessed: bool = False) -> None:
+        self.kind_combo.setCurrentIndex(max(self.kind_combo.findData(kind.value), 0))
+        self.kind_note.setText(
+            tr("The columns look like an order export.")
+            if guessed and kind == ImportKind.ORDERS
+            else ""
+        )
+
+    def allow_kinds(self, kinds: list[ImportKind]) -> None:
+        """Only these kinds can be chosen (a bookkeeper imports orders, not customers)."""
+        model = self.kind_combo.model()
+        for row in range(self.kind_combo.count()):
+            item = model.item(row)  # type: ignore[attr-defined]
+            item.setEnabled(ImportKind(self.kind_combo.itemData(row)) in kinds)
+        if self.kind not in kinds and kinds:
+            self.show_kind(kinds[0])
 
     def _on_sheet_activated(self, index: int) -> None:
         name = self.sheet_combo.itemData(index)
@@ -690,7 +1009,7 @@ class FilePage(QWidget):
     def deny(self, reason: str) -> None:
         self.permission_label.setText(reason)
         self.permission_label.show()
-        for widget in (self.choose_button, self.sheet_combo, self.source_edit):
+        for widget in (self.choose_button, self.sheet_combo, self.source_edit, self.kind_combo):
             widget.setEnabled(False)
 
     def show_reading(self, path: Path, *, new_file: bool) -> None:
@@ -742,7 +1061,7 @@ class FilePage(QWidget):
             self.show_error(
                 tr(
                     "{file}{sheet} has column names on row {row} but no rows under them. "
-                    "Choose the sheet that holds the customers, or check the file."
+                    "Choose the sheet that holds the data, or check the file."
                 ).format(
                     file=table.path.name,
                     sheet=f" ▸ {table.sheet}" if table.sheet else "",
@@ -772,6 +1091,7 @@ class MappingPage(QWidget):
         super().__init__(parent)
         self.setObjectName("mappingPage")
         self.combos: list[QComboBox] = []
+        self.kind = KIND
         self.mapping_name: str | None = None
         self._table: Table | None = None
         self._notes: list[str] = []
@@ -842,7 +1162,8 @@ class MappingPage(QWidget):
         options = QGroupBox(tr("Options"))
         options_layout = QVBoxLayout(options)
         duplicate_row = QHBoxLayout()
-        duplicate_row.addWidget(QLabel(tr("When a row matches an existing customer:")))
+        self.duplicate_label = QLabel(tr("When a row matches an existing customer:"))
+        duplicate_row.addWidget(self.duplicate_label)
         duplicate_row.addWidget(self.on_duplicate_combo)
         duplicate_row.addStretch(1)
         checks_row = QHBoxLayout()
@@ -874,7 +1195,7 @@ class MappingPage(QWidget):
         combo = QComboBox()
         combo.setObjectName(f"fieldCombo{column}")
         combo.addItem(tr("— Ignore —"), None)
-        for spec in fields_for(KIND):
+        for spec in fields_for(self.kind):
             combo.addItem(field_choice_label(spec), spec.field.value)
         combo.setMaxVisibleItems(20)
         combo.currentIndexChanged.connect(lambda _i, c=column: self._on_combo_changed(c))
@@ -883,6 +1204,11 @@ class MappingPage(QWidget):
     def set_file(self, loaded: LoadedFile) -> None:
         table = loaded.table
         self._table = table
+        self.kind = loaded.kind
+        # Orders never create customers or staff: those choices are for customer files.
+        is_orders = loaded.kind == ImportKind.ORDERS
+        for widget in (self.duplicate_label, self.on_duplicate_combo, self.create_staff_check):
+            widget.setVisible(not is_orders)
         self.combos = []
         self.table.clearContents()
         self.table.setRowCount(len(table.header))
@@ -959,7 +1285,7 @@ class MappingPage(QWidget):
             value = combo.currentData()
             columns[i] = Field(value) if value else None
         return Mapping(
-            kind=KIND,
+            kind=self.kind,
             columns=columns,
             source_system=source_system,
             name=self.mapping_name,
@@ -1044,7 +1370,8 @@ class PreviewPage(QWidget):
             )
         )
         filter_row = QHBoxLayout()
-        filter_row.addWidget(QLabel(tr("Show:")))
+        self.show_label = QLabel(tr("Show:"))
+        filter_row.addWidget(self.show_label)
         filter_row.addWidget(self.filter_combo)
         filter_row.addStretch(1)
         filter_row.addWidget(self.save_problems_button)
@@ -1114,6 +1441,9 @@ class PreviewPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.decision_box)
         layout.addWidget(self.decision_hint)
+        self.orders_box = self._build_orders_box()
+        self.orders_box.hide()
+        layout.addWidget(self.orders_box, 1)
 
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.save_problems_button.clicked.connect(self.save_problems_requested)
@@ -1122,6 +1452,122 @@ class PreviewPage(QWidget):
         selection = self.table.selectionModel()
         selection.selectionChanged.connect(self._update_decisions)
         self.model.modelReset.connect(self._update_decisions)
+
+    def _build_orders_box(self) -> QWidget:
+        """The orders preview: counts by outcome and route, and every order."""
+        box = QWidget()
+        box.setObjectName("ordersPreview")
+        self.order_model = OrderRowsModel(self)
+        self.order_chips_row = QHBoxLayout()
+        self.order_chips_row.setSpacing(6)
+        self.order_chips: dict[str, QLabel] = {}
+        self.order_filter_combo = QComboBox()
+        self.order_filter_combo.setObjectName("orderFilterCombo")
+        for key in OrderFilter:
+            self.order_filter_combo.addItem(order_filter_label(key), key.value)
+        self.order_filter_combo.setMinimumContentsLength(22)
+        self.order_filter_combo.currentIndexChanged.connect(
+            lambda i: self.order_model.set_filter(OrderFilter(self.order_filter_combo.itemData(i)))
+        )
+        self.order_save_problems_button = QPushButton(tr("Save rows with &problems…"))
+        self.order_save_problems_button.setObjectName("orderSaveProblemsButton")
+        self.order_save_problems_button.setAutoDefault(False)
+        self.order_save_problems_button.clicked.connect(self.save_problems_requested)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(QLabel(tr("Show:")))
+        filter_row.addWidget(self.order_filter_combo)
+        filter_row.addStretch(1)
+        filter_row.addWidget(self.order_save_problems_button)
+        self.order_table = QTableView()
+        self.order_table.setObjectName("orderPreviewTable")
+        self.order_table.setModel(self.order_model)
+        self.order_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.order_table.setAlternatingRowColors(True)
+        self.order_table.setShowGrid(False)
+        self.order_table.setWordWrap(False)
+        self.order_table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        vertical = self.order_table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.order_table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        metrics = self.order_table.fontMetrics()
+        for column, sample in (
+            (OrderRowsModel.ROWS, "Row 00000–00000"),
+            (OrderRowsModel.OUTCOME, "Unchanged"),
+            (OrderRowsModel.NUMBER, "SO-2026-000123"),
+            (OrderRowsModel.DATE, "2026-03-02"),
+            (OrderRowsModel.AMOUNT, "CNY 1,234,567.00"),
+        ):
+            self.order_table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 20)
+        self.order_hint = _label("orderHint")
+        self.order_hint.setStyleSheet("QLabel { color: #6b7280; }")
+        self.order_hint.setText(
+            tr(
+                "Orders are linked to customers by the source system's customer code, then an "
+                "exact phone or e-mail, then the same name (and city). Orders without a "
+                "customer are imported too and wait under Import › Unmatched orders."
+            )
+        )
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.order_chips_row)
+        layout.addLayout(filter_row)
+        layout.addWidget(self.order_table, 1)
+        layout.addWidget(self.order_hint)
+        return box
+
+    def _customer_widgets(self) -> list[QWidget]:
+        return [
+            self.show_label,
+            self.filter_combo,
+            self.save_problems_button,
+            self.table,
+            *self.chips.values(),
+        ]
+
+    def show_order_plan(self, plan: OrderImportPlan) -> None:
+        self.progress_box.hide()
+        for widget in self._customer_widgets():
+            widget.hide()
+        self.decision_box.hide()
+        self.decision_hint.hide()
+        self.staff_label.hide()
+        self.orders_box.show()
+        self.order_model.set_plan(plan)
+        orders = len(plan.orders)
+        self.summary_label.setText(
+            plural(len(plan.rows), tr("{n} row"), tr("{n} rows"))
+            + ", "
+            + plural(orders, tr("{n} order:"), tr("{n} orders:"))
+        )
+        self.summary_label.show()
+        while self.order_chips_row.count():
+            item = self.order_chips_row.takeAt(0)
+            old = item.widget() if item is not None else None
+            if old is not None:
+                old.deleteLater()
+        self.order_chips = {}
+        for name, text, count, colours in order_chips(plan):
+            chip = QLabel(text)
+            chip.setObjectName(name)
+            chip.setStyleSheet(chip_css(count, colours))
+            self.order_chips_row.addWidget(chip)
+            self.order_chips[name] = chip
+        self.order_chips_row.addStretch(1)
+        sizes = {
+            key: sum(1 for o in plan.orders if ORDER_FILTER_TESTS[key](o)) for key in OrderFilter
+        }
+        for i, key in enumerate(OrderFilter):
+            self.order_filter_combo.setItemText(i, f"{order_filter_label(key)} ({sizes[key]:,})")
+        self.order_save_problems_button.setEnabled(bool(plan.error_rows))
+        if sizes[OrderFilter.ERRORS] and sizes[OrderFilter.ERRORS] == orders:
+            self.set_order_filter(OrderFilter.ERRORS)
+
+    def set_order_filter(self, key: OrderFilter) -> None:
+        self.order_filter_combo.setCurrentIndex(self.order_filter_combo.findData(key.value))
 
     def _size_columns(self) -> None:
         """Room for the reason: it is what a person reads (widths in Latin letters)."""
@@ -1134,17 +1580,27 @@ class PreviewPage(QWidget):
             self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
 
     # -- states -----------------------------------------------------------------------------
-    def show_building(self) -> None:
+    def show_building(self, kind: ImportKind = KIND) -> None:
         self.model.set_plan(None, {}, "CN")
+        self.order_model.set_plan(None)
+        is_orders = kind == ImportKind.ORDERS
+        self.orders_box.setVisible(is_orders)
+        for widget in (self.show_label, self.filter_combo, self.save_problems_button, self.table):
+            widget.setVisible(not is_orders)
         self.progress_box.show()
         self.progress_bar.setRange(0, 0)
-        self.progress_label.setText(tr("Checking every row against the customer book…"))
+        self.progress_label.setText(
+            tr("Checking every order and looking for its customer…")
+            if is_orders
+            else tr("Checking every row against the customer book…")
+        )
         self.cancel_button.setEnabled(True)
         for widget in (self.summary_label, self.staff_label, self.message_label):
             widget.hide()
         for chip in self.chips.values():
             chip.hide()
         self.save_problems_button.setEnabled(False)
+        self.order_save_problems_button.setEnabled(False)
         self.filter_combo.setEnabled(False)
         self.decision_box.hide()
         self.decision_hint.hide()
@@ -1263,6 +1719,7 @@ class SummaryPage(QWidget):
 
     undo_requested = Signal()
     save_problems_requested = Signal()
+    unmatched_requested = Signal()
 
     COUNTS = (
         ("created", "Created", Outcome.CREATE),
@@ -1300,6 +1757,19 @@ class SummaryPage(QWidget):
             card_layout.addWidget(caption)
             grid.addWidget(card, 0, column)
             self.count_labels[key] = number
+        self.cards = QWidget()
+        self.cards.setLayout(grid)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.orders_label = _label("summaryOrders")
+        self.orders_label.setTextFormat(Qt.TextFormat.RichText)
+        self.orders_label.hide()
+        self.unmatched_button = QPushButton(tr("Review &unmatched orders…"))
+        self.unmatched_button.setObjectName("reviewUnmatchedButton")
+        self.unmatched_button.setAutoDefault(False)
+        self.unmatched_button.setToolTip(
+            tr("Create customers from the orders no customer matched, or link them by hand.")
+        )
+        self.unmatched_button.hide()
         self.details_label = _label("summaryDetails")
         self.undone_label = _label("undoneLabel", WARNING_STYLE)
         self.undone_label.hide()
@@ -1317,13 +1787,15 @@ class SummaryPage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.save_problems_button)
+        buttons.addWidget(self.unmatched_button)
         buttons.addStretch(1)
 
         layout = QVBoxLayout(self)
         layout.setSpacing(12)
         layout.addWidget(self.title)
         layout.addWidget(self.batch_label)
-        layout.addLayout(grid)
+        layout.addWidget(self.cards)
+        layout.addWidget(self.orders_label)
         layout.addWidget(self.details_label)
         layout.addWidget(self.undone_label)
         layout.addWidget(self.message_label)
@@ -1332,9 +1804,85 @@ class SummaryPage(QWidget):
 
         self.undo_button.clicked.connect(self.undo_requested)
         self.save_problems_button.clicked.connect(self.save_problems_requested)
+        self.unmatched_button.clicked.connect(self.unmatched_requested)
+
+    def show_order_result(self, result: OrderBatchResult, plan: OrderImportPlan) -> None:
+        self.title.setText(tr("Orders imported"))
+        self.cards.hide()
+        where = plan.path.name + (f" ▸ {plan.sheet}" if plan.sheet else "")
+        self.batch_label.setText(
+            tr("Batch {batch} · {file} · source “{source}”").format(
+                batch=result.batch_id, file=where, source=plan.source_system
+            )
+        )
+        routes = ", ".join(
+            tr("{n} by {route}").format(n=f"{count:,}", route=tr(ROUTE_LABELS[route]))
+            for route, count in result.linked.items()
+            if count
+        )
+        lines = [
+            tr("<b>{new}</b> new, {changed} changed, {unchanged} unchanged.").format(
+                new=plural(result.created, tr("{n} order"), tr("{n} orders")),
+                changed=f"{result.changed:,}",
+                unchanged=f"{result.unchanged:,}",
+            ),
+            tr("Linked to their customers: {n}").format(n=f"{result.linked_total:,}")
+            + (f" ({routes})." if routes else "."),
+        ]
+        if result.conversions:
+            lines.append(
+                plural(
+                    result.conversions,
+                    tr("{n} prospect got a first order and is now an active customer."),
+                    tr("{n} prospects got a first order and are now active customers."),
+                )
+            )
+        if result.unmatched:
+            lines.append(
+                "<span style='color:#8a5300'>"
+                + plural(
+                    result.unmatched,
+                    tr("{n} order has no customer yet: create its customer or link it by hand."),
+                    tr(
+                        "{n} orders have no customer yet: create their customers or link them by hand."
+                    ),
+                )
+                + "</span>"
+            )
+        if result.errors:
+            lines.append(
+                "<span style='color:#b3261e'>"
+                + plural(
+                    result.errors,
+                    tr(
+                        "{n} row had a problem and was not imported: save it, fix it, import it again."
+                    ),
+                    tr(
+                        "{n} rows had problems and were not imported: save them, fix them, import them again."
+                    ),
+                )
+                + "</span>"
+            )
+        self.orders_label.setText("<br>".join(lines))
+        self.orders_label.show()
+        self.details_label.hide()
+        self.unmatched_button.setVisible(result.unmatched > 0)
+        self.save_problems_button.setEnabled(result.errors > 0)
+        self.undo_button.setEnabled(True)
+        self.undo_button.setToolTip(
+            tr(
+                "Remove the orders this import added, put back what it changed, and make "
+                "customers it converted prospects again."
+            )
+        )
+        self.undone_label.hide()
+        self.message_label.hide()
 
     def show_result(self, result: BatchResult, plan: ImportPlan) -> None:
         self.title.setText(tr("Import finished"))
+        self.cards.show()
+        self.orders_label.hide()
+        self.unmatched_button.hide()
         values = {
             "created": result.created,
             "updated": result.updated,
@@ -1393,7 +1941,24 @@ class SummaryPage(QWidget):
 
     def show_undone(self, result: UndoResult) -> None:
         self.title.setText(tr("Import undone"))
-        self.undone_label.setText(undo_result_text(result))
+        if self.orders_label.isVisible():
+            text = tr(
+                "Import batch {batch} was undone: {orders} removed, {changed} put back as they "
+                "were, {prospects} prospects again."
+            ).format(
+                batch=result.batch_id,
+                orders=plural(result.orders_removed, tr("{n} order"), tr("{n} orders")),
+                changed=f"{result.orders_restored:,}",
+                prospects=f"{result.restored:,}",
+            )
+            if result.kept_active:
+                text += " " + tr(
+                    "Still customers (changed since, or with other orders): {0}."
+                ).format(", ".join(result.kept_active[:5]))
+            self.undone_label.setText(text)
+            self.unmatched_button.hide()
+        else:
+            self.undone_label.setText(undo_result_text(result))
         self.undone_label.show()
         self.undo_button.setEnabled(False)
 
@@ -1407,19 +1972,25 @@ class SummaryPage(QWidget):
 
 
 class ImportWizard(QDialog):
-    """Import customers from a spreadsheet: file → columns → preview → import → summary."""
+    """Import customers or orders from a spreadsheet: file → columns → preview → import."""
 
     imported = Signal(int)  # batch id: the customer list should refresh
     undone = Signal(int)  # batch id of an import undone from the summary
+    unmatched_changed = Signal()  # orders were linked from the unmatched-orders window
 
     STEP_NAMES = ("File", "Columns", "Preview", "Done")
 
     def __init__(
-        self, ctx: AppContext, path: Path | None = None, parent: QWidget | None = None
+        self,
+        ctx: AppContext,
+        path: Path | None = None,
+        parent: QWidget | None = None,
+        *,
+        kind: ImportKind | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("importWizard")
-        self.setWindowTitle(tr("Import customers"))
+        self.setWindowTitle(tr("Import from a spreadsheet"))
         self.setAcceptDrops(True)
         self._ctx = ctx
         self._loaded: LoadedFile | None = None
@@ -1427,7 +1998,7 @@ class ImportWizard(QDialog):
         self._path: Path | None = None
         self._plan: ImportPlan | None = None
         self._staff: dict[int, str] = {}
-        self.batch_result: BatchResult | None = None
+        self.batch_result: BatchResult | OrderBatchResult | None = None
         self.read_worker: Worker | None = None
         self.preview_worker: Worker | None = None
         self.apply_worker: Worker | None = None
@@ -1435,10 +2006,27 @@ class ImportWizard(QDialog):
         self.undo_runner: UndoRunner | None = None
         self.problems_worker: Worker | None = None
         self._problems: list[str] = []
-        self._may_import = ctx.can(Permission.IMPORT_CUSTOMERS)
+        # Owners and managers import both; a bookkeeper imports orders only.
+        self.allowed_kinds = [
+            k
+            for k, permission in (
+                (ImportKind.CUSTOMERS, Permission.IMPORT_CUSTOMERS),
+                (ImportKind.ORDERS, Permission.IMPORT_ORDERS),
+            )
+            if ctx.can(permission)
+        ]
+        self._may_import = bool(self.allowed_kinds)
+        # The kind the user chose; None lets the file's columns decide.
+        self._kind: ImportKind | None = kind
+        if len(self.allowed_kinds) == 1:
+            self._kind = self.allowed_kinds[0]
+        self.unmatched_dialog: QDialog | None = None
 
         self._build()
         self._wire()
+        self.file_page.allow_kinds(self.allowed_kinds)
+        if self._kind is not None:
+            self.file_page.show_kind(self._kind)
         if not self._may_import:
             self.file_page.deny(
                 tr(
@@ -1512,6 +2100,7 @@ class ImportWizard(QDialog):
         self.cancel_button.clicked.connect(self.reject)
         self.file_page.choose_requested.connect(self.choose_file)
         self.file_page.sheet_chosen.connect(self._on_sheet_chosen)
+        self.file_page.kind_chosen.connect(self.set_kind)
         self.mapping_page.changed.connect(self._check_mapping)
         self.mapping_page.saved_mapping_chosen.connect(self._on_saved_mapping_chosen)
         self.mapping_page.save_requested.connect(self.save_mapping_as)
@@ -1519,6 +2108,7 @@ class ImportWizard(QDialog):
         self.preview_page.save_problems_requested.connect(self.save_problem_rows)
         self.preview_page.decided.connect(self.decide)
         self.summary_page.undo_requested.connect(self.undo_import)
+        self.summary_page.unmatched_requested.connect(self.open_unmatched)
         self.summary_page.save_problems_requested.connect(self.save_problem_rows)
 
     # -- navigation -------------------------------------------------------------------------
@@ -1574,6 +2164,16 @@ class ImportWizard(QDialog):
             ready = plan is not None and not self._busy(self.preview_worker) and self._writes(plan)
             if plan is not None and not ready:
                 hint = tr("Nothing to import: every row is unchanged, skipped or has an error.")
+            elif isinstance(plan, OrderImportPlan):
+                counts_o = plan.order_counts
+                hint = tr("Import writes {new} and {changed} as one batch you can undo.").format(
+                    new=plural(
+                        counts_o[OrderOutcome.NEW], tr("{n} new order"), tr("{n} new orders")
+                    ),
+                    changed=plural(
+                        counts_o[OrderOutcome.CHANGED], tr("{n} change"), tr("{n} changes")
+                    ),
+                )
             elif plan is not None:
                 counts = Counter(r.effective for r in plan.rows)
                 hint = tr("Import writes {new} and {updates} as one batch you can undo.").format(
@@ -1590,6 +2190,9 @@ class ImportWizard(QDialog):
     @staticmethod
     def _writes(plan: ImportPlan) -> bool:
         """Whether applying would write anything (new staff can turn rows into updates)."""
+        if isinstance(plan, OrderImportPlan):
+            counts = plan.order_counts
+            return bool(counts[OrderOutcome.NEW] or counts[OrderOutcome.CHANGED])
         return any(
             r.effective in (Outcome.CREATE, Outcome.UPDATE, Outcome.DUPLICATE, Outcome.REVIEW)
             for r in plan.rows
@@ -1652,6 +2255,25 @@ class ImportWizard(QDialog):
         self._go(Step.FILE)
         self._start_read(path, None, with_sheets=True)
 
+    @property
+    def kind(self) -> ImportKind:
+        """What the file is imported as (customers or orders)."""
+        if self._loaded is not None:
+            return self._loaded.kind
+        return self._kind or self.file_page.kind
+
+    @Slot(object)
+    def set_kind(self, kind: ImportKind) -> None:
+        """The user says what the file holds: read it again as that (columns re-guessed)."""
+        if kind not in self.allowed_kinds:
+            return
+        self._kind = kind
+        self.file_page.show_kind(kind)
+        if self._path is not None and (self._loaded is None or self._loaded.kind != kind):
+            sheet = self._loaded.table.sheet if self._loaded is not None else None
+            self._mapped = None
+            self._start_read(self._path, sheet, with_sheets=self._loaded is None)
+
     @Slot(str)
     def _on_sheet_chosen(self, sheet: str) -> None:
         if self._path is not None and (self._loaded is None or self._loaded.table.sheet != sheet):
@@ -1661,7 +2283,10 @@ class ImportWizard(QDialog):
         if self.read_worker is not None and self.read_worker.is_running():
             self.read_worker.cancel()  # its late answer is ignored below
         ctx = self._ctx
-        worker = Worker(lambda progress: load_file(ctx, path, sheet, with_sheets, progress), self)
+        kind = self._kind
+        worker = Worker(
+            lambda progress: load_file(ctx, path, sheet, with_sheets, progress, kind), self
+        )
         worker.finished.connect(lambda loaded, w=worker: self._on_file_loaded(w, loaded))
         worker.failed.connect(lambda message, w=worker: self._on_read_failed(w, message))
         worker.ended.connect(self._update_buttons)
@@ -1676,6 +2301,17 @@ class ImportWizard(QDialog):
             return
         self._loaded = loaded
         self.file_page.show_loaded(loaded)
+        self.file_page.show_kind(loaded.kind, guessed=loaded.guessed)
+        if loaded.kind not in self.allowed_kinds:
+            self._loaded = None
+            self.file_page.show_error(
+                tr(
+                    "{file} looks like a customer list, and only an owner or a manager can "
+                    "import customers. Choose an order export, or ask one of them."
+                ).format(file=loaded.path.name)
+            )
+            self._update_buttons()
+            return
         if not self.file_page.source_touched:
             # A saved mapping knows its system; otherwise the default, not the last file's.
             self.file_page.source_edit.setText(
@@ -1729,9 +2365,9 @@ class ImportWizard(QDialog):
         try:
             if name:
                 with self._ctx.read_session() as session:
-                    mapping = choose_mapping(session, loaded.table, KIND, mapping_name=name)
+                    mapping = choose_mapping(session, loaded.table, loaded.kind, mapping_name=name)
             else:
-                mapping = auto_map(loaded.table.header, KIND)
+                mapping = auto_map(loaded.table.header, loaded.kind)
         except SmbcrmError as exc:
             self.mapping_page.show_message(str(exc), error=True)
             return
@@ -1766,7 +2402,7 @@ class ImportWizard(QDialog):
             with self._ctx.unit_of_work() as (session, user):
                 saved = save_mapping(session, user, name, loaded.table.header, mapping)
                 saved_name = saved.name
-                names = saved_mapping_names(session, KIND)
+                names = saved_mapping_names(session, mapping.kind)
         except SmbcrmError as exc:
             self.mapping_page.show_message(str(exc), error=True)
             return
@@ -1794,7 +2430,7 @@ class ImportWizard(QDialog):
         mapping = self.current_mapping()
         options = self.mapping_page.options(ctx.region)
         self._plan = None
-        self.preview_page.show_building()
+        self.preview_page.show_building(mapping.kind)
         worker = Worker(
             lambda progress: build_preview(ctx, table, mapping, options, progress), self
         )
@@ -1811,6 +2447,10 @@ class ImportWizard(QDialog):
             return
         self._plan = preview.plan
         self._staff = preview.staff
+        if isinstance(preview.plan, OrderImportPlan):
+            self.preview_page.show_order_plan(preview.plan)
+            self._update_buttons()
+            return
         self.preview_page.show_plan(preview.plan, preview.staff, self._ctx.region)
         if preview.plan.error_rows and not any(
             r.outcome != Outcome.ERROR for r in preview.plan.rows
@@ -1856,21 +2496,33 @@ class ImportWizard(QDialog):
             return
         db, actor_id = self._ctx.db, self._ctx.user_id
         self.preview_page.show_message("")
-        worker = Worker(lambda progress: apply_plan(db, actor_id, plan, progress=progress), self)
+        if isinstance(plan, OrderImportPlan):
+            ctx = self._ctx
+            worker = Worker(lambda progress: apply_preview(ctx, plan, progress), self)
+            title = tr("Importing orders")
+        else:
+            worker = Worker(
+                lambda progress: apply_plan(db, actor_id, plan, progress=progress), self
+            )
+            title = tr("Importing customers")
         worker.finished.connect(self._on_applied)
         worker.cancelled.connect(self._on_apply_cancelled)
         worker.failed.connect(self._on_apply_failed)
         worker.ended.connect(self._update_buttons)
-        self.progress_dialog = ProgressDialog(worker, tr("Importing customers"), self)
+        self.progress_dialog = ProgressDialog(worker, title, self)
         self.apply_worker = worker
         self.next_button.setEnabled(False)
         worker.start()
 
     @Slot(object)
-    def _on_applied(self, result: BatchResult) -> None:
+    def _on_applied(self, result: BatchResult | OrderBatchResult) -> None:
         assert self._plan is not None
         self.batch_result = result
-        self.summary_page.show_result(result, self._plan)
+        if isinstance(result, OrderBatchResult):
+            assert isinstance(self._plan, OrderImportPlan)
+            self.summary_page.show_order_result(result, self._plan)
+        else:
+            self.summary_page.show_result(result, self._plan)
         self._go(Step.SUMMARY)
         self.imported.emit(result.batch_id)
 
@@ -1946,3 +2598,20 @@ class ImportWizard(QDialog):
     def _on_undone(self, result: UndoResult) -> None:
         self.summary_page.show_undone(result)
         self.undone.emit(result.batch_id)
+
+    # -- unmatched orders --------------------------------------------------------------------
+    @Slot()
+    def open_unmatched(self) -> QDialog:
+        """The window of orders without a customer (one at a time)."""
+        from smbcrm.ui.unmatched_orders import UnmatchedOrdersDialog
+
+        if self.unmatched_dialog is not None:
+            self.unmatched_dialog.raise_()
+            return self.unmatched_dialog
+        dialog = UnmatchedOrdersDialog(self._ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self.unmatched_changed)
+        dialog.finished.connect(lambda _code: setattr(self, "unmatched_dialog", None))
+        self.unmatched_dialog = dialog
+        dialog.open()
+        return dialog

@@ -159,11 +159,19 @@ class MainWindow(QMainWindow):
         self.follow_ups_view.refresh()
 
         # Features that add their own pages and menus (each only adds, never raises).
+        from smbcrm.ui.cases_integration import install_cases
+        from smbcrm.ui.duplicates_integration import install_duplicates
         from smbcrm.ui.export_integration import install_export
+        from smbcrm.ui.orders_integration import install_orders_import
         from smbcrm.ui.ownership_integration import install_ownership
+        from smbcrm.ui.reminders import install_reminders
         from smbcrm.ui.risk_integration import install_risk
 
         install_risk(self)
+        install_duplicates(self)
+        install_cases(self)
+        install_orders_import(self)
+        install_reminders(self)
         install_ownership(self)
         install_export(self)
 

@@ -99,6 +99,7 @@ def reason_label(reason: risk.Reason) -> str:
         risk.Reason.UNASSIGNED: tr("Unassigned"),
         risk.Reason.OWNER_INACTIVE: tr("Salesperson left"),
         risk.Reason.OPEN_COMPLAINT: tr("Open complaint"),
+        risk.Reason.SATISFACTION_FALLING: tr("Satisfaction falling"),
     }[reason]
 
 

@@ -41,7 +41,7 @@ from smbcrm.services.progress import Progress
 from smbcrm.ui import app as app_module
 from smbcrm.ui import welcome as welcome_module
 from smbcrm.ui.context import AppContext
-from smbcrm.ui.follow_ups_view import FollowUpsModel, FollowUpsView
+from smbcrm.ui.follow_ups_view import FollowUpsView, MyDayModel
 from smbcrm.ui.main_window import CUSTOMERS, FOLLOW_UPS, ORDERS, MainWindow
 from smbcrm.ui.sign_in import SignInDialog
 from smbcrm.ui.style import OVERDUE_BACKGROUND, OVERDUE_COLOR
@@ -603,26 +603,26 @@ def test_follow_ups_highlight_overdue_and_mark_done_removes_the_row(
     qtbot.addWidget(view)
     view.show()
     model = view.model
-    assert model.rowCount() == 2
-    assert view.everyone_button.isChecked()  # an owner sees everyone's by default
-    overdue = model.index(0, FollowUpsModel.TASK)
-    due_today = model.index(1, FollowUpsModel.TASK)
+    assert [t.id for t in model.tasks(MyDayModel.OVERDUE)] == [overdue_id]
+    assert [t.id for t in model.tasks(MyDayModel.TODAY)] == [today_id]
+    overdue = model.task_index(overdue_id, MyDayModel.TASK)
+    due_today = model.task_index(today_id, MyDayModel.WHEN)
     assert model.data(overdue) == "Send the quote"
     assert model.data(overdue, Qt.ItemDataRole.BackgroundRole) == OVERDUE_BACKGROUND
-    when = model.index(0, FollowUpsModel.WHEN)
+    when = model.task_index(overdue_id, MyDayModel.WHEN)
     assert model.data(when) == "3 days overdue"
     assert model.data(when, Qt.ItemDataRole.ForegroundRole) == OVERDUE_COLOR
     font = model.data(due_today, Qt.ItemDataRole.FontRole)
     assert isinstance(font, QFont) and font.bold()
     assert model.data(due_today, Qt.ItemDataRole.BackgroundRole) is None
-    assert model.data(model.index(1, FollowUpsModel.WHEN), Qt.ItemDataRole.ForegroundRole) is None
+    assert model.data(due_today, Qt.ItemDataRole.ForegroundRole) is None
 
     assert not view.done_button.isEnabled()
-    view.table.selectRow(0)
+    view.table.setCurrentIndex(overdue)
     assert view.done_button.isEnabled()
     qtbot.mouseClick(view.done_button, Qt.MouseButton.LeftButton)
-    assert model.rowCount() == 1
-    assert model.row_at(0) is not None and model.row_at(0).id == today_id  # type: ignore[union-attr]
+    assert model.tasks(MyDayModel.OVERDUE) == []
+    assert view.selected() is not None and view.selected().id == today_id  # type: ignore[union-attr]
     with ctx.read_session() as session:
         assert [r.id for r in activities.open_follow_ups(session)] == [today_id]
         assert overdue_id not in {r.id for r in activities.open_follow_ups(session)}
@@ -637,16 +637,20 @@ def test_follow_ups_mine_and_everyone(qtbot: QtBot, ctx: AppContext, gui_db: Dat
     view = FollowUpsView(seller_ctx)
     qtbot.addWidget(view)
     view.show()
-    assert view.mine_button.isChecked()  # sales staff see their own tasks first
-    assert view.model.rowCount() == 0
-    qtbot.mouseClick(view.everyone_button, Qt.MouseButton.LeftButton)
-    assert view.model.rowCount() == 2
-    assert seller  # the seller has none of the owner's tasks
+    # Sales staff see their own tasks (the seller has none of the owner's), no filter.
+    assert not view.person_combo.isVisibleTo(view)
+    assert seller and view.model.all_tasks() == []
+    boss_view = FollowUpsView(ctx)
+    qtbot.addWidget(boss_view)
+    boss_view.show()
+    assert boss_view.person_combo.isVisibleTo(boss_view)  # owners may look at anyone's
+    boss_view.person_combo.setCurrentIndex(boss_view.person_combo.findText("Everyone"))
+    assert len(boss_view.model.all_tasks()) == 2
     opened: list[int] = []
-    view.open_customer.connect(opened.append)
-    double_click(qtbot, view.table, view.model.index(0, 1))
-    first = view.model.row_at(0)
-    assert first is not None and opened == [first.customer_id]
+    boss_view.open_customer.connect(opened.append)
+    first = boss_view.model.all_tasks()[0]
+    double_click(qtbot, boss_view.table, boss_view.model.task_index(first.id, MyDayModel.TASK))
+    assert opened == [first.customer_id]
 
 
 def test_back_up_database_makes_a_copy(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from smbcrm.models import Activity, Customer, CustomerStatus, Role, Tier
+from smbcrm.models import Activity, ActivityKind, Customer, CustomerStatus, Role, Tier
 from smbcrm.services import auth, customers
 from smbcrm.services.customers import CustomerFilter, CustomerInput
 from smbcrm.ui.activity_dialog import ActivityDialog
@@ -332,7 +332,7 @@ def test_log_a_call_in_a_few_keystrokes(qtbot: QtBot, ctx: AppContext) -> None:
     dialog = view.log_activity()
     assert isinstance(dialog, ActivityDialog)
     qtbot.waitExposed(dialog)
-    assert dialog.kind_combo.currentText() == "Call"
+    assert dialog.kind() == ActivityKind.CALL
     assert dialog.focusWidget() is dialog.subject_edit
     type_with_input_method(dialog.subject_edit, "询价")
     qtbot.keyClicks(dialog.subject_edit, " 200 units")
@@ -462,7 +462,7 @@ def test_ctrl_enter_saves_from_the_details_box(qtbot: QtBot, ctx: AppContext) ->
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findText("Visit"))
+    dialog.set_kind(ActivityKind.VISIT)
     qtbot.mouseClick(dialog.details_edit.viewport(), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(dialog.details_edit.hasFocus)
     qtbot.keyClicks(dialog.details_edit, "Showed the new catalogue")

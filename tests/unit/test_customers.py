@@ -267,3 +267,59 @@ def test_detail_shows_orders_activities_and_follow_ups(company: Database) -> Non
     assert [a.subject for a in detail.activities] == ["Asked for a quote"]
     assert detail.activities[0].is_opportunity
     assert [(t.customer, t.due_date) for t in tasks] == [("Order Co", date(2099, 1, 1))]
+
+
+def test_timeline_has_every_kind_of_event_newest_first(company: Database) -> None:
+    from datetime import date, datetime
+
+    from sqlalchemy import select
+
+    from smbcrm.models import Activity, ActivityKind, AssignmentChange, Case, User
+    from smbcrm.services.customers import customer_detail
+
+    with company.session() as session:
+        boss = session.scalars(select(User)).first()
+        assert boss is not None
+        customer = make_customer(session, "时间线贸易有限公司")
+        make_order(session, customer, amount="1200", when=date(2026, 1, 5), number="SO-TL-1")
+        case = Case(
+            customer_id=customer.id,
+            title="Late delivery",
+            category="Delivery",
+            assignee_id=boss.id,
+            opened_at=datetime(2026, 3, 1, 9, 0),
+            resolved_at=datetime(2026, 3, 2, 9, 0),
+            resolution="Sent by express",
+        )
+        session.add_all(
+            [
+                case,
+                Activity(
+                    customer_id=customer.id,
+                    user_id=boss.id,
+                    kind=ActivityKind.CALL,
+                    subject="Asked for a quote",
+                    wanted="A4 paper, 50 boxes",
+                    is_opportunity=True,
+                    occurred_at=datetime(2026, 2, 1, 10, 0),
+                ),
+                AssignmentChange(
+                    customer_id=customer.id,
+                    to_user_id=boss.id,
+                    changed_by_id=boss.id,
+                    changed_at=datetime(2025, 12, 1, 8, 0),
+                    reason="New account",
+                ),
+            ]
+        )
+        session.flush()
+        cid, case_id = customer.id, case.id
+    with company.new_session() as session:
+        timeline = customer_detail(session, cid).history
+    assert [(e.kind, e.text) for e in timeline] == [
+        ("case", f"Case #{case_id} resolved: Sent by express"),
+        ("case", f"Case #{case_id} opened [Delivery]: Late delivery"),
+        ("activity", "Call: Asked for a quote — wanted: A4 paper, 50 boxes (opportunity)"),
+        ("order", "Order SO-TL-1: 1,200.00 CNY"),
+        ("ownership", "Owner: nobody → Wang Fang (New account)"),
+    ]

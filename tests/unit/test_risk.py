@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from smbcrm.models import (
     Activity,
     ActivityKind,
+    Case,
     Customer,
     CustomerStatus,
     Database,
@@ -313,3 +314,191 @@ def test_only_owners_and_managers_change_the_thresholds(company: Database, owner
         risk.save_settings(session, session.get(User, owner.id), RiskSettings(no_contact_days=30))
     with db.new_session() as session:
         assert RiskSettings.load(session).no_contact_days == 30
+
+
+# ---------------------------------------------------------------------------------------
+# Service cases and satisfaction
+
+
+def _shanghai_calendar(db: Database) -> None:
+    from smbcrm.services import auth
+    from smbcrm.services.working_time import WorkingCalendar, save_calendar
+
+    with db.session() as session:
+        save_calendar(
+            session, auth.find_user(session, "boss"), WorkingCalendar(timezone="Asia/Shanghai")
+        )
+
+
+def test_complaint_case_past_its_promise_is_overdue_and_at_risk(
+    company: Database, owner: User, sales: User
+) -> None:
+    from smbcrm.models import CaseKind
+    from smbcrm.services import cases
+    from smbcrm.services.cases import CaseFilter, CaseInput, CaseScope, CaseState, PromiseInput
+
+    _shanghai_calendar(company)
+    # Thursday 25 June 2026, 10:00 in Shanghai (02:00 UTC); the promise: answer within 4
+    # working hours, resolve within 2 working days (due Monday 29 June 10:00).
+    opened = datetime(2026, 6, 25, 2, 0)
+    with company.session() as session:
+        boss = session.get_one(User, owner.id)
+        cases.save_promise(session, boss, PromiseInput("Delivery", 240, 2 * 540))
+
+        def customer_with_case(name: str, **case_fields: object) -> int:
+            c = make_customer(session, name, owner_id=sales.id)
+            orders_every(session, c, days=30, last=TODAY - timedelta(days=5), count=6)
+            data = CaseInput(c.id, "Parcel lost", category="Delivery", opened_at=opened)
+            for key, value in case_fields.items():
+                setattr(data, key, value)
+            case = cases.open_case(session, boss, data, now=opened)
+            return case.id
+
+        broken = customer_with_case("Waiting Ltd")
+        answered = customer_with_case("Answered Ltd")
+        cases.record_response(session, boss, answered, "On it", at=opened + timedelta(hours=1))
+        resolved = customer_with_case("Sorted Ltd")
+        cases.resolve_case(session, boss, resolved, "Resent", at=opened + timedelta(hours=2))
+        request = customer_with_case("Asking Ltd", kind=CaseKind.REQUEST)
+        ids = {
+            session.get_one(Case, i).customer_id: i for i in (broken, answered, resolved, request)
+        }
+    by_case = {v: k for k, v in ids.items()}
+    end_of_today = datetime(2026, 6, 30, 16, 0)  # midnight in Shanghai
+    with company.new_session() as session:
+        overdue = cases.list_cases(session, CaseFilter(scope=CaseScope.OVERDUE), now=end_of_today)
+        states = {r.id: r.state for r in overdue}
+    # Unanswered and unresolved past Monday 10:00: resolution overdue, listed as overdue.
+    assert states[broken] == CaseState.RESOLUTION_OVERDUE
+    assert states[answered] == CaseState.RESOLUTION_OVERDUE
+    assert resolved not in states
+    rows = assess(company)
+    waiting = by_id(rows, by_case[broken])
+    # Nobody has answered them at all: our silence is the second warning sign.
+    assert waiting.codes == ("open-complaint", "no-contact")
+    assert waiting.level == RiskLevel.HIGH
+    # The first promise it broke: an answer by 14:00 on the day it was opened.
+    assert waiting.reasons[0].params == {"count": 1, "due": "2026-06-25 14:00"}
+    assert waiting.text().startswith("complaint past its promised time (was due 2026-06-25 14:00)")
+    assert waiting.text("zh").startswith("投诉超过承诺时间仍未处理（应于 2026-06-25 14:00）")
+    answered_row = by_id(rows, by_case[answered])
+    assert answered_row.codes == ("open-complaint",)
+    assert answered_row.level == RiskLevel.MEDIUM
+    assert answered_row.reasons[0].params["due"] == "2026-06-29 10:00"
+    # Resolved complaints and requests (however late) are not complaints left waiting.
+    assert by_id(rows, by_case[resolved]).codes == ()
+    assert by_id(rows, by_case[request]).codes == ()
+    # Judged earlier, before the resolution was due, only the missed first response counts.
+    with company.new_session() as session:
+        found = risk.open_complaints(session, TODAY, now=datetime(2026, 6, 26, 2, 0))
+    assert set(found) == {by_case[broken]}
+    assert found[by_case[broken]]["due"] == "2026-06-25 14:00"
+
+
+def test_complaint_follow_up_of_a_case_is_judged_by_the_case(
+    company: Database, owner: User, sales: User
+) -> None:
+    from smbcrm.services import cases
+    from smbcrm.services.cases import CaseInput
+
+    _shanghai_calendar(company)
+    with company.session() as session:
+        c = make_customer(session, "On Track Ltd", owner_id=sales.id)
+        orders_every(session, c, days=30, last=TODAY - timedelta(days=5), count=6)
+        boss = session.get_one(User, owner.id)
+        # No promise for the category: the case cannot be overdue.
+        case = cases.open_case(
+            session, boss, CaseInput(c.id, "Odd noise"), now=datetime(2026, 6, 1, 2)
+        )
+        complaint = Activity(
+            customer_id=c.id, kind=ActivityKind.COMPLAINT, subject="Odd noise", case_id=case.id
+        )
+        session.add(complaint)
+        session.flush()
+        session.add(
+            FollowUp(
+                customer_id=c.id,
+                activity_id=complaint.id,
+                case_id=case.id,
+                title="Call back",
+                due_date=TODAY - timedelta(days=10),
+            )
+        )
+        cid = c.id
+    assert by_id(assess(company), cid).codes == ()
+
+
+def _ratings(session: Session, customer: Customer, *scores_and_days: tuple[int, int]) -> None:
+    from smbcrm.models import SatisfactionRating
+
+    for score, days_ago in scores_and_days:
+        session.add(
+            SatisfactionRating(
+                customer_id=customer.id,
+                score=score,
+                recorded_at=datetime.combine(TODAY - timedelta(days=days_ago), datetime.min.time())
+                + timedelta(hours=3),
+            )
+        )
+    session.flush()
+
+
+def test_falling_satisfaction_is_a_reason(company: Database, sales: User) -> None:
+    with company.session() as session:
+
+        def steady_buyer(name: str) -> Customer:
+            c = make_customer(session, name, owner_id=sales.id)
+            orders_every(session, c, days=30, last=TODAY - timedelta(days=5), count=6)
+            session.add(Activity(customer_id=c.id, kind=ActivityKind.CALL, subject="Hello",
+                                 occurred_at=datetime(2026, 6, 20, 10)))  # fmt: skip
+            return c
+
+        falling = steady_buyer("Souring Ltd")
+        _ratings(session, falling, (5, 300), (5, 200), (4, 120), (2, 40), (2, 10))
+        drop = steady_buyer("Suddenly Unhappy")
+        _ratings(session, drop, (3, 100), (5, 60), (1, 20))
+        happy = steady_buyer("Happy Ltd")
+        _ratings(session, happy, (4, 90), (5, 50), (4, 20))
+        long_ago = steady_buyer("Old Grudge")
+        _ratings(session, long_ago, (5, 800), (5, 700), (1, 500), (1, 400))
+        ids = falling.id, drop.id, happy.id, long_ago.id
+    rows = assess(company)
+    souring = by_id(rows, ids[0])
+    assert souring.codes == ("satisfaction-falling",)
+    assert souring.level == RiskLevel.MEDIUM
+    assert souring.reasons[0].params == {"lately": "2", "before": "4.7"}
+    assert souring.text() == "satisfaction falling: 2 of 5 lately, 4.7 before"
+    assert souring.text("zh") == "满意度下降：最近 2 分，之前 4.7 分（满分 5 分）"
+    sudden = by_id(rows, ids[1])
+    assert sudden.codes == ("satisfaction-falling",)
+    assert sudden.reasons[0].params == {"lately": "1", "before": "5"}
+    assert by_id(rows, ids[2]).codes == ()
+    assert by_id(rows, ids[3]).codes == ()  # the last rating is over a year old
+    # Ratings after the day judged are not seen: 60 days ago it was 5, 5, 4.
+    with company.new_session() as session:
+        assert ids[0] not in risk.falling_satisfaction(session, TODAY - timedelta(days=60))
+        earlier = risk.falling_satisfaction(session, TODAY - timedelta(days=30))
+    assert earlier[ids[0]] == {"lately": "3", "before": "5"}
+    assert risk.WEIGHTS[Reason.SATISFACTION_FALLING] == 2
+
+
+def test_falling_satisfaction_with_silence_adds_no_contact(company: Database, sales: User) -> None:
+    with company.session() as session:
+        c = make_customer(session, "Unhappy and ignored", owner_id=sales.id)
+        orders_every(session, c, days=30, last=TODAY - timedelta(days=5), count=6)
+        _ratings(session, c, (5, 60), (1, 10))
+        cid = c.id
+    row = by_id(assess(company), cid)
+    assert row.codes == ("satisfaction-falling", "no-contact")
+    assert row.level == RiskLevel.HIGH
+
+
+def test_explain_the_case_reasons_in_both_languages() -> None:
+    several = RiskReason(Reason.OPEN_COMPLAINT, {"count": 3, "due": "2026-06-01 09:00"})
+    assert explain(several) == (
+        "3 complaints past their promised time (the first was due 2026-06-01 09:00)"
+    )
+    assert explain(several, "zh") == "3 个投诉超过承诺时间仍未处理（最早应于 2026-06-01 09:00）"
+    falling = RiskReason(Reason.SATISFACTION_FALLING, {"lately": "1.5", "before": "4"})
+    assert explain(falling, "fr") == "satisfaction falling: 1.5 of 5 lately, 4 before"
+    assert all(reason in risk._TEXT[lang] for lang in risk.LANGUAGES for reason in Reason)

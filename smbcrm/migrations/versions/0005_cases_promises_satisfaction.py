@@ -146,6 +146,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_satisfaction_ratings_customer_id"), ["customer_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_satisfaction_ratings_customer_time", ["customer_id", "recorded_at"], unique=False
+        )
 
     with op.batch_alter_table("activities", schema=None) as batch_op:
         batch_op.add_column(sa.Column("wanted", sa.String(length=500), nullable=True))
@@ -196,6 +199,7 @@ def downgrade() -> None:
         batch_op.drop_column("wanted")
 
     with op.batch_alter_table("satisfaction_ratings", schema=None) as batch_op:
+        batch_op.drop_index("ix_satisfaction_ratings_customer_time")
         batch_op.drop_index(batch_op.f("ix_satisfaction_ratings_customer_id"))
         batch_op.drop_index(batch_op.f("ix_satisfaction_ratings_case_id"))
         batch_op.drop_index(batch_op.f("ix_satisfaction_ratings_activity_id"))

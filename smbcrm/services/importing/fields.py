@@ -19,6 +19,9 @@ class Field(StrEnum):
     CUSTOMER_ID = "customer_id"  # smbcrm's own ID, as written by exports: round-trips
     EXTERNAL_ID = "external_id"  # the source system's customer code
     NAME = "name"
+    # A person's name in two columns; together they make the customer's name.
+    GIVEN_NAME = "given_name"
+    FAMILY_NAME = "family_name"
     KIND = "kind"
     STATUS = "status"
     CONTACT = "contact"
@@ -97,6 +100,10 @@ FIELDS: tuple[FieldSpec, ...] = (
             "customer reference",
             "客户id",
             "客户代号",
+            "rec id",
+            "record id",
+            "record no",
+            "记录号",
         ),
         _CO,
     ),
@@ -130,6 +137,20 @@ FIELDS: tuple[FieldSpec, ...] = (
             "购买方",
         ),
         _CO,
+    ),
+    FieldSpec(
+        Field.GIVEN_NAME,
+        "Given name",
+        "名",
+        ("given name", "first name", "forename", "christian name", "名", "名字"),
+        _C,
+    ),
+    FieldSpec(
+        Field.FAMILY_NAME,
+        "Family name",
+        "姓",
+        ("family name", "surname", "last name", "姓", "姓氏"),
+        _C,
     ),
     FieldSpec(
         Field.KIND, "Kind", "类型", ("kind", "type", "customer type", "类型", "客户类型"), _C
@@ -213,14 +234,36 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("province", "state", "region", "省份", "省", "所在省"),
         _C,
     ),
-    FieldSpec(Field.CITY, "City", "城市", ("city", "town", "城市", "市", "所在城市"), _CO),
+    FieldSpec(
+        Field.CITY, "City", "城市", ("city", "town", "suburb", "城市", "市", "所在城市"), _CO
+    ),
     FieldSpec(Field.DISTRICT, "District", "区县", ("district", "county", "区县", "区", "县"), _C),
     FieldSpec(
         Field.ADDRESS,
         "Address",
         "地址",
-        ("address", "street", "street address", "地址", "详细地址", "联系地址", "公司地址"),
+        (
+            "address",
+            "street",
+            "street address",
+            "地址",
+            "详细地址",
+            "联系地址",
+            "公司地址",
+            "street number",
+            "street no",
+            "house number",
+            "address 1",
+            "address 2",
+            "address line 1",
+            "address line 2",
+            "门牌号",
+            "地址1",
+            "地址2",
+        ),
         _C,
+        # Street number and address lines: joined in column order into one address.
+        repeatable=True,
     ),
     FieldSpec(
         Field.POSTCODE,
@@ -251,6 +294,15 @@ FIELDS: tuple[FieldSpec, ...] = (
             "统一社会信用代码",
             "纳税人识别号",
             "信用代码",
+            "id number",
+            "soc sec id",
+            "social security number",
+            "ssn",
+            "national id",
+            "身份证号",
+            "身份证号码",
+            "身份证",
+            "证件号码",
         ),
         _C,
     ),

@@ -84,7 +84,9 @@ def mapping_problems(mapping: Mapping) -> list[str]:
     """What stops an import with this mapping, in words."""
     problems = []
     if mapping.kind == ImportKind.CUSTOMERS:
-        if not (mapping.has(Field.NAME) or mapping.has(Field.CUSTOMER_ID)):
+        if not any(
+            map(mapping.has, (Field.NAME, Field.CUSTOMER_ID, Field.GIVEN_NAME, Field.FAMILY_NAME))
+        ):
             problems.append(
                 "No column is mapped to the customer's name (客户名称 / Company / Name). "
                 "Map the column that holds the name."

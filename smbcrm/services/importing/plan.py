@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from smbcrm.models import CustomerKind, CustomerStatus, ImportKind, Tier
 from smbcrm.models.keys import (
     DEFAULT_REGION,
+    contains_cjk,
     fold_text,
     format_phone,
     normalize_email,
@@ -82,6 +83,10 @@ class RowValues:
     owner_text: str | None = None
     tags: list[str] = field(default_factory=list)
     extra_contacts: list[str] = field(default_factory=list)  # from later rows of the file
+    # A person's name and an address given in parts, put together once the row is read.
+    given_name: str | None = None
+    family_name: str | None = None
+    address_parts: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         scalars = {
@@ -251,10 +256,46 @@ def parse_row(
             problems.append(CellProblem(column, _cell_text(cell), exc.message, exc.hint))
     if notes:
         values.scalars["notes"] = "\n".join(notes)
+    if values.address_parts:
+        values.scalars["address"] = join_address_parts(values.address_parts)
+    if values.given_name or values.family_name:
+        # Name parts are a person's; a name column, when there is one, still names the customer.
+        values.scalars.setdefault(
+            "name", person_name(values.given_name or "", values.family_name or "")
+        )
+        values.scalars.setdefault("kind", CustomerKind.PERSON)
     # Only people have birthdays: a row giving one without a kind is about a person.
     if values.scalars.get("birthday") and "kind" not in values.scalars:
         values.scalars["kind"] = CustomerKind.PERSON
     return values, problems
+
+
+def person_name(given: str, family: str) -> str:
+    """Given and family name as the person is called: 张伟 (family first), John Smith."""
+    given, family = given.strip(), family.strip()
+    if not given or not family:
+        return given or family
+    if contains_cjk(given) or contains_cjk(family):
+        return family + given
+    return f"{given} {family}"
+
+
+def join_address_parts(parts: list[str]) -> str:
+    """Street number and address lines as one address: "8 Stanley Street, Miami", "南山区科技园路1号"."""
+    joined = ""
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        if not joined:
+            joined = part
+        elif contains_cjk(joined[-1]) and contains_cjk(part[0]):
+            joined += part
+        elif joined.isdigit() or (joined[-1].isdigit() and len(joined) <= 6 and " " not in joined):
+            joined += " " + part  # a house number before its street
+        else:
+            joined += ", " + part
+    return joined
 
 
 def _parse_into(
@@ -292,6 +333,12 @@ def _parse_into(
     text = parsed
     if target == Field.NAME:
         values.scalars["name"] = text
+    elif target == Field.GIVEN_NAME:
+        values.given_name = text
+    elif target == Field.FAMILY_NAME:
+        values.family_name = text
+    elif target == Field.ADDRESS:
+        values.address_parts.append(text)
     elif target == Field.EXTERNAL_ID:
         values.external_id = text
     elif target == Field.KIND:
@@ -521,8 +568,15 @@ def build_plan(
                 )
             )
             continue
+        # "Create" keeps every row as its own customer unless it repeats the same source code.
         earlier = _pending_match(
-            values, pending_external, pending_email, pending_phone, pending_name
+            values,
+            pending_external,
+            *(
+                ({}, {}, {})
+                if options.on_duplicate == OnDuplicate.CREATE
+                else (pending_email, pending_phone, pending_name)
+            ),
         )
         if earlier is not None:
             _fold_into(earlier, values)

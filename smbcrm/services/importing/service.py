@@ -2,6 +2,7 @@
 
 open → mapping (saved by name, remembered for these headers, or guessed from them) →
 preview → apply as a batch (→ undo). Each step is a plain function with plain results.
+Customers and orders take the same steps; the plan's kind decides how it is applied.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from smbcrm.models import Database, ImportKind
 from smbcrm.services.errors import SmbcrmError
+from smbcrm.services.importing.apply import BatchResult, apply_plan
 from smbcrm.services.importing.mapping import (
     Mapping,
     auto_map,
@@ -20,6 +22,12 @@ from smbcrm.services.importing.mapping import (
     header_hint,
     load_mapping,
     mapping_problems,
+)
+from smbcrm.services.importing.orders import (
+    OrderBatchResult,
+    OrderImportPlan,
+    apply_order_plan,
+    build_order_plan,
 )
 from smbcrm.services.importing.plan import ImportOptions, ImportPlan, build_plan
 from smbcrm.services.importing.reader import Table, read_table
@@ -82,9 +90,11 @@ def prepare_import(
     options: ImportOptions | None = None,
     progress: Progress | None = None,
 ) -> Prepared:
-    """Read, map and preview a file without writing anything."""
-    if kind != ImportKind.CUSTOMERS:
-        raise SmbcrmError("Order imports are not available yet: import customers for now.")
+    """Read, map and preview a file without writing anything.
+
+    For orders the plan is an :class:`OrderImportPlan` (every order, its customer or why
+    none was found, and what a re-import changes).
+    """
     table = open_table(path, kind, sheet)
     with db.new_session() as session:
         mapping = choose_mapping(
@@ -92,5 +102,20 @@ def prepare_import(
         )
         check_mapping(table, mapping)
         options = options or ImportOptions(region=db.default_region())
-        plan = build_plan(session, table, mapping, options, progress=progress)
+        plan: ImportPlan
+        if kind == ImportKind.ORDERS:
+            plan = build_order_plan(session, table, mapping, options, progress=progress)
+        else:
+            plan = build_plan(session, table, mapping, options, progress=progress)
     return Prepared(table, mapping, plan)
+
+
+def apply_import(
+    db: Database, actor_id: int, plan: ImportPlan, *, progress: Progress | None = None
+) -> BatchResult | OrderBatchResult:
+    """Write a previewed plan as one undoable batch: customers or orders, as previewed."""
+    if isinstance(plan, OrderImportPlan):
+        return apply_order_plan(db, actor_id, plan, progress=progress)
+    if plan.kind != ImportKind.CUSTOMERS:
+        raise SmbcrmError("This order file was previewed as customers; preview it again.")
+    return apply_plan(db, actor_id, plan, progress=progress)
