@@ -40,7 +40,7 @@ from operator import sub
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import Float, and_, case, cast, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -313,7 +313,12 @@ def order_facts(
     span = timedelta(days=round(settings.decline_months * 365 / 12))
     recent_start = today - span
     before_start = recent_start - span
-    amount = cast(Order.amount, Float)
+    # No CAST on SQLite (amounts are stored as REAL there); Float keeps Decimal out of the rows.
+    amount = (
+        type_coerce(Order.amount, Float)
+        if session.get_bind().dialect.name == "sqlite"
+        else cast(Order.amount, Float)
+    )
 
     def window(condition: Any) -> Any:
         return func.sum(case((condition, amount), else_=0.0))
@@ -339,8 +344,15 @@ def order_facts(
     fromordinal = date.fromordinal
     rhythms: dict[int, Rhythm] = {}
     revenues: dict[int, Revenues] = {}
-    # Core, not ORM, rows: the ORM's per-row bookkeeping costs more than the work here.
-    for cid, value, in_12m, recent, before in session.connection().execute(stmt):
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # Plain driver rows: per-value result processing costs more than the work here.
+        # Every bound value is a date this function made, so literal binds are safe.
+        sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        rows: Any = connection.exec_driver_sql(sql)
+    else:
+        rows = connection.execute(stmt)
+    for cid, value, in_12m, recent, before in rows:
         if isinstance(value, str):
             days = list(map(ordinal, map(fromiso, value.split(","))))
         else:
@@ -351,10 +363,10 @@ def order_facts(
             gaps = sorted(map(sub, days[1:], days[:-1]))
         # Several orders on one day are one ordering occasion: zero gaps do not count.
         gaps = gaps[bisect_right(gaps, 0) :]
-        first, last = min(days[0], days[-1]), max(days[0], days[-1])
+        # Days are in date order here (sorted above when they were not).
         rhythms[cid] = Rhythm(
-            fromordinal(first),
-            fromordinal(last),
+            fromordinal(days[0]),
+            fromordinal(days[-1]),
             len(gaps) + 1,
             _median(gaps) if gaps else None,
         )
@@ -530,7 +542,18 @@ def _active_customers(session: Session) -> list[tuple[Any, ...]]:
         )
         .order_by(Customer.id)
     )
-    return [tuple(r) for r in session.connection().execute(stmt)]
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return [tuple(r) for r in connection.execute(stmt)]
+    # Plain driver rows (the status is a constant of this function, safe as a literal);
+    # the tier's text becomes the enum here, for 100,000 rows at a fraction of the cost.
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    tiers: dict[Any, Any] = {t.value: t for t in Tier}
+    tiers[None] = None
+    return [
+        (cid, name, owner_id, owner, bool(active), tiers[tier], city)
+        for cid, name, owner_id, owner, active, tier, city in connection.exec_driver_sql(sql)
+    ]
 
 
 def _as_date(value: Any) -> date | None:
