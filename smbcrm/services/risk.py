@@ -40,7 +40,7 @@ from operator import sub
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select, type_coerce
+from sqlalchemy import Float, Select, and_, case, cast, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -313,17 +313,14 @@ def order_facts(
     span = timedelta(days=round(settings.decline_months * 365 / 12))
     recent_start = today - span
     before_start = recent_start - span
+    dialect = session.get_bind().dialect.name
     # No CAST on SQLite (amounts are stored as REAL there); Float keeps Decimal out of the rows.
-    amount = (
-        type_coerce(Order.amount, Float)
-        if session.get_bind().dialect.name == "sqlite"
-        else cast(Order.amount, Float)
-    )
+    amount = type_coerce(Order.amount, Float) if dialect == "sqlite" else cast(Order.amount, Float)
 
     def window(condition: Any) -> Any:
         return func.sum(case((condition, amount), else_=0.0))
 
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         dates: Any = func.array_agg(aggregate_order_by(Order.order_date, Order.order_date))
     else:
         # Plain text "2026-01-05,2026-02-03,…" (SQLite returns it in index order).
@@ -344,15 +341,7 @@ def order_facts(
     fromordinal = date.fromordinal
     rhythms: dict[int, Rhythm] = {}
     revenues: dict[int, Revenues] = {}
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        # Plain driver rows: per-value result processing costs more than the work here.
-        # Every bound value is a date this function made, so literal binds are safe.
-        sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        rows: Any = connection.exec_driver_sql(sql)
-    else:
-        rows = connection.execute(stmt)
-    for cid, value, in_12m, recent, before in rows:
+    for cid, value, in_12m, recent, before in _plain_rows(session, stmt):
         if isinstance(value, str):
             days = list(map(ordinal, map(fromiso, value.split(","))))
         else:
@@ -523,6 +512,17 @@ def _score_text(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _plain_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> Any:
+    """Rows without per-value result processing on SQLite, where at 100,000 rows it costs
+    more than the work done with them. Only for statements whose bound values the service
+    made itself (dates, constants): they are rendered as literals."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return connection.execute(stmt)
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    return connection.exec_driver_sql(sql)
+
+
 def _active_customers(session: Session) -> list[tuple[Any, ...]]:
     stmt = (
         select(
@@ -542,17 +542,12 @@ def _active_customers(session: Session) -> list[tuple[Any, ...]]:
         )
         .order_by(Customer.id)
     )
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return [tuple(r) for r in connection.execute(stmt)]
-    # Plain driver rows (the status is a constant of this function, safe as a literal);
-    # the tier's text becomes the enum here, for 100,000 rows at a fraction of the cost.
-    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    # SQLite hands over the tier's text; a Tier (a str enum) maps to itself.
     tiers: dict[Any, Any] = {t.value: t for t in Tier}
     tiers[None] = None
     return [
         (cid, name, owner_id, owner, bool(active), tiers[tier], city)
-        for cid, name, owner_id, owner, active, tier, city in connection.exec_driver_sql(sql)
+        for cid, name, owner_id, owner, active, tier, city in _plain_rows(session, stmt)
     ]
 
 

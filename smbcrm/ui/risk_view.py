@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
 from smbcrm.models import Tier
 from smbcrm.services import auth, charts_data, risk
 from smbcrm.services.charts_data import MonthValue, WonLost
-from smbcrm.services.errors import SmbcrmError, ValidationError
+from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress
 from smbcrm.services.risk import RiskLevel, RiskRow, RiskSnapshot
@@ -400,11 +400,7 @@ class RiskSettingsDialog(QDialog):
         try:
             with self.ctx.unit_of_work() as (session, actor):
                 risk.save_settings(session, actor, self.chosen())
-        except ValidationError as exc:
-            self.error.setText(" ".join(exc.field_errors.values()))
-            self.error.show()
-            return
-        except SmbcrmError as exc:
+        except SmbcrmError as exc:  # a ValidationError's text joins its field messages
             self.error.setText(str(exc))
             self.error.show()
             return

@@ -290,7 +290,7 @@ def _name_reason(a: IdentityRecord, b: IdentityRecord, names: NameComparison) ->
 
 
 @lru_cache(maxsize=4096)
-def _shown_phone(key: str) -> str:
+def shown_phone(key: str) -> str:
     """International form, "+86 138 0013 8000", whatever the book's home region."""
     if key.startswith("+86") and key[3:].isdigit():
         # Chinese numbers without the (slow) parser: mobiles 3-4-4, landlines area + number.
@@ -409,7 +409,7 @@ def judge(
 
     if shared_phone is not None:
         mobile = bool(a.phones.get(shared_phone) or b.phones.get(shared_phone))
-        reasons.append(f"same {'mobile' if mobile else 'phone'} {_shown_phone(shared_phone)}")
+        reasons.append(f"same {'mobile' if mobile else 'phone'} {shown_phone(shared_phone)}")
     if shared_email is not None:
         reasons.append(f"same e-mail {shared_email}")
     elif a.emails and b.emails:

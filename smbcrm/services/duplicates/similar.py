@@ -30,8 +30,7 @@ from smbcrm.services.duplicates.records import (
     load_records,
     make_record,
 )
-from smbcrm.services.duplicates.scoring import _shown_phone as shown_phone
-from smbcrm.services.duplicates.scoring import judge, weight_for
+from smbcrm.services.duplicates.scoring import judge, shown_phone, weight_for
 from smbcrm.services.duplicates.service import DEFAULT_THRESHOLD
 
 # A warning while typing may be a little more forward than the review queue.
@@ -231,36 +230,26 @@ def similar_customers(
     extra = sorted(on_file, key=lambda pair: pair[1].id)[: max(0, limit - len(chosen))]
     if not chosen and not extra:
         return []
+    # Alike by the scoring first, then those that only share a phone, e-mail or tax number.
+    picked = [(j.score, j.all_reasons(), record) for j, record in chosen]
+    picked += [(0.0, (reason,), record) for reason, record in extra]
     details = {
         row.id: row
         for row in session.execute(
             select(Customer.id, Customer.city, Customer.primary_phone, User.full_name)
             .outerjoin(User, User.id == Customer.owner_id)
-            .where(Customer.id.in_([record.id for _j, record in [*chosen, *extra]]))
+            .where(Customer.id.in_([record.id for _s, _r, record in picked]))
         )
     }
-    found = [
+    return [
         SimilarCustomer(
             id=record.id,
             name=record.name,
-            score=judgement.score,
-            reasons=judgement.all_reasons(),
+            score=score,
+            reasons=reasons,
             city=details[record.id].city,
             phone=format_phone(details[record.id].primary_phone, region) or None,
             owner=details[record.id].full_name,
         )
-        for judgement, record in chosen
+        for score, reasons, record in picked
     ]
-    found += [
-        SimilarCustomer(
-            id=record.id,
-            name=record.name,
-            score=0.0,
-            reasons=(reason,),
-            city=details[record.id].city,
-            phone=format_phone(details[record.id].primary_phone, region) or None,
-            owner=details[record.id].full_name,
-        )
-        for reason, record in extra
-    ]
-    return found
