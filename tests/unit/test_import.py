@@ -456,3 +456,57 @@ def test_rows_left_for_review_are_decided_one_by_one(company: Database, tmp_path
             )
         ).all()
         assert len(audited) >= 2  # created, then updated by the decision
+
+
+def test_an_edit_after_the_preview_stops_the_import_with_nothing_written(
+    company: Database, tmp_path: Path
+) -> None:
+    from smbcrm.services.errors import ConflictError
+
+    with company.session() as session:
+        existing = make_customer(session, "深圳市华强电子有限公司", phones=["13800138000"]).id
+    rows = [
+        ["", "深圳市华强电子有限公司", "王芳", "13800138000", "", "深圳", "", ""],
+        ["", "杭州绿源茶业有限公司", "陈静", "13900139000", "", "杭州", "", ""],
+    ]
+    prepared = prepare_import(company, gbk_csv(tmp_path / "e.csv", rows), ImportKind.CUSTOMERS)
+    assert prepared.plan.rows[0].outcome == Outcome.UPDATE
+    with company.session(user_id=_owner_id(company)) as session:
+        boss = session.get_one(User, _owner_id(company))
+        customer = get_customer(session, existing)
+        edited = input_from_customer(customer)
+        edited.notes = "called today"
+        update_customer(session, boss, existing, edited, expected_version=customer.version)
+    before = customer_count(company)
+    with pytest.raises(ConflictError) as refused:
+        apply_plan(company, _owner_id(company), prepared.plan)
+    assert "深圳市华强电子有限公司 (row 5)" in str(refused.value)
+    assert "Preview the file again" in str(refused.value)
+    assert customer_count(company) == before
+    with company.new_session() as session:
+        assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+        assert session.get_one(Customer, existing).city is None
+
+
+def test_rows_about_one_existing_customer_update_it_in_turn(
+    company: Database, tmp_path: Path
+) -> None:
+    with company.session() as session:
+        existing = make_customer(session, "Harbor Trading", phones=["13800138000"]).id
+    rows = [
+        ["", "Harbor Trading", "Li Lei", "13800138000", "", "Shenzhen", "", ""],
+        ["", "Harbor Trading", "Han Meimei", "13800138000", "han@harbor.cn", "", "", ""],
+    ]
+    _prepared, result = run_import(company, gbk_csv(tmp_path / "t.csv", rows))
+    assert result.updated == 2  # type: ignore[attr-defined]
+    with company.new_session() as session:
+        customer = session.get_one(Customer, existing)
+        assert customer.city == "Shenzhen" and customer.version == 3
+        assert sorted(c.name for c in customer.contacts) == ["Han Meimei", "Li Lei"]
+        assert customer.primary_email == "han@harbor.cn"
+    with company.new_session() as session:
+        batch_id = list_batches(session)[0].id
+    undo_batch(company, _owner_id(company), batch_id)
+    with company.new_session() as session:
+        customer = session.get_one(Customer, existing)
+        assert customer.city is None and customer.contacts == []

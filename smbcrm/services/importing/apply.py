@@ -45,9 +45,10 @@ from smbcrm.models import (
 from smbcrm.models.bulk import bulk_insert, bulk_update
 from smbcrm.models.derived import ContactData, PointData, customer_keys, customer_list_columns
 from smbcrm.models.keys import normalize_key_text, normalize_name
+from smbcrm.services.collector import collector_paused
 from smbcrm.services.errors import ConflictError, SmbcrmError
-from smbcrm.services.importing.book import CUSTOMER_COLUMNS, CustomerSnapshot
-from smbcrm.services.importing.plan import ImportPlan, Outcome, RowPlan
+from smbcrm.services.importing.book import CUSTOMER_COLUMNS, CustomerSnapshot, load_snapshots
+from smbcrm.services.importing.plan import ImportPlan, Outcome, RowPlan, changes_for
 from smbcrm.services.importing.problems import record_problems
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
@@ -140,6 +141,8 @@ class _Writer:
         self.changes: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
         self.assignments: list[dict[str, Any]] = []
+        # customer → the version this batch gave it, for a later row about the same customer
+        self.versions: dict[int, int] = {}
         self.tag_ids: dict[str, int] = {
             name: tid for tid, name in session.execute(select(Tag.id, Tag.name))
         }
@@ -420,6 +423,11 @@ def apply_plan(
     progress: Progress | None = None,
 ) -> BatchResult:
     """Write the plan as one batch. Undecided possible duplicates are left for review."""
+    with collector_paused():
+        return _apply(db, actor_id, plan, progress)
+
+
+def _apply(db: Database, actor_id: int, plan: ImportPlan, progress: Progress | None) -> BatchResult:
     progress = progress or Progress()
     if plan.kind != ImportKind.CUSTOMERS:
         raise SmbcrmError("This import writes customers; order imports use the orders import.")
@@ -464,30 +472,23 @@ def apply_plan(
                 if row.values.owner_text in new_staff:
                     row.values.scalars["owner_id"] = new_staff[row.values.owner_text]
                     row.warnings = [w for w in row.warnings if "unassigned pool" not in w]
-                    if (
-                        row.effective == Outcome.UNCHANGED
-                        and plan.book is not None
-                        and row.customer_id
-                    ):
-                        from smbcrm.services.importing.plan import changes_for
-
-                        row.changes = changes_for(
-                            row.values, plan.book.customers[row.customer_id], plan.source_system
-                        )
-                        if row.changes:
-                            row.outcome = Outcome.UPDATE
+                    if row.effective == Outcome.UNCHANGED and row.customer_id:
+                        # The new owner is a change after all: the update compares again.
+                        row.outcome = Outcome.UPDATE
         creates = [r for r in plan.rows if r.effective == Outcome.CREATE]
-        updates = [r for r in plan.rows if r.effective == Outcome.UPDATE and r.changes]
+        updates = [r for r in plan.rows if r.effective == Outcome.UPDATE]
         reviews = [r for r in plan.rows if r.effective in (Outcome.REVIEW, Outcome.DUPLICATE)]
         total = len(creates) + len(updates) + len(reviews)
-        done = 0
+        done = updated = 0
         progress.report(done, total, "Writing new customers…")
         for chunk in _chunks(creates):
             _write_creates(writer, chunk, actor_id)
+            writer.flush_history()
             done += len(chunk)
             progress.report(done, total, "Writing new customers…")
         for chunk in _chunks(updates):
-            _write_updates(writer, chunk, plan)
+            updated += _write_updates(writer, chunk, plan)
+            writer.flush_history()
             done += len(chunk)
             progress.report(done, total, "Updating customers…")
         for chunk in _chunks(reviews):
@@ -505,13 +506,14 @@ def apply_plan(
                 ],
             )
             done += len(chunk)
-        writer.flush_history()
         record_problems(session, batch, plan.header, errors)
         progress.report(total, total, "Finishing…")
         counts = plan.counts
         batch.created_count = len(creates)
-        batch.updated_count = len(updates)
-        batch.unchanged_count = counts[Outcome.UNCHANGED] + counts[Outcome.SAME_AS_ROW]
+        batch.updated_count = updated
+        batch.unchanged_count = (
+            counts[Outcome.UNCHANGED] + counts[Outcome.SAME_AS_ROW] + len(updates) - updated
+        )
         batch.skipped_count = counts[Outcome.SKIP] + len(reviews)
         batch.error_count = len(errors)
         batch.finished_at = utcnow()
@@ -521,8 +523,8 @@ def apply_plan(
         result = BatchResult(
             batch_id=batch.id,
             created=len(creates),
-            updated=len(updates),
-            unchanged=counts[Outcome.UNCHANGED],
+            updated=updated,
+            unchanged=counts[Outcome.UNCHANGED] + len(updates) - updated,
             same_as_row=counts[Outcome.SAME_AS_ROW],
             skipped=counts[Outcome.SKIP],
             review=len(reviews),
@@ -533,7 +535,6 @@ def apply_plan(
 
 
 def _write_creates(writer: _Writer, rows: Sequence[RowPlan], actor_id: int) -> None:
-    session = writer.session
     customer_rows: list[dict[str, Any]] = []
     extras: list[tuple[list[ContactData], list[PointData]]] = []
     for row in rows:
@@ -555,7 +556,7 @@ def _write_creates(writer: _Writer, rows: Sequence[RowPlan], actor_id: int) -> N
         )
         customer_rows.append(record)
         extras.append((contacts, points))
-    ids = insert_with_ids(session, Customer.__table__, customer_rows)  # type: ignore[arg-type]
+    ids = insert_with_ids(writer.session, Customer.__table__, customer_rows)  # type: ignore[arg-type]
     children: list[tuple[str, dict[str, Any]]] = []
     numbers: list[int] = []
     for customer_id, row, record, (contacts, points) in zip(
@@ -594,15 +595,28 @@ def _write_creates(writer: _Writer, rows: Sequence[RowPlan], actor_id: int) -> N
     writer.write_children(children, numbers, record=False)
 
 
-def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -> None:
-    assert plan.book is not None
+def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -> int:
+    """Update the matched customers, compared afresh with what the book holds now; returns
+    how many changed. A customer edited by someone else since the preview stops the batch."""
     session = writer.session
+    # Read in the batch's own transaction: a customer an earlier row updated shows that.
+    snapshots = load_snapshots(session, [r.customer_id for r in rows if r.customer_id])
     params: list[dict[str, Any]] = []
     children: list[tuple[str, dict[str, Any]]] = []
     numbers: list[int] = []
     for row in rows:
         assert row.customer_id is not None
-        snapshot = plan.book.customers[row.customer_id]
+        snapshot = snapshots.get(row.customer_id)
+        expected = writer.versions.get(row.customer_id, row.base_version)
+        if snapshot is None or snapshot.version != expected:
+            name = snapshot.name if snapshot else f"customer {row.customer_id}"
+            raise ConflictError(
+                f"{name} (row {row.row_number}) was changed or removed by someone else after "
+                "the preview, so nothing was imported. Preview the file again and import it."
+            )
+        row.changes = changes_for(row.values, snapshot, plan.source_system)
+        if not row.changes:
+            continue
         merged = dict(snapshot.values)
         before: dict[str, Any] = {"version": snapshot.version}
         changed: dict[str, list[Any]] = {}
@@ -671,7 +685,7 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
                 "summary": f"{merged['name']} (import batch {writer.batch.id}, row {row.row_number})",
             }
         )
-        # Later rows (and a re-run) compare against what this batch wrote.
+        # A later row about the same customer compares against what this batch wrote.
         snapshot.values = {**merged, **derived}
         snapshot.version += 1
         snapshot.points.extend(points)
@@ -679,7 +693,7 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
         snapshot.tags.extend(tags)
         if external:
             snapshot.external_ids.append((plan.source_system, external))
-    table = Customer.__table__
+        writer.versions[row.customer_id] = snapshot.version
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for record in params:
         groups.setdefault(tuple(sorted(record)), []).append(record)
@@ -687,7 +701,7 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
     for group in groups.values():
         written += bulk_update(
             session,
-            table,  # type: ignore[arg-type]
+            Customer.__table__,  # type: ignore[arg-type]
             group,
             where={"id": "b_id", "version": "b_version"},
         )
@@ -697,3 +711,4 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
             "Import the file again."
         )
     writer.write_children(children, numbers)
+    return len(params)

@@ -1,18 +1,21 @@
-"""A snapshot of the customer book for matching imported rows, loaded with a few queries.
+"""The customer book as an import needs it: match keys for every customer, full details
+only for the customers an import touches.
 
 Matching 100,000 rows one query at a time would take minutes; instead every match key
-(external id, e-mail, phone, name + city) is loaded once into dictionaries, together with
-the current values an update compares against.
+(external id, e-mail, phone, name + city) is loaded once into dictionaries, with a small
+head per customer (name, city, kind, status, archived) for the preview's reasons. The
+values an update compares against are read afterwards, a chunk of matched customers at a
+time, so a large book is never held in memory whole.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import ContactPointKind, CustomerKind, CustomerStatus, Tier, User
@@ -49,10 +52,19 @@ CUSTOMER_COLUMNS = (
     "website",
     "notes",
 )
+# How many customers' details one round of queries reads.
+SNAPSHOT_CHUNK = 2000
+
+_KINDS = {k.value: k for k in CustomerKind}
+_STATUSES = {s.value: s for s in CustomerStatus}
+_TIERS = {t.value: t for t in Tier}
+_POINT_KINDS = {k.value: k for k in ContactPointKind}
 
 
 @dataclass(slots=True)
 class CustomerSnapshot:
+    """One customer's current values, contact points, contacts, codes and tags."""
+
     id: int
     version: int
     values: dict[str, Any]
@@ -67,11 +79,26 @@ class CustomerSnapshot:
 
     @property
     def phone_keys(self) -> set[str]:
-        return {p.key for p in self.points if p.key and ContactPointKind(p.kind).is_phone}
+        return {p.key for p in self.points if p.key and p.kind.is_phone}
 
     @property
     def email_keys(self) -> set[str]:
         return {p.key for p in self.points if p.key and p.kind == ContactPointKind.EMAIL}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHead:
+    """What a preview says about a matched customer, kept for every live customer."""
+
+    name: str
+    city: str | None
+    kind: CustomerKind
+    status: CustomerStatus
+    archived: bool
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == CustomerKind.PERSON
 
 
 @dataclass
@@ -96,95 +123,118 @@ class StaffDirectory:
         return self.by_key.get(normalize_key_text(text))
 
 
-class BookIndex:
-    """Every live customer's match keys and current values."""
+K = TypeVar("K")
+
+
+class KeyIndex(Generic[K]):
+    """Key → the customers carrying it. Nearly every key has one customer, so that case is
+    kept as a bare id: a set per key would triple the index's memory at 100,000 customers."""
+
+    __slots__ = ("_ids",)
 
     def __init__(self) -> None:
-        self.customers: dict[int, CustomerSnapshot] = {}
+        self._ids: dict[K, int | tuple[int, ...]] = {}
+
+    def add(self, key: K, customer_id: int) -> None:
+        have = self._ids.get(key)
+        if have is None:
+            self._ids[key] = customer_id
+        elif isinstance(have, int):
+            if have != customer_id:
+                self._ids[key] = (have, customer_id)
+        elif customer_id not in have:
+            self._ids[key] = (*have, customer_id)
+
+    def get(self, key: K) -> tuple[int, ...]:
+        have = self._ids.get(key)
+        if have is None:
+            return ()
+        return (have,) if isinstance(have, int) else have
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def _driver_rows(source: Session | Connection, sql: str) -> Iterator[tuple[Any, ...]]:
+    """Rows straight from the database driver, in chunks.
+
+    At 100,000 customers SQLAlchemy's per-value result processing costs more than the
+    queries; the few typed columns are converted by the callers instead. Only for SQL
+    the service writes itself (ids it read are the only values in it).
+    """
+    connection = source.connection() if isinstance(source, Session) else source
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value if isinstance(value, date) else None
+
+
+class BookIndex:
+    """Every live customer's match keys and head; details read when needed."""
+
+    def __init__(self) -> None:
+        self.customers: dict[int, CustomerHead] = {}
         self.by_external: dict[tuple[str, str], int] = {}
-        self.by_email: dict[str, set[int]] = defaultdict(set)
-        self.by_phone: dict[str, set[int]] = defaultdict(set)
-        self.by_name_city: dict[tuple[str, str | None], set[int]] = defaultdict(set)
-        self.by_name: dict[str, set[int]] = defaultdict(set)
+        self.by_email: KeyIndex[str] = KeyIndex()
+        self.by_phone: KeyIndex[str] = KeyIndex()
+        self.by_name_city: KeyIndex[tuple[str, str | None]] = KeyIndex()
+        self.by_name: KeyIndex[str] = KeyIndex()
         self.tombstones: dict[int, int] = {}  # merged-away id → survivor id
 
     @classmethod
     def load(cls, session: Session) -> BookIndex:
-        # Plain driver rows: at 100,000 customers SQLAlchemy's per-value result processing
-        # costs more than the queries. The few typed columns are converted here instead.
         index = cls()
-        connection = session.connection()
-        columns = ", ".join(CUSTOMER_COLUMNS)
-        kinds = {k.value: k for k in CustomerKind}
-        statuses = {s.value: s for s in CustomerStatus}
-        tiers = {t.value: t for t in Tier}
-        birthday_at = CUSTOMER_COLUMNS.index("birthday")
-        kind_at = CUSTOMER_COLUMNS.index("kind")
-        status_at = CUSTOMER_COLUMNS.index("status")
-        tier_at = CUSTOMER_COLUMNS.index("tier")
-        derived_columns = ", ".join(DERIVED_COLUMNS)
-        rows = connection.exec_driver_sql(
-            "SELECT id, version, archived_at, merged_into_id, "
-            f"{columns}, {derived_columns} FROM customers"
-        )
-        width = len(CUSTOMER_COLUMNS)
-        for cid, version, archived_at, merged_into, *everything in rows:
-            values, derived = everything[:width], everything[width:]
+        customers = index.customers
+        for (
+            cid,
+            merged_into,
+            archived,
+            name,
+            city,
+            kind,
+            status,
+            name_key,
+            city_key,
+        ) in _driver_rows(
+            session,
+            "SELECT id, merged_into_id, archived_at IS NOT NULL, name, city, kind, status, "
+            "name_key, city_key FROM customers",
+        ):
             if merged_into is not None:
                 index.tombstones[cid] = merged_into
                 continue
-            values[kind_at] = kinds.get(values[kind_at], values[kind_at])
-            values[status_at] = statuses.get(values[status_at], values[status_at])
-            values[tier_at] = tiers.get(values[tier_at], values[tier_at])
-            birthday = values[birthday_at]
-            if isinstance(birthday, str):
-                values[birthday_at] = date.fromisoformat(birthday[:10])
-            loaded = CustomerSnapshot(
-                cid, version, dict(zip(CUSTOMER_COLUMNS, values, strict=True))
+            customers[cid] = CustomerHead(
+                name, city, _KINDS.get(kind, kind), _STATUSES.get(status, status), bool(archived)
             )
-            loaded.values.update(zip(DERIVED_COLUMNS, derived, strict=True))
-            loaded.values["archived"] = archived_at is not None
-            name_key, city_key = loaded.values["name_key"], loaded.values["city_key"]
-            index.customers[cid] = loaded
             if name_key:
-                index.by_name_city[(name_key, city_key)].add(cid)
-                index.by_name[name_key].add(cid)
-        point_kinds = {k.value: k for k in ContactPointKind}
-        email, phones = ContactPointKind.EMAIL, {ContactPointKind.MOBILE, ContactPointKind.PHONE}
-        customers = index.customers
-        for cid, kind_text, value, key, is_primary in connection.exec_driver_sql(
-            "SELECT customer_id, kind, value, key, is_primary FROM contact_points ORDER BY id"
+                index.by_name_city.add((name_key, city_key), cid)
+                index.by_name.add(name_key, cid)
+        email = ContactPointKind.EMAIL.value
+        for cid, kind, key in _driver_rows(
+            session,
+            "SELECT customer_id, kind, key FROM contact_points WHERE key IS NOT NULL "
+            f"AND kind IN ('{email}', '{ContactPointKind.MOBILE.value}', "
+            f"'{ContactPointKind.PHONE.value}')",
         ):
-            snapshot = customers.get(cid)
-            if snapshot is None:
-                continue
-            kind = point_kinds[kind_text]
-            snapshot.points.append(PointData(kind, value, key, bool(is_primary)))
-            if key and kind is email:
-                index.by_email[key].add(cid)
-            elif key and kind in phones:
-                index.by_phone[key].add(cid)
-        for cid, name, is_primary in connection.exec_driver_sql(
-            "SELECT customer_id, name, is_primary FROM contacts ORDER BY id"
+            if cid in customers:
+                (index.by_email if kind == email else index.by_phone).add(key, cid)
+        tombstones = index.tombstones
+        for cid, system, key_norm in _driver_rows(
+            session, "SELECT customer_id, system, key_norm FROM external_ids"
         ):
-            snapshot = customers.get(cid)
-            if snapshot is not None:
-                snapshot.contacts.append(ContactData(name, bool(is_primary)))
-        for cid, system, key, key_norm in connection.exec_driver_sql(
-            "SELECT customer_id, system, key, key_norm FROM external_ids"
-        ):
-            survivor = index.tombstones.get(cid, cid)
-            index.by_external[(system, key_norm)] = survivor
-            snapshot = customers.get(cid)
-            if snapshot is not None:
-                snapshot.external_ids.append((system, key))
-        for cid, name in connection.exec_driver_sql(
-            "SELECT customer_tags.customer_id, tags.name FROM customer_tags "
-            "JOIN tags ON tags.id = customer_tags.tag_id"
-        ):
-            snapshot = customers.get(cid)
-            if snapshot is not None:
-                snapshot.tags.append(name)
+            index.by_external[(system, key_norm)] = tombstones.get(cid, cid)
         return index
 
     def resolve(self, customer_id: int) -> int:
@@ -196,9 +246,60 @@ class BookIndex:
         return customer_id
 
 
-def snapshot_birthday(value: Any) -> date | None:
-    return value if isinstance(value, date) else None
+def load_snapshots(
+    source: Session | Connection, customer_ids: Iterable[int]
+) -> dict[int, CustomerSnapshot]:
+    """The current details of these customers (a chunk at a time for long lists)."""
+    wanted = sorted(set(customer_ids))
+    found: dict[int, CustomerSnapshot] = {}
+    for start in range(0, len(wanted), SNAPSHOT_CHUNK):
+        found.update(_load_chunk(source, wanted[start : start + SNAPSHOT_CHUNK]))
+    return found
 
 
-def is_person(snapshot: CustomerSnapshot) -> bool:
-    return snapshot.values.get("kind") == CustomerKind.PERSON
+def _load_chunk(source: Session | Connection, ids: list[int]) -> dict[int, CustomerSnapshot]:
+    listed = ",".join(map(str, ids))  # ints this service read from the database
+    width = len(CUSTOMER_COLUMNS)
+    kind_at = CUSTOMER_COLUMNS.index("kind")
+    status_at = CUSTOMER_COLUMNS.index("status")
+    tier_at = CUSTOMER_COLUMNS.index("tier")
+    birthday_at = CUSTOMER_COLUMNS.index("birthday")
+    snapshots: dict[int, CustomerSnapshot] = {}
+    for cid, version, archived, *everything in _driver_rows(
+        source,
+        f"SELECT id, version, archived_at IS NOT NULL, {', '.join(CUSTOMER_COLUMNS)}, "
+        f"{', '.join(DERIVED_COLUMNS)} FROM customers WHERE id IN ({listed})",
+    ):
+        values = everything[:width]
+        values[kind_at] = _KINDS.get(values[kind_at], values[kind_at])
+        values[status_at] = _STATUSES.get(values[status_at], values[status_at])
+        values[tier_at] = _TIERS.get(values[tier_at], values[tier_at])
+        values[birthday_at] = _as_date(values[birthday_at])
+        snapshot_values = dict(zip(CUSTOMER_COLUMNS, values, strict=True))
+        snapshot_values.update(zip(DERIVED_COLUMNS, everything[width:], strict=True))
+        snapshot_values["archived"] = bool(archived)
+        snapshots[cid] = CustomerSnapshot(cid, version, snapshot_values)
+    for cid, kind, value, key, is_primary in _driver_rows(
+        source,
+        "SELECT customer_id, kind, value, key, is_primary FROM contact_points "
+        f"WHERE customer_id IN ({listed}) ORDER BY id",
+    ):
+        snapshots[cid].points.append(PointData(_POINT_KINDS[kind], value, key, bool(is_primary)))
+    for cid, name, is_primary in _driver_rows(
+        source,
+        f"SELECT customer_id, name, is_primary FROM contacts WHERE customer_id IN ({listed}) "
+        "ORDER BY id",
+    ):
+        snapshots[cid].contacts.append(ContactData(name, bool(is_primary)))
+    for cid, system, key in _driver_rows(
+        source,
+        f"SELECT customer_id, system, key FROM external_ids WHERE customer_id IN ({listed})",
+    ):
+        snapshots[cid].external_ids.append((system, key))
+    for cid, name in _driver_rows(
+        source,
+        "SELECT customer_tags.customer_id, tags.name FROM customer_tags "
+        f"JOIN tags ON tags.id = customer_tags.tag_id WHERE customer_tags.customer_id IN ({listed})",
+    ):
+        snapshots[cid].tags.append(name)
+    return snapshots

@@ -312,7 +312,7 @@ class OrderImportPlan(ImportPlan):
             for o in self.orders
             if o.links_now
             and o.customer_id is not None
-            and self.book.customers[o.customer_id].values.get("status") == CustomerStatus.PROSPECT
+            and self.book.customers[o.customer_id].status == CustomerStatus.PROSPECT
         }
         return len(prospects)
 

@@ -163,12 +163,12 @@ class BuyerMatcher:
 
     def _live(self, ids: set[int]) -> set[int]:
         """Customers not archived, when there are any: an archived one is a last resort."""
-        live = {cid for cid in ids if not self.book.customers[cid].values.get("archived")}
+        live = {cid for cid in ids if not self.book.customers[cid].archived}
         return live or ids
 
     def _customer_city(self, customer_id: int) -> str | None:
         if customer_id not in self._name_city:
-            city = self.book.customers[customer_id].values.get("city")
+            city = self.book.customers[customer_id].city
             self._name_city[customer_id] = city_key(city) if city else None
         return self._name_city[customer_id]
 
@@ -189,7 +189,7 @@ class BuyerMatcher:
             notes.append(f"no customer has {source_system} code {buyer.code}")
         for raw, key in buyer.phones:
             shown = format_phone(key, self.region) if key.startswith("+") else raw
-            ids = self._live(book.by_phone.get(key, set()))
+            ids = self._live(set(book.by_phone.get(key)))
             if len(ids) == 1:
                 return Link(next(iter(ids)), LinkRoute.PHONE, f"phone {shown}")
             notes.append(
@@ -198,7 +198,7 @@ class BuyerMatcher:
                 else f"no customer has the phone {shown}"
             )
         for raw, key in buyer.emails:
-            ids = self._live(book.by_email.get(key, set()))
+            ids = self._live(set(book.by_email.get(key)))
             if len(ids) == 1:
                 return Link(next(iter(ids)), LinkRoute.EMAIL, f"e-mail {raw}")
             notes.append(
@@ -208,7 +208,7 @@ class BuyerMatcher:
             )
         if buyer.name:
             name_key = normalize_name(buyer.name)
-            named = book.by_name.get(name_key, set()) if name_key else set()
+            named = set(book.by_name.get(name_key)) if name_key else set()
             wanted_city = city_key(buyer.city)
             same = {
                 cid
@@ -224,9 +224,7 @@ class BuyerMatcher:
             if len(same) > 1:
                 notes.append(f"{len(same)} customers are called {buyer.name}{where}")
             elif named:
-                cities = sorted(
-                    {str(book.customers[cid].values.get("city") or "") for cid in named} - {""}
-                )
+                cities = sorted({str(book.customers[cid].city or "") for cid in named} - {""})
                 notes.append(
                     f"a customer called {buyer.name} is in {', '.join(cities)}, "
                     f"the order says {buyer.city}"

@@ -27,7 +27,13 @@ from smbcrm.models.keys import (
     normalize_key_text,
     normalize_name,
 )
-from smbcrm.services.importing.book import BookIndex, CustomerSnapshot, StaffDirectory, is_person
+from smbcrm.services.importing.book import (
+    SNAPSHOT_CHUNK,
+    BookIndex,
+    CustomerSnapshot,
+    StaffDirectory,
+    load_snapshots,
+)
 from smbcrm.services.importing.fields import SPECS, Field
 from smbcrm.services.importing.mapping import Mapping
 from smbcrm.services.importing.reader import Table
@@ -118,6 +124,8 @@ class RowPlan:
     problems: list[CellProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     same_as_row: int | None = None
+    # The matched customer's version when previewed: an edit made since is a conflict.
+    base_version: int | None = None
     # The user's choice for a possible duplicate (CREATE, UPDATE or SKIP), from the preview.
     decision: Outcome | None = None
 
@@ -402,16 +410,16 @@ def match_row(values: RowValues, book: BookIndex, source_system: str, region: st
                 cid_ext, f"same {source_system} customer code {values.external_id}", True, True
             )
     for _raw, key in values.emails:
-        found = book.by_email.get(key, set())
+        found = book.by_email.get(key)
         if len(found) == 1:
-            return _Match(next(iter(found)), f"same e-mail {key}", True)
+            return _Match(found[0], f"same e-mail {key}", True)
         if len(found) > 1:
             first = min(found)
             return _Match(first, f"e-mail {key} belongs to {len(found)} customers", False)
     for _raw, key in values.phones:
-        found = book.by_phone.get(key, set())
+        found = book.by_phone.get(key)
         if len(found) == 1:
-            return _Match(next(iter(found)), f"same phone {format_phone(key, region)}", True)
+            return _Match(found[0], f"same phone {format_phone(key, region)}", True)
         if len(found) > 1:
             first = min(found)
             return _Match(
@@ -422,21 +430,20 @@ def match_row(values: RowValues, book: BookIndex, source_system: str, region: st
         name_key = normalize_name(str(name))
         city = values.scalars.get("city")
         city_key = fold_text(str(city)) if city else None
-        same = book.by_name_city.get((name_key, city_key), set())
+        same = book.by_name_city.get((name_key, city_key))
         person = values.scalars.get("kind") == CustomerKind.PERSON
         if len(same) == 1:
-            cid = next(iter(same))
-            snapshot = book.customers[cid]
+            cid = same[0]
             where = f" in {city}" if city else ""
             # A person's name alone (张伟) is too common to be sure without a city.
-            definite = not ((person or is_person(snapshot)) and city_key is None)
+            definite = not ((person or book.customers[cid].is_person) and city_key is None)
             return _Match(cid, f"same name{where}", definite)
         if len(same) > 1:
             return _Match(min(same), f"{len(same)} customers have this name", False)
-        others = book.by_name.get(name_key, set())
+        others = book.by_name.get(name_key)
         if others:
             cid = min(others)
-            other_city = book.customers[cid].values.get("city")
+            other_city = book.customers[cid].city
             return _Match(
                 cid, f"same name, city {other_city or 'not given'} vs {city or 'not given'}", False
             )
@@ -537,13 +544,14 @@ def build_plan(
         options=options,
         rows=[],
         encoding=table.encoding,
-        book=book,
     )
     # Rows that create a customer are matchable by later rows of the same file.
     pending_external: dict[str, RowPlan] = {}
     pending_email: dict[str, RowPlan] = {}
     pending_phone: dict[str, RowPlan] = {}
     pending_name: dict[tuple[str, str | None], RowPlan] = {}
+    # Rows matching a customer, compared with that customer's details once every row is read.
+    to_compare: list[RowPlan] = []
     total = len(table.rows)
     for position, (cells, row_number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
         if position % 2000 == 0:
@@ -601,15 +609,17 @@ def build_plan(
             row.reason = "no customer in the book matches"
             _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
             continue
-        snapshot = book.customers[match.customer_id]
+        head = book.customers[match.customer_id]
         row.customer_id = match.customer_id
-        row.reason = f"{snapshot.name}: {match.reason}"
-        if snapshot.values.get("archived"):
+        row.reason = f"{head.name}: {match.reason}"
+        if head.archived:
             row.reason += " (archived)"
         if not match.definite:
             row.outcome = _for_possible_duplicate(options.on_duplicate)
             if row.outcome == Outcome.CREATE:
                 _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
+            elif row.outcome == Outcome.DUPLICATE:
+                to_compare.append(row)  # what "update" would change, should the user choose it
             continue
         policy = OnDuplicate.UPDATE if match.by_identity else options.on_duplicate
         if policy == OnDuplicate.SKIP:
@@ -627,10 +637,31 @@ def build_plan(
             row.reason = f"created although it looks like {row.reason}"
             _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
         else:
-            row.changes = changes_for(values, snapshot, source)
-            row.outcome = Outcome.UPDATE if row.changes else Outcome.UNCHANGED
+            row.outcome = Outcome.UPDATE
+            to_compare.append(row)
+    _compare_with_book(session, to_compare, source, progress)
     progress.report(total, total, "Checked every row.")
     return plan
+
+
+def _compare_with_book(
+    session: Session, rows: list[RowPlan], source: str, progress: Progress
+) -> None:
+    """What each matched row would change, read a chunk of customers at a time.
+
+    A row proposed as an update that changes nothing becomes "unchanged".
+    """
+    for start in range(0, len(rows), SNAPSHOT_CHUNK):
+        progress.report(start, len(rows), "Comparing with the customers they match…")
+        chunk = rows[start : start + SNAPSHOT_CHUNK]
+        snapshots = load_snapshots(session, [r.customer_id for r in chunk if r.customer_id])
+        for row in chunk:
+            assert row.customer_id is not None
+            snapshot = snapshots[row.customer_id]
+            row.base_version = snapshot.version
+            row.changes = changes_for(row.values, snapshot, source)
+            if row.outcome == Outcome.UPDATE and not row.changes:
+                row.outcome = Outcome.UNCHANGED
 
 
 def _for_possible_duplicate(policy: OnDuplicate) -> Outcome:
@@ -722,10 +753,8 @@ def apply_decisions(plan: ImportPlan, decisions: dict[int, Outcome]) -> None:
             continue
         if decision not in (Outcome.CREATE, Outcome.UPDATE, Outcome.SKIP, Outcome.REVIEW):
             raise ValueError(f"not a decision for a possible duplicate: {decision}")
+        # What an update would change was worked out with the preview.
         row.decision = decision
-        if decision == Outcome.UPDATE and plan.book is not None and row.customer_id is not None:
-            snapshot = plan.book.customers[row.customer_id]
-            row.changes = changes_for(row.values, snapshot, plan.source_system)
 
 
 RowFilter = Callable[[RowPlan], bool]

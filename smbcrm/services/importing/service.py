@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from smbcrm.models import Database, ImportKind
+from smbcrm.services.collector import collector_paused
 from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.importing.apply import BatchResult, apply_plan
 from smbcrm.services.importing.mapping import (
@@ -95,6 +96,20 @@ def prepare_import(
     For orders the plan is an :class:`OrderImportPlan` (every order, its customer or why
     none was found, and what a re-import changes).
     """
+    with collector_paused():
+        return _prepare(db, path, kind, sheet, mapping_name, source_system, options, progress)
+
+
+def _prepare(
+    db: Database,
+    path: Path,
+    kind: ImportKind,
+    sheet: str | None,
+    mapping_name: str | None,
+    source_system: str | None,
+    options: ImportOptions | None,
+    progress: Progress | None,
+) -> Prepared:
     table = open_table(path, kind, sheet)
     with db.new_session() as session:
         mapping = choose_mapping(

@@ -160,10 +160,13 @@ def later_edits(session: Session, batch: ImportBatch) -> list[str]:
         .join(Customer, Customer.id == ImportChange.entity_id)
         .where(ImportChange.batch_id == batch.id, ImportChange.entity == "customer")
     ).all()
+    # Several rows may update one customer: the batch left it at its last version.
+    last: dict[int, tuple[int, int, str]] = {}
+    for cid, after, current, name in changes:
+        if after is not None and (cid not in last or after > last[cid][0]):
+            last[cid] = (after, current, name)
     return [
-        f"{name} (ID {cid})"
-        for cid, after, current, name in changes
-        if after is not None and current != after
+        f"{name} (ID {cid})" for cid, (after, current, name) in last.items() if current != after
     ]
 
 
