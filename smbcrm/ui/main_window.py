@@ -551,10 +551,10 @@ class MainWindow(QMainWindow):
             return None, self.tr("{0} cannot be imported. {1}").format(
                 path.name, self.import_kinds_message()
             )
-        if not self._may_import:
+        if not self._may_import and not self.ctx.can(Permission.IMPORT_ORDERS):
             return None, self.tr(
-                "Only an owner or a manager can import customers. Ask one of them to import "
-                "{0} for you."
+                "Only an owner or a manager can import customers, and a bookkeeper orders. "
+                "Ask one of them to import {0} for you."
             ).format(path.name)
         return path, ""
 
@@ -572,9 +572,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(reason, DROP_MESSAGE_MS)
             event.ignore()
             return
-        self.statusBar().showMessage(
-            self.tr("Drop {0} to import customers from it.").format(path.name), DROP_MESSAGE_MS
+        message = (
+            self.tr("Drop {0} to import customers from it.")
+            if self._may_import
+            else self.tr("Drop {0} to import orders from it.")
         )
+        self.statusBar().showMessage(message.format(path.name), DROP_MESSAGE_MS)
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
@@ -585,7 +588,14 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         self._restore_page_message()
-        self.open_import_wizard(path)
+        if self._may_import:
+            self.open_import_wizard(path)
+            return
+        # A bookkeeper imports orders: the orders import's wizard reads the file.
+        orders_import = getattr(self, "orders_import", None)
+        wizard = orders_import.open_wizard() if orders_import is not None else None
+        if wizard is not None:
+            wizard.set_path(path)
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._restore_page_message()  # "Drop … to import" no longer applies

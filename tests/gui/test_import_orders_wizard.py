@@ -215,6 +215,37 @@ def test_a_bookkeeper_imports_orders_from_the_import_menu(
     wizard.close()
 
 
+def test_a_bookkeeper_drops_an_order_export_on_the_window(
+    qtbot: QtBot, gui_db: Database, tmp_path: Path
+) -> None:
+    from smbcrm.services import auth
+    from tests.gui.test_main_window_import import drag_enter, drop, file_mime
+
+    with gui_db.session() as session:
+        boss = auth.find_user(session, "boss")
+        auth.add_staff(
+            session,
+            boss,
+            login="zhao",
+            full_name="Zhao Min",
+            role=Role.BOOKKEEPER,
+            password="pw-zhao1",
+        )
+    window = MainWindow(context_for(gui_db, "zhao"), persist_state=False)
+    qtbot.addWidget(window)
+    window.show()
+    path = orders_csv(tmp_path / "orders.csv", ROWS[:1])
+    assert drag_enter(window, file_mime(path)).isAccepted()
+    assert "Drop orders.csv to import orders from it." in window.statusBar().currentMessage()
+    assert drop(window, file_mime(path)).isAccepted()
+    wizard = window.orders_import.wizard  # type: ignore[attr-defined]
+    assert wizard is not None and window.import_wizard is None
+    qtbot.waitUntil(wizard.next_button.isEnabled, timeout=WAIT)
+    assert wizard.kind == ImportKind.ORDERS
+    assert wizard.file_page.path_edit.text() == str(path)
+    wizard.close()
+
+
 def _import_for_review(ctx: AppContext, tmp_path: Path) -> None:
     from smbcrm.services.importing.service import apply_import, prepare_import
 

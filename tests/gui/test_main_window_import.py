@@ -183,7 +183,9 @@ def test_a_sales_user_gets_no_import_actions(
     # A spreadsheet dropped on the window is refused, saying who can import it.
     path = gbk_csv(tmp_path / "客户.csv", ROWS)
     assert not drag_enter(window, file_mime(path)).isAccepted()
-    assert "Only an owner or a manager can import" in window.statusBar().currentMessage()
+    assert "Only an owner or a manager can import customers, and a bookkeeper orders" in (
+        window.statusBar().currentMessage()
+    )
     drop(window, file_mime(path))
     assert window.import_wizard is None
 
