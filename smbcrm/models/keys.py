@@ -336,10 +336,11 @@ def normalize_key_text(value: str | None) -> str:
     """External-id and messaging-id key: NFKC, trimmed, case folded, inner spaces removed."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    if re.fullmatch(r"\d+\.0+", text):
+    text = unicodedata.normalize("NFKC", str(value))
+    if "." in text and _WHOLE_FLOAT_RE.fullmatch(text.strip()):
         text = text.split(".")[0]
-    return _SPACE_RE.sub("", text).casefold()
+    # str.split() splits on exactly what \s matches: this drops every run of spaces, in C.
+    return "".join(text.split()).casefold()
 
 
 # Readings that a character table gets wrong in common business and place names.

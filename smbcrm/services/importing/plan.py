@@ -9,6 +9,7 @@ unchanged, possible duplicate needing a decision, or error (column, value, why, 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -169,7 +170,8 @@ class ImportPlan:
 
     @property
     def counts(self) -> dict[Outcome, int]:
-        return {o: self.count(o) for o in Outcome}
+        tally = Counter(r.effective for r in self.rows)
+        return {o: tally[o] for o in Outcome}
 
     @property
     def error_rows(self) -> list[RowPlan]:
@@ -248,18 +250,40 @@ def parse_row(
     mapping: Mapping,
     options: ImportOptions,
 ) -> tuple[RowValues, list[CellProblem]]:
+    return parse_cells(cells, mapped_columns(header, mapping), options)
+
+
+def mapped_columns(header: list[str], mapping: Mapping) -> list[tuple[int, Field, str]]:
+    """(index, field, column name) of every mapped column, in the file's order."""
+    return [
+        (index, target, header[index] if index < len(header) else f"Column {index + 1}")
+        for index, target in sorted(mapping.columns.items())
+        if target is not None
+    ]
+
+
+def parse_cells(
+    cells: list[object], columns: list[tuple[int, Field, str]], options: ImportOptions
+) -> tuple[RowValues, list[CellProblem]]:
+    """A row's values through its :func:`mapped_columns`."""
     values = RowValues()
     problems: list[CellProblem] = []
     notes: list[str] = []
-    for index, target in sorted(mapping.columns.items()):
-        if target is None or index >= len(cells):
+    width = len(cells)
+    for index, target, column in columns:
+        if index >= width:
             continue
         cell = cells[index]
-        if cell is None or (isinstance(cell, str) and not cell.strip()):
+        if cell is None or cell == "" or (isinstance(cell, str) and not cell.strip()):
             continue
-        column = header[index] if index < len(header) else f"Column {index + 1}"
         try:
-            _parse_into(values, target, cell, options, notes)
+            setter = _TEXT_SETTERS.get(target)
+            if setter is not None:
+                parsed = parse_text(cell)
+                if parsed is not None:
+                    setter(values, parsed, notes)
+            else:
+                _parse_into(values, target, cell, options, notes)
         except ValueProblem as exc:
             problems.append(CellProblem(column, _cell_text(cell), exc.message, exc.hint))
     if notes:
@@ -339,17 +363,7 @@ def _parse_into(
     if parsed is None:
         return
     text = parsed
-    if target == Field.NAME:
-        values.scalars["name"] = text
-    elif target == Field.GIVEN_NAME:
-        values.given_name = text
-    elif target == Field.FAMILY_NAME:
-        values.family_name = text
-    elif target == Field.ADDRESS:
-        values.address_parts.append(text)
-    elif target == Field.EXTERNAL_ID:
-        values.external_id = text
-    elif target == Field.KIND:
+    if target == Field.KIND:
         kind = _lookup(_KIND_WORDS, text)
         if kind is None:
             raise ValueProblem(
@@ -368,22 +382,62 @@ def _parse_into(
         if letter not in ("A", "B", "C"):
             raise ValueProblem(f"'{text}' is not a tier", "write A, B or C")
         values.scalars["tier"] = Tier(letter)
-    elif target == Field.CONTACT:
-        values.contact = text
-    elif target == Field.CONTACT_TITLE:
-        values.contact_title = text
-    elif target == Field.WECHAT:
-        values.wechat = text
-    elif target == Field.OWNER:
-        values.owner_text = text
     elif target == Field.TAGS:
         values.tags.extend(t.strip() for t in _TAG_SPLIT.split(text) if t.strip())
-    elif target == Field.NOTES:
-        notes.append(text)
     elif target == Field.TAX_ID:
         values.scalars["tax_id"] = text.replace(" ", "").upper()
     else:
-        values.scalars[target.value] = text
+        _TEXT_SETTERS.get(target, _set_scalar(target.value))(values, text, notes)
+
+
+def _set_scalar(name: str) -> Callable[[RowValues, str, list[str]], None]:
+    def setter(values: RowValues, text: str, _notes: list[str]) -> None:
+        values.scalars[name] = text
+
+    return setter
+
+
+def _set_attribute(name: str) -> Callable[[RowValues, str, list[str]], None]:
+    def setter(values: RowValues, text: str, _notes: list[str]) -> None:
+        setattr(values, name, text)
+
+    return setter
+
+
+def _add_address(values: RowValues, text: str, _notes: list[str]) -> None:
+    values.address_parts.append(text)
+
+
+def _add_note(_values: RowValues, text: str, notes: list[str]) -> None:
+    notes.append(text)
+
+
+# Columns whose text is taken as written: one dictionary look-up instead of the chain of
+# tests in _parse_into, which 100,000 rows × every column otherwise walk.
+_TEXT_SETTERS: dict[Field, Callable[[RowValues, str, list[str]], None]] = {
+    Field.NAME: _set_scalar("name"),
+    Field.GIVEN_NAME: _set_attribute("given_name"),
+    Field.FAMILY_NAME: _set_attribute("family_name"),
+    Field.ADDRESS: _add_address,
+    Field.EXTERNAL_ID: _set_attribute("external_id"),
+    Field.CONTACT: _set_attribute("contact"),
+    Field.CONTACT_TITLE: _set_attribute("contact_title"),
+    Field.WECHAT: _set_attribute("wechat"),
+    Field.OWNER: _set_attribute("owner_text"),
+    Field.NOTES: _add_note,
+    **{
+        field: _set_scalar(field.value)
+        for field in (
+            Field.PROVINCE,
+            Field.CITY,
+            Field.DISTRICT,
+            Field.POSTCODE,
+            Field.COUNTRY,
+            Field.SOURCE,
+            Field.WEBSITE,
+        )
+    },
+}
 
 
 # -- matching ---------------------------------------------------------------------------
@@ -550,13 +604,14 @@ def build_plan(
     pending_email: dict[str, RowPlan] = {}
     pending_phone: dict[str, RowPlan] = {}
     pending_name: dict[tuple[str, str | None], RowPlan] = {}
+    columns = mapped_columns(table.header, mapping)
     # Rows matching a customer, compared with that customer's details once every row is read.
     to_compare: list[RowPlan] = []
     total = len(table.rows)
     for position, (cells, row_number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
         if position % 2000 == 0:
             progress.report(position, total, "Checking rows…")
-        values, problems = parse_row(cells, table.header, mapping, options)
+        values, problems = parse_cells(cells, columns, options)
         row = RowPlan(row_number, cells, values, Outcome.ERROR, problems=problems)
         plan.rows.append(row)
         if problems:
