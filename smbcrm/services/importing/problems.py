@@ -3,13 +3,12 @@ re-import, and kept with their batch so the Export menu can write them again lat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xlsxwriter
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -17,52 +16,68 @@ from smbcrm.models import ImportBatch, ImportProblem, User
 from smbcrm.services.errors import NotFoundError, SmbcrmError
 from smbcrm.services.importing.plan import ImportPlan, RowPlan
 
+if TYPE_CHECKING:
+    from smbcrm.services.export.workbook import Row, Sheet
+
 CHUNK = 1000
+
+
+def problems_sheet(
+    header: Sequence[str],
+    problems: Sequence[tuple[int, Sequence[Any], str]],
+    *,
+    name: str,
+    language: str = "en",
+) -> Sheet:
+    """The file's own columns between "Row" and "Problem": fixed, it imports as it is.
+
+    ``problems`` are (row number, the row's cells, what is wrong) as kept or previewed.
+    """
+    # Imported here: the export package imports this module for its own problem sheet.
+    from smbcrm.services.export.workbook import Column, ColumnKind, Sheet
+
+    width = len(header)
+    columns = [
+        Column("Row", "行号", ColumnKind.INTEGER),
+        *(Column(title, title) for title in header),
+        Column("Problem", "问题"),
+    ]
+
+    def rows() -> Iterator[Row]:
+        for row_number, cells, problem in problems:
+            padded = [_json_cell(value) for value in cells[:width]]
+            padded += [None] * (width - len(padded))
+            yield (row_number, *padded, problem)
+
+    return Sheet(
+        name=name,
+        columns=columns,
+        rows=rows(),
+        expected_rows=len(problems),
+        language=language,
+        label_column=0,
+    )
 
 
 def write_problem_rows(plan: ImportPlan, target: Path, rows: list[RowPlan] | None = None) -> int:
     """Write the original header plus "Problem" and the rows with errors; returns the count."""
     rows = plan.error_rows if rows is None else rows
     target = target.expanduser()
+    sheet = problems_sheet(
+        plan.header, [(r.row_number, r.raw, r.problem_text()) for r in rows], name="Problems"
+    )
+    from smbcrm.services.export.workbook import new_workbook, write_sheet
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        workbook = xlsxwriter.Workbook(
-            str(target), {"constant_memory": True, "strings_to_formulas": False}
-        )
+        book = new_workbook(target)
+        write_sheet(book, sheet)
+        book.close()
     except OSError as exc:
-        raise SmbcrmError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
-    sheet = workbook.add_worksheet("Problems")
-    bold = workbook.add_format({"bold": True, "bg_color": "#FDE9E7"})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    columns = ["Row", *plan.header, "Problem"]
-    for col, title in enumerate(columns):
-        sheet.write_string(0, col, title, bold)
-    sheet.freeze_panes(1, 0)
-    for r, row in enumerate(rows, start=1):
-        sheet.write_number(r, 0, row.row_number)
-        for c, value in enumerate(row.raw[: len(plan.header)], start=1):
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                sheet.write_boolean(r, c, value)
-            elif isinstance(value, int | float):
-                sheet.write_number(r, c, value)
-            elif isinstance(value, datetime | date):
-                sheet.write_datetime(
-                    r, c, datetime(value.year, value.month, value.day), date_format
-                )
-            else:
-                # Always text: a cell like "=HYPERLINK(...)" must not become a formula.
-                sheet.write_string(r, c, str(value))
-        sheet.write_string(r, len(columns) - 1, row.problem_text())
-    sheet.set_column(0, 0, 6)
-    sheet.set_column(1, len(plan.header), 16)
-    sheet.set_column(len(columns) - 1, len(columns) - 1, 60)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
-    try:
-        workbook.close()
-    except OSError as exc:
-        raise SmbcrmError(f"Cannot write {target}: {exc}.") from exc
+        raise SmbcrmError(
+            f"Cannot write {target}: {exc.strerror or exc}. If the file is open in Excel, "
+            "close it and save the problem rows again."
+        ) from exc
     return len(rows)
 
 
