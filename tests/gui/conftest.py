@@ -92,10 +92,11 @@ def ctx(gui_db: Database) -> Iterator[AppContext]:
     yield context_for(gui_db, "boss")
 
 
-def add_salesperson(db: Database, login: str, full_name: str) -> int:
+def add_salesperson(db: Database, login: str, full_name: str, role: Role = Role.SALES) -> int:
+    """A staff member (sales unless ``role`` says otherwise), added by the owner."""
     with db.session() as session:
         boss = auth.find_user(session, "boss")
         user = auth.add_staff(
-            session, boss, login=login, full_name=full_name, role=Role.SALES, password="pw-" + login
+            session, boss, login=login, full_name=full_name, role=role, password="pw-" + login
         )
         return user.id

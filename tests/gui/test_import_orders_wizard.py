@@ -182,19 +182,8 @@ def test_the_user_can_say_a_file_holds_customers_or_orders(
 def test_a_bookkeeper_imports_orders_from_the_import_menu(
     qtbot: QtBot, gui_db: Database, tmp_path: Path
 ) -> None:
-    with gui_db.session() as session:
-        from smbcrm.services import auth
-
-        boss = auth.find_user(session, "boss")
-        auth.add_staff(
-            session,
-            boss,
-            login="zhao",
-            full_name="Zhao Min",
-            role=Role.BOOKKEEPER,
-            password="pw-zhao1",
-        )
-    ctx = context_for(gui_db, "zhao")
+    add_salesperson(gui_db, "zhaomin", "Zhao Min", Role.BOOKKEEPER)
+    ctx = context_for(gui_db, "zhaomin")
     window = MainWindow(ctx, persist_state=False)
     qtbot.addWidget(window)
     orders_import = window.orders_import  # type: ignore[attr-defined]
@@ -218,20 +207,10 @@ def test_a_bookkeeper_imports_orders_from_the_import_menu(
 def test_a_bookkeeper_drops_an_order_export_on_the_window(
     qtbot: QtBot, gui_db: Database, tmp_path: Path
 ) -> None:
-    from smbcrm.services import auth
     from tests.gui.test_main_window_import import drag_enter, drop, file_mime
 
-    with gui_db.session() as session:
-        boss = auth.find_user(session, "boss")
-        auth.add_staff(
-            session,
-            boss,
-            login="zhao",
-            full_name="Zhao Min",
-            role=Role.BOOKKEEPER,
-            password="pw-zhao1",
-        )
-    window = MainWindow(context_for(gui_db, "zhao"), persist_state=False)
+    add_salesperson(gui_db, "zhaomin", "Zhao Min", Role.BOOKKEEPER)
+    window = MainWindow(context_for(gui_db, "zhaomin"), persist_state=False)
     qtbot.addWidget(window)
     window.show()
     path = orders_csv(tmp_path / "orders.csv", ROWS[:1])

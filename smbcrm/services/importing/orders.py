@@ -14,8 +14,6 @@ a cancelled or failed import leaves the database as it was.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -50,6 +48,7 @@ from smbcrm.models import (
 from smbcrm.models.bulk import bulk_insert, bulk_update
 from smbcrm.models.keys import normalize_email
 from smbcrm.services.after_sales import plan_after_sales_follow_ups
+from smbcrm.services.collector import collector_paused
 from smbcrm.services.errors import ConflictError
 from smbcrm.services.importing.apply import ImportRefused, insert_with_ids
 from smbcrm.services.importing.book import BookIndex
@@ -184,22 +183,6 @@ def parse_quantity(value: object) -> Decimal | None:
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while 100,000 rows become plans and orders.
-
-    The collector would walk the young objects every few hundred new ones, and the whole
-    heap now and then — most of the time of a big preview — though none of them are cycles.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _money(value: Decimal) -> Decimal:
@@ -734,7 +717,7 @@ def build_order_plan(
     book: BookIndex | None = None,
 ) -> OrderImportPlan:
     """Decide what happens to every order of the file, without writing anything."""
-    with _gc_paused():
+    with collector_paused():
         return _build_order_plan(session, table, mapping, options, progress=progress, book=book)
 
 
@@ -951,7 +934,7 @@ def apply_order_plan(
             "them and import again, or import without all-or-nothing to skip those rows."
         )
     try:
-        with _gc_paused(), db.session(user_id=actor_id, audit=False) as session:
+        with collector_paused(), db.session(user_id=actor_id, audit=False) as session:
             return _apply(session, actor_id, plan, progress)
     except IntegrityError as exc:
         raise ConflictError(
