@@ -57,6 +57,10 @@ from smbcrm.services.duplicates.engine import detect  # noqa: E402
 from smbcrm.services.duplicates.records import IdentityRecord  # noqa: E402
 
 TARGET_SECONDS = 10.0
+# Measured for issue #4 on this machine: key blocking + rapidfuzz 0.1–3.6 s (F1 0.98–0.997),
+# splink 3–10 s, recordlinkage about 50 s. "Better than all three" means faster than the
+# slowest of the first, and here also no slower than the same-run baseline.
+REFERENCE_SECONDS = 3.6
 TARGET_PRECISION = 0.98
 TARGET_RECALL = 0.95
 
@@ -275,6 +279,8 @@ def main() -> int:
         ),
     ]
     fast = scan["scan"] < TARGET_SECONDS
+    under_reference = scan["scan"] < REFERENCE_SECONDS
+    ratio = scan["scan"] / scan["baseline"]
     accurate = all(
         s.smbcrm.precision >= TARGET_PRECISION and s.smbcrm.recall >= TARGET_RECALL for s in sets
     ) and (scan["precision"] >= TARGET_PRECISION and scan["recall"] >= TARGET_RECALL)
@@ -287,7 +293,9 @@ def main() -> int:
         "|---|---|---|---|---|",
         f"| full scan of {args.customers:,} customers (`scan_duplicates`, from the database) "
         f"| {scan['scan']:.2f} s | {scan['baseline']:.2f} s (rows already in memory) "
-        f"| {scan['scan'] / scan['baseline']:.1f}× | < {TARGET_SECONDS:.0f} s: {_verdict(fast)} |",
+        f"| {ratio:.2f}× | < {TARGET_SECONDS:.0f} s: {_verdict(fast)}; "
+        f"< {REFERENCE_SECONDS} s (reference): {_verdict(under_reference)}; "
+        f"≤ 1.0× baseline: {_verdict(ratio <= 1.0)} |",
         f"| the same scan saving the review queue ({int(scan['queued']):,} pairs) "
         f"| {scan['scan_saving']:.2f} s | | | |",
         f"| precision / recall / F1 at {args.customers:,} "
@@ -331,8 +339,22 @@ def main() -> int:
         "by place, by birthday and ID number) with a window of 3. Each candidate pair is "
         "judged field by field with log-odds weights (names with Jaro-Winkler per given and "
         "family name, place words and legal forms ignored, different branches and different "
-        "people's given names held back). "
-        f"Targets met: speed {_verdict(fast)}, accuracy {_verdict(accurate)}.",
+        "people's given names held back). Most candidate pairs are ruled out by what their "
+        "fields can add at most (exact for birthdays, postcodes and cities, the same name "
+        "ratios without the comparisons that only lower a weight) before names are compared "
+        "in full; tests check on labelled sets that these shortcuts never change a pair's "
+        "score or reasons.",
+        "",
+        f"Against issue #4's references measured on this machine (key blocking + rapidfuzz "
+        f"0.1–3.6 s at F1 0.98–0.997, splink 3–10 s, recordlinkage about 50 s): the scan took "
+        f"{scan['scan']:.2f} s from the database at F1 {scan['f1']:.3f}, "
+        f"{'under' if under_reference else 'over'} the slowest key-blocking figure and "
+        f"{ratio:.2f}× the same-run baseline, which reads no database and is judged on rows "
+        "already in memory. The 2-core machine is shared, so the ratio is the figure to "
+        "compare between runs. "
+        f"Targets met: speed (< {TARGET_SECONDS:.0f} s) {_verdict(fast)}, under "
+        f"{REFERENCE_SECONDS} s {_verdict(under_reference)}, no slower than the baseline "
+        f"{_verdict(ratio <= 1.0)}, accuracy {_verdict(accurate)}.",
     ]
     print("\n".join(lines))
     if not args.no_report:

@@ -5,15 +5,18 @@ records that may be one customer share at least one key: a phone, an e-mail, a t
 number, the name (as written, with its words sorted, with any one character left out, as
 it sounds), a birthday (day and month in either order), an address, or one word of the
 name together with the postcode, the city or the year of birth. Each family of keys is
-grouped on its own, so memory stays small. A key shared by too many customers (a common
-name, a switchboard number) does not pair them all: those customers are put in name order
-and each is paired with its next few neighbours only.
+grouped on its own, so memory stays small, and its keys are counted before they are
+grouped: most keys belong to one customer only and need no group. A key shared by too
+many customers (a common name, a switchboard number) does not pair them all: those
+customers are put in name order and each is paired with its next few neighbours only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from itertools import combinations
+from collections import Counter
+from collections.abc import Callable
+from functools import lru_cache
+from itertools import combinations, compress
 
 from smbcrm.services.duplicates.records import IdentityRecord
 
@@ -27,6 +30,7 @@ _NOISE_WORDS = frozenset({"and", "the", "of", "de", "la", "du", "van", "von", "d
 _SOUNDEX = str.maketrans("abcdefghijklmnopqrstuvwxyz", "01230120022455012623010202")
 
 
+@lru_cache(maxsize=16384)
 def soundex(word: str) -> str:
     """American Soundex (Robert → R163): names spelled alike by ear share it."""
     letters = [ch for ch in word if "a" <= ch <= "z"]
@@ -46,79 +50,93 @@ def soundex(word: str) -> str:
     return "".join(out).ljust(4, "0")
 
 
-def _identifier_keys(r: IdentityRecord) -> Iterator[str]:
-    yield from r.phones
-    yield from r.emails
-    if r.tax:
-        yield "#" + r.tax
+# One family's keys as two parallel lists: the key, and the index of the record it is from.
+Keys = tuple[list[str], list[int]]
 
 
-def _name_keys(r: IdentityRecord) -> Iterator[str]:
-    compact = r.compact
-    if not compact:
-        return
-    yield compact
-    tokens = r.tokens
-    if len(tokens) > 1:
-        yield "~" + r.sorted_core.replace(" ", "")
-    if r.cjk:
-        # How it sounds, which is also how it is written in pinyin: 张伟 meets "Zhang Wei".
-        # People's short names sound alike by the hundred: within one city only.
-        sound = r.sound
-        if sound != compact:
-            yield sound + "|" + r.city if r.person and len(compact) <= 3 else sound
-        return
-    if 1 < len(tokens) <= 3:
-        yield "".join(reversed(tokens))  # "Wei Zhang", "YiHao Feng"
+def _identifier_keys(records: list[IdentityRecord]) -> Keys:
+    keys: list[str] = []
+    owners: list[int] = []
+    for index, r in enumerate(records):
+        if r.phones:
+            keys += r.phones
+            owners += [index] * len(r.phones)
+        if r.emails:
+            keys += r.emails
+            owners += [index] * len(r.emails)
+        if r.tax:
+            keys.append("#" + r.tax)
+            owners.append(index)
+    return keys, owners
 
 
-def _loose_name_keys(r: IdentityRecord) -> Iterator[str]:
+def _name_keys(records: list[IdentityRecord]) -> Keys:
+    keys: list[str] = []
+    owners: list[int] = []
+    for index, r in enumerate(records):
+        compact = r.compact
+        if not compact:
+            continue
+        keys.append(compact)
+        owners.append(index)
+        tokens = r.tokens
+        if len(tokens) > 1:
+            keys.append("~" + r.sorted_core.replace(" ", ""))
+            owners.append(index)
+        if r.cjk:
+            # How it sounds, which is also how it is written in pinyin: 张伟 meets "Zhang Wei".
+            # People's short names sound alike by the hundred: within one city only.
+            sound = r.sound
+            if sound != compact:
+                keys.append(sound + "|" + r.city if r.person and len(compact) <= 3 else sound)
+                owners.append(index)
+        elif 1 < len(tokens) <= 3:
+            keys.append("".join(reversed(tokens)))  # "Wei Zhang", "YiHao Feng"
+            owners.append(index)
+    return keys, owners
+
+
+def _loose_name_keys(records: list[IdentityRecord]) -> Keys:
     """People's names that sound alike (Soundex of given and family name, either order)."""
-    tokens = r.tokens
-    if r.person and not r.cjk and len(tokens) >= 2:
-        yield "!" + "".join(sorted((soundex(tokens[0]), soundex(tokens[-1]))))
+    keys: list[str] = []
+    owners: list[int] = []
+    for index, r in enumerate(records):
+        tokens = r.tokens
+        if r.person and not r.cjk and len(tokens) >= 2:
+            keys.append("!" + "".join(sorted((soundex(tokens[0]), soundex(tokens[-1])))))
+            owners.append(index)
+    return keys, owners
 
 
-def _deletions(r: IdentityRecord) -> list[str]:
-    """A company's Chinese name with any one character left out.
-
-    (People's two- and three-character names meet by how they sound instead.)
-    """
-    compact = r.compact
-    if r.person or not r.cjk or not 3 <= len(compact) <= 14:
-        return []
+def _deletions(compact: str) -> list[str]:
+    """A name with any one character left out."""
     return [compact[:i] + compact[i + 1 :] for i in range(len(compact))]
 
 
-def _one_character_apart(records: list[IdentityRecord], add: Callable[[int], None]) -> None:
-    """Pairs whose Chinese names differ by one character more or less (华强电子 / 华强子).
+def _one_character_apart(records: list[IdentityRecord], pairs: set[int]) -> None:
+    """Pairs whose Chinese company names differ by one character more or less (华强电子 / 华强子).
 
     Only a name is matched against the others' names-less-one-character, never two
     shortened names against each other: those would pair every 华X电子 with every 华Y电子.
+    (People's two- and three-character names meet by how they sound instead.)
     """
     n = len(records)
     by_name: dict[str, list[int]] = {}
-    for index, record in enumerate(records):
-        if record.cjk and not record.person and len(record.compact) >= 2:
-            by_name.setdefault(record.compact, []).append(index)
-    for index, record in enumerate(records):
-        for shorter in _deletions(record):
-            for other in by_name.get(shorter, ())[:BLOCK_CAP]:
-                add(index * n + other if index < other else other * n + index)
-
-
-def _word_keys(r: IdentityRecord) -> Iterator[str]:
-    """One word of a Latin name with the postcode or the year of birth."""
-    if r.cjk or not (r.postcode or r.birthday):
-        return
-    year = r.birthday[:4]
-    for word in r.tokens:
-        if len(word) < 2 or word in _NOISE_WORDS:
-            continue
-        if r.postcode:
-            yield f"{word}|p{r.postcode}"
-        if year:
-            yield f"{word}|y{year}"
+    shortened: list[str] = []
+    owners: list[int] = []
+    for index, r in enumerate(records):
+        if r.cjk and not r.person:
+            compact = r.compact
+            if len(compact) >= 2:
+                by_name.setdefault(compact, []).append(index)
+            if 3 <= len(compact) <= 14:
+                shortened += _deletions(compact)
+                owners += [index] * len(compact)
+    # Most shortened names are nobody's name: look them all up at once, walk only the hits.
+    hits = map(by_name.__contains__, shortened)
+    for index, shorter in compress(zip(owners, shortened, strict=True), hits):
+        for other in by_name[shorter][:BLOCK_CAP]:
+            pairs.add(index * n + other if index < other else other * n + index)
 
 
 def _initials(r: IdentityRecord) -> set[str]:
@@ -128,26 +146,58 @@ def _initials(r: IdentityRecord) -> set[str]:
     return {t[0] for t in r.tokens if t}
 
 
-def _birthday_keys(r: IdentityRecord) -> Iterator[str]:
+def _birthday_keys(records: list[IdentityRecord]) -> Keys:
     """Birthday (day and month in either order) with the initial of a word of the name.
 
     Any word: a swapped given and family name still meets. Birthday alone would pair
     everyone born on one day.
     """
-    if not r.birthday:
-        return
-    day_month = sorted((r.birthday[4:6], r.birthday[6:]))
-    day = r.birthday[:4] + "".join(day_month)
-    for initial in _initials(r):
-        yield day + initial
-
-
-def _address_keys(r: IdentityRecord) -> Iterator[str]:
-    """The address with a name's initial: an office building holds many companies."""
-    if len(r.address) >= 6:
-        address = r.address.replace(" ", "")
+    keys: list[str] = []
+    owners: list[int] = []
+    for index, r in enumerate(records):
+        birthday = r.birthday
+        if not birthday:
+            continue
+        day_month = sorted((birthday[4:6], birthday[6:]))
+        day = birthday[:4] + "".join(day_month)
         for initial in _initials(r):
-            yield address + "|" + initial
+            keys.append(day + initial)
+            owners.append(index)
+    return keys, owners
+
+
+def _address_keys(records: list[IdentityRecord]) -> Keys:
+    """The address with a name's initial: an office building holds many companies."""
+    keys: list[str] = []
+    owners: list[int] = []
+    for index, r in enumerate(records):
+        if len(r.address) >= 6:
+            address = r.address.replace(" ", "") + "|"
+            for initial in _initials(r):
+                keys.append(address + initial)
+                owners.append(index)
+    return keys, owners
+
+
+def _word_keys(records: list[IdentityRecord]) -> Keys:
+    """One word of a Latin name with the postcode or the year of birth."""
+    keys: list[str] = []
+    owners: list[int] = []
+    for index, r in enumerate(records):
+        if r.cjk or not (r.postcode or r.birthday):
+            continue
+        postcode = "|p" + r.postcode if r.postcode else ""
+        year = "|y" + r.birthday[:4] if r.birthday else ""
+        for word in r.tokens:
+            if len(word) < 2 or word in _NOISE_WORDS:
+                continue
+            if postcode:
+                keys.append(word + postcode)
+                owners.append(index)
+            if year:
+                keys.append(word + year)
+                owners.append(index)
+    return keys, owners
 
 
 SortKey = Callable[[IdentityRecord], str]
@@ -168,7 +218,7 @@ def _by_birth_and_number(r: IdentityRecord) -> str:
 # (what is compared, the keys, the orders in which a group too large to pair in full is
 # walked with a window — records alike in one of them end up close — or none: left out)
 KEY_FAMILIES: tuple[
-    tuple[str, Callable[[IdentityRecord], Iterable[str]], tuple[SortKey, ...]], ...
+    tuple[str, Callable[[list[IdentityRecord]], Keys], tuple[SortKey, ...]], ...
 ] = (
     ("phones, e-mails and tax numbers", _identifier_keys, (_by_name, _by_place)),
     ("names", _name_keys, (_by_place, _by_birth_and_number)),
@@ -177,6 +227,24 @@ KEY_FAMILIES: tuple[
     ("addresses", _address_keys, ()),
     ("name words with postcode or year of birth", _word_keys, ()),
 )
+
+
+def shared_keys(keys: list[str], owners: list[int]) -> dict[str, list[int]]:
+    """The records (indices, ascending, each once) of every key more than one record has.
+
+    Most keys belong to one record only: counting them first (in C) keeps those out of the
+    grouping, which is what costs.
+    """
+    counts = Counter(keys)
+    repeated = {key for key, count in counts.items() if count > 1}
+    groups: dict[str, list[int]] = {}
+    for key, owner in compress(zip(keys, owners, strict=True), map(repeated.__contains__, keys)):
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [owner]
+        elif group[-1] != owner:  # one record giving one key twice
+            group.append(owner)
+    return groups
 
 
 def candidate_pairs(
@@ -191,21 +259,16 @@ def candidate_pairs(
     for position, (label, keys_of, orders) in enumerate(KEY_FAMILIES):
         if on_family is not None:
             on_family(position, len(KEY_FAMILIES), label)
-        groups: dict[str, list[int]] = {}
-        for index, record in enumerate(records):
-            for key in keys_of(record):
-                group = groups.get(key)
-                if group is None:
-                    groups[key] = [index]
-                elif group[-1] != index:
-                    group.append(index)
-        for group in groups.values():
+        cap = BLOCK_CAP if orders else LOOSE_CAP
+        for group in shared_keys(*keys_of(records)).values():
             size = len(group)
             if size < 2:
                 continue
-            if size <= (BLOCK_CAP if orders else LOOSE_CAP):
-                for i, j in combinations(group, 2):
-                    add(i * n + j)  # groups are built in index order: i < j
+            if size <= cap:
+                if size == 2:
+                    add(group[0] * n + group[1])
+                else:
+                    pairs.update(i * n + j for i, j in combinations(group, 2))  # i < j
                 continue
             if not orders:
                 continue
@@ -216,8 +279,7 @@ def candidate_pairs(
                 for start, i in enumerate(ordered):
                     for j in ordered[start + 1 : start + 1 + WINDOW]:
                         add(i * n + j if i < j else j * n + i)
-        del groups
     if on_family is not None:
         on_family(len(KEY_FAMILIES), len(KEY_FAMILIES), "names one character apart")
-    _one_character_apart(records, add)
+    _one_character_apart(records, pairs)
     return pairs

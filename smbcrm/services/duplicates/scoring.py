@@ -98,6 +98,9 @@ GENERIC_MAILBOXES = frozenset(
     ]
 )
 MAX_REASONS = 6
+# The most a name can add (a company's same name), and the rounding a bound may differ by.
+NAME_WEIGHT_MAX = COMPANY_NAME_STEPS[0][1]
+BOUND_SLACK = 1e-9
 
 
 class NameMatch(Enum):
@@ -289,7 +292,7 @@ def _name_reason(a: IdentityRecord, b: IdentityRecord, names: NameComparison) ->
 # -- the other fields ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def shown_phone(key: str) -> str:
     """International form, "+86 138 0013 8000", whatever the book's home region."""
     if key.startswith("+86") and key[3:].isdigit():
@@ -397,10 +400,15 @@ def judge(
                 weight += W_TAX_DIFFER
                 against.append(f"different {'ID' if a.person else 'tax'} numbers")
     if floor is not None:
-        # Most pairs a blocking key brings together are plainly two customers: a cheap
-        # upper bound of the names' evidence and of the rest rules them out.
+        # Most pairs a blocking key brings together are plainly two customers: what the
+        # other fields can add at most, then what the names can, rules them out before the
+        # names are compared in full. (Bounds, never below the weight: what passes is judged
+        # exactly as without them; BOUND_SLACK absorbs the rounding of adding up another way.)
+        floor -= BOUND_SLACK
         rest = _most_the_rest_can_add(a, b)
-        if weight + _name_weight_at_most(a, b) + rest < floor:
+        if weight + rest + NAME_WEIGHT_MAX < floor:
+            return None
+        if weight + rest + _name_weight_at_most(a, b) < floor:
             return None
     names = compare_names(a, b)
     weight += _name_weight(a, b, names, name_count)
@@ -474,45 +482,96 @@ def judge(
 
 
 def _name_weight_at_most(a: IdentityRecord, b: IdentityRecord) -> float:
-    """At least what :func:`_name_weight` gives, from two or three C-level ratios."""
-    if a.cjk != b.cjk or a.core == b.core:
-        return 5.0
-    similarity = max(ratio(a.sorted_core, b.sorted_core), ratio(a.compact, b.compact))
-    if a.cjk:
-        if similarity < 96.0 and a.sound == b.sound:
-            similarity = 96.0
-    else:
-        similarity = max(similarity, ratio(a.core, b.core))
+    """At least what :func:`_name_weight` gives: the same steps from the same ratios, without
+    what can only lower a name's weight (given names, words that differ, a common name).
+
+    This bound and the next mirror :func:`judge`; tests/unit/test_duplicates_fast_paths.py
+    fails when they fall below what it finds.
+    """
     person = a.person and b.person
     steps, weight = (
         (PERSON_NAME_STEPS, PERSON_NAME_FLOOR)
         if person
         else (COMPANY_NAME_STEPS, COMPANY_NAME_FLOOR)
     )
-    for at_least, step_weight in steps:
-        if similarity >= at_least:
-            weight = step_weight
-            break
-    return max(weight, W_NAME_SUBSET)
+    if a.cjk != b.cjk or a.core == b.core:
+        weight = steps[0][1]
+    else:
+        if a.cjk:
+            similarity = 100.0 if a.compact == b.compact else ratio(a.core, b.core)
+            if similarity < 96.0 and a.sound == b.sound:
+                similarity = 96.0
+        else:
+            similarity = max(
+                ratio(a.core, b.core),
+                ratio(a.sorted_core, b.sorted_core),
+                ratio(a.compact, b.compact),
+            )
+        for at_least, step_weight in steps:
+            if similarity >= at_least:
+                weight = step_weight
+                break
+        if weight < W_NAME_SUBSET and not a.cjk:
+            set_a, set_b = set(a.tokens), set(b.tokens)
+            if set_a < set_b or set_b < set_a:
+                weight = W_NAME_SUBSET
+    if person and a.cjk and b.cjk and len(a.compact) == 2 and weight > SHORT_CJK_NAME_SAME:
+        weight = SHORT_CJK_NAME_SAME
+    if a.branch and b.branch and a.key != b.key:
+        weight += W_BRANCHES
+    elif a.name_places and b.name_places and a.name_places.isdisjoint(b.name_places):
+        weight += W_PLACES_DIFFER
+    return weight
 
 
 def _most_the_rest_can_add(a: IdentityRecord, b: IdentityRecord) -> float:
-    """An upper bound of what the fields after the name can add: for a quick rejection."""
+    """At least what the fields after the names add in :func:`judge`: exact where that is
+    cheap to know (birthdays, postcodes, cities, kind, contacts), a ceiling elsewhere."""
+    person = a.person and b.person
     most = 0.0
-    if a.birthday and b.birthday:
-        most += W_BIRTHDAY
-    if a.address and b.address:
-        most += W_ADDRESS_SAME_PERSON if (a.person and b.person) else W_ADDRESS_SAME
-    if a.city and b.city:
-        most += W_CITY
-        if a.postcode and b.postcode:
-            most += W_POSTCODE_SAME_CITY
-    elif a.postcode and b.postcode:
-        most += W_POSTCODE
-    if a.contacts and b.contacts:
-        most += W_CONTACT
     if a.emails and b.emails:
         most += W_EMAIL_ALIKE
+    if a.birthday and b.birthday:
+        if a.birthday == b.birthday:
+            most += W_BIRTHDAY
+        else:
+            apart = _digits_apart(a.birthday, b.birthday)
+            if apart == 1:
+                most += W_BIRTHDAY_TYPO
+            elif apart > 2:
+                most += W_BIRTHDAY_DIFFER
+    if a.address and b.address:
+        if a.address == b.address:
+            most += W_ADDRESS_SAME_PERSON if person else W_ADDRESS_SAME
+        elif (
+            a.address_numbers
+            and b.address_numbers
+            and a.address_numbers.isdisjoint(b.address_numbers)
+        ):
+            pass  # another house number: at best "close", which adds nothing
+        else:
+            most += W_ADDRESS_ALIKE + (W_ADDRESS_SAME - W_ADDRESS_ALIKE) / 2
+    if a.postcode and b.postcode:
+        if a.postcode == b.postcode:
+            most += W_POSTCODE_SAME_CITY if (a.city and a.city == b.city) else W_POSTCODE
+        elif not _digits_alike(a.postcode, b.postcode):
+            most += W_POSTCODE_DIFFER
+    if a.city and b.city:
+        if a.city == b.city:
+            most += W_CITY
+        elif ratio(a.city, b.city) < CITY_TYPO:
+            most += W_CITY_DIFFER_PERSON if a.person else W_CITY_DIFFER_COMPANY
+    elif a.province and b.province and a.province != b.province:
+        most += W_CITY_DIFFER_PERSON
+    if a.person != b.person:
+        most += W_KIND_DIFFER
+    if (
+        a.contacts
+        and b.contacts
+        and not (a.person or b.person)
+        and not a.contacts.isdisjoint(b.contacts)
+    ):
+        most += W_CONTACT
     return most
 
 

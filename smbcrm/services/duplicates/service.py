@@ -124,62 +124,70 @@ def scan_duplicates(
     started = time.perf_counter()
     progress.report(0, 0, "Reading customers…")
     session = db.new_session()
-    paused = collector_paused()
-    paused.__enter__()
     try:
-        records = load_records(session.connection())
-        progress.check()
-        detection = detect(records, threshold, progress.report)
-        progress.report(0, 0, "Checking earlier decisions…")
-        decided = {
-            (a, b): (pair_id, DuplicateStatus(status))
-            for pair_id, a, b, status in session.execute(
-                select(_PAIRS.c.id, _PAIRS.c.customer_a_id, _PAIRS.c.customer_b_id, _PAIRS.c.status)
-            )
-        }
-        kept: list[FoundPair] = []
-        suppressed = 0
-        for pair in detection.pairs:
-            earlier = decided.get((pair.a.id, pair.b.id))
-            if earlier is not None and earlier[1] is DuplicateStatus.NOT_SAME:
-                suppressed += 1
-                continue
-            if earlier is not None and earlier[1] is DuplicateStatus.MERGED:
-                continue  # merged and since undone: the person has seen them
-            kept.append(pair)
-        if save:
-            progress.report(0, len(kept), "Saving the review queue…")
-            _save_queue(session, kept, decided, progress)
-            queued = session.scalar(
-                select(func.count())
-                .select_from(_PAIRS)
-                .where(_PAIRS.c.status == DuplicateStatus.OPEN.value)
-            )
-            progress.check()  # the last chance to cancel: nothing is committed yet
-            session.commit()
-        else:
-            session.rollback()
-            queued = sum(
-                1
-                for pair in kept
-                if decided.get((pair.a.id, pair.b.id), (0, DuplicateStatus.OPEN))[1]
-                is DuplicateStatus.OPEN
-            )
-        candidates = [_candidate(p) for p in kept]
+        # The scan's records and pairs are freed when _scan returns, still with the collector
+        # paused: left to the first collection after it, walking them would cost a second.
+        with collector_paused():
+            candidates, scanned, queued, suppressed = _scan(session, threshold, progress, save)
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-        paused.__exit__(None, None, None)
     seconds = time.perf_counter() - started
     return ScanResult(
         candidates=candidates,
-        customers_scanned=len(records),
-        queued=int(queued or 0),
+        customers_scanned=scanned,
+        queued=queued,
         suppressed=suppressed,
         seconds=seconds,
     )
+
+
+def _scan(
+    session: Session, threshold: float, progress: Progress, save: bool
+) -> tuple[list[Candidate], int, int, int]:
+    """The pairs to show, customers scanned, pairs queued and pairs suppressed."""
+    records = load_records(session.connection())
+    scanned = len(records)
+    progress.check()
+    detection = detect(records, threshold, progress.report)
+    progress.report(0, 0, "Checking earlier decisions…")
+    decided = {
+        (a, b): (pair_id, DuplicateStatus(status))
+        for pair_id, a, b, status in session.execute(
+            select(_PAIRS.c.id, _PAIRS.c.customer_a_id, _PAIRS.c.customer_b_id, _PAIRS.c.status)
+        )
+    }
+    kept: list[FoundPair] = []
+    suppressed = 0
+    for pair in detection.pairs:
+        earlier = decided.get((pair.a.id, pair.b.id))
+        if earlier is not None and earlier[1] is DuplicateStatus.NOT_SAME:
+            suppressed += 1
+            continue
+        if earlier is not None and earlier[1] is DuplicateStatus.MERGED:
+            continue  # merged and since undone: the person has seen them
+        kept.append(pair)
+    if save:
+        progress.report(0, len(kept), "Saving the review queue…")
+        _save_queue(session, kept, decided, progress)
+        queued = session.scalar(
+            select(func.count())
+            .select_from(_PAIRS)
+            .where(_PAIRS.c.status == DuplicateStatus.OPEN.value)
+        )
+        progress.check()  # the last chance to cancel: nothing is committed yet
+        session.commit()
+    else:
+        session.rollback()
+        queued = sum(
+            1
+            for pair in kept
+            if decided.get((pair.a.id, pair.b.id), (0, DuplicateStatus.OPEN))[1]
+            is DuplicateStatus.OPEN
+        )
+    return [_candidate(p) for p in kept], scanned, int(queued or 0), suppressed
 
 
 def _save_queue(
