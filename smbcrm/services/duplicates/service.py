@@ -29,7 +29,8 @@ from smbcrm.models import (
     utcnow,
 )
 from smbcrm.models.keys import DEFAULT_REGION, format_phone
-from smbcrm.services.duplicates.engine import FoundPair, collector_paused, detect
+from smbcrm.services.collector import collector_paused
+from smbcrm.services.duplicates.engine import FoundPair, detect
 from smbcrm.services.duplicates.records import load_records
 from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.permissions import Permission, require
