@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -93,12 +94,31 @@ def floor(file: Path, book: Path) -> float:
 
 def smbcrm_import(file: Path, book: Path) -> dict[str, float | int]:
     """Runs in a child process, so its peak memory is its own."""
+    import smbcrm.models.bulk as bulk
+    import smbcrm.services.importing.apply as apply_module
     from smbcrm.models import ImportKind
     from smbcrm.services import auth
     from smbcrm.services.database import open_database
     from smbcrm.services.importing.apply import apply_plan
     from smbcrm.services.importing.plan import ImportOptions
     from smbcrm.services.importing.service import prepare_import
+
+    # Time spent in the bulk statements themselves (values to rows, then the database's
+    # own work of storing them and their indexes), to show where the write's time goes.
+    in_statements = [0.0]
+
+    def timed(function: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                in_statements[0] += time.perf_counter() - began
+
+        return run
+
+    apply_module.bulk_insert = timed(bulk.bulk_insert)
+    apply_module.bulk_update = timed(bulk.bulk_update)
 
     db = open_database(book)
     with db.new_session() as session:
@@ -115,6 +135,7 @@ def smbcrm_import(file: Path, book: Path) -> dict[str, float | int]:
         "seconds": done - start,
         "preview_seconds": planned - start,
         "apply_seconds": done - planned,
+        "statement_seconds": in_statements[0],
         "created": result.created,
         "updated": result.updated,
         "errors": result.errors,
@@ -166,11 +187,23 @@ def main() -> int:
         f"| of which: read, map, normalise, match (preview) | {figures['preview_seconds']:.2f} s | | | |",
         f"| of which: write the batch (customers, contacts, phones, codes, undo and audit records) | "
         f"{figures['apply_seconds']:.2f} s | | | |",
+        f"| of which, within the write: the bulk statements (rows to values, SQLite storing them "
+        f"and every index) | {figures['statement_seconds']:.2f} s | | | |",
         f"| peak memory of the import process | {figures['peak_mb']:.0f} MB | | | < 600 MB: "
         f"{'met' if figures['peak_mb'] < 600 else 'NOT met'} |",
         "",
         f"Outcome: {figures['created']:,} created, {figures['updated']:,} updated, "
         f"{figures['errors']} errors.",
+        "",
+        "The floor stores each row's eight values in one table with one index. smbcrm stores "
+        "a customer with its match keys, sort and search columns (the customers table has 13 "
+        "indexes, for the list's sorts and filters and for matching), its contact, phones, "
+        "e-mail and code in their own tables, and for undo and the audit trail a history row "
+        "per change; those bulk statements alone took "
+        f"{figures['statement_seconds'] / floor_seconds:.1f}× the floor in this run. The "
+        "preview reads only the book's match keys, then the matched customers' details 2,000 "
+        "at a time; the write reads them again in its own transaction, so an edit made since "
+        "the preview stops the import.",
     ]
     print("\n".join(lines))
     write_section(ROOT / "docs" / "benchmarks.md", "Customer import", lines)
