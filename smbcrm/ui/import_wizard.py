@@ -2532,7 +2532,12 @@ class ImportWizard(QDialog):
 
     @Slot(str)
     def _on_apply_failed(self, message: str) -> None:
-        self.preview_page.show_message(tr("Nothing was imported: {0}").format(message), error=True)
+        shown = (
+            message
+            if "nothing was imported" in message.lower()
+            else tr("Nothing was imported: {0}").format(message)
+        )
+        self.preview_page.show_message(shown, error=True)
         QMessageBox.warning(self, tr("Nothing was imported"), message)
 
     # -- rows with problems -----------------------------------------------------------------

@@ -449,3 +449,35 @@ def test_a_salesperson_sees_why_they_cannot_import(
     assert not wizard.next_button.isEnabled()
     assert not wizard.file_page.choose_button.isEnabled()
     assert wizard.read_worker is None  # the file is not even read
+
+
+def test_an_edit_made_after_the_preview_stops_the_import_and_says_why(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    with ctx.db.session() as session:
+        tea_id = make_customer(session, "杭州绿源茶业有限公司", phones=["13912345678"]).id
+    warnings: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda _parent, _title, text, *_a: warnings.append(text)
+    )
+    wizard = open_wizard(qtbot, ctx, gbk_csv(tmp_path / "edited.csv", ROWS))
+    to_mapping(qtbot, wizard)
+    plan = to_preview(qtbot, wizard)
+    assert [r.outcome for r in plan.rows].count(Outcome.UPDATE) == 1
+    with ctx.unit_of_work() as (session, user):
+        tea = session.get_one(Customer, tea_id)
+        data = customers.input_from_customer(tea)
+        data.notes = "Called while the preview was open"
+        customers.update_customer(session, user, tea_id, data)
+    before = customer_count(ctx.db)
+
+    click(qtbot, wizard.next_button)
+    qtbot.waitUntil(lambda: bool(warnings), timeout=WAIT)
+    assert "杭州绿源茶业有限公司 (row" in warnings[0]
+    assert "Preview the file again" in warnings[0]
+    assert wizard.step == Step.PREVIEW
+    shown = wizard.preview_page.message_label.text()
+    assert "nothing was imported" in shown and "Nothing was imported" not in shown
+    assert customer_count(ctx.db) == before and batch_count(ctx.db) == 0
