@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bench.generate import LATIN
 from smbcrm.models import ContactPoint, ContactPointKind, Customer, Database
 from smbcrm.models.derived import (
     ContactData,
@@ -238,22 +239,7 @@ LATIN_CITIES = [
     ("Sydney", "NSW", "2{:03d}", "+61 2 ", 8),
 ]
 LATIN_WORDS = [
-    "Harbor",
-    "Lights",
-    "Nordwind",
-    "Blue",
-    "Ocean",
-    "Star",
-    "Metal",
-    "Green",
-    "Pacific",
-    "Summit",
-    "River",
-    "Golden",
-    "Bright",
-    "Delta",
-    "Crown",
-    "Silver",
+    *LATIN,  # the customer generator's words first, then more for duplicates to vary
     "Maple",
     "Falcon",
     "Orchid",
