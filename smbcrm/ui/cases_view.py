@@ -13,10 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
@@ -60,15 +57,14 @@ from smbcrm.ui.case_dialog import (
     state_label,
 )
 from smbcrm.ui.context import AppContext
-
-AnyIndex = QModelIndex | QPersistentModelIndex
+from smbcrm.ui.list_model import AnyIndex, ListTableModel
 
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("CasesView", text)
 
 
-class CasesModel(QAbstractTableModel):
+class CasesModel(ListTableModel[CaseRow]):
     """Case rows as the service sorted them; the state decides the colours."""
 
     (
@@ -86,7 +82,6 @@ class CasesModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[CaseRow] = []
         self.calendar = WorkingCalendar()
         self.now = utcnow()
 
@@ -105,30 +100,12 @@ class CasesModel(QAbstractTableModel):
         ]
 
     def set_rows(self, rows: list[CaseRow], calendar: WorkingCalendar, now: datetime) -> None:
-        self.beginResetModel()
-        self._rows = rows
         self.calendar = calendar
         self.now = now
-        self.endResetModel()
-
-    def row_at(self, row: int) -> CaseRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        self.replace_rows(rows)
 
     def row_of(self, case_id: int) -> int | None:
         return next((i for i, r in enumerate(self._rows) if r.id == case_id), None)
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 10
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
 
     def _display(self, row: CaseRow, col: int) -> str:
         cal = self.calendar
@@ -290,9 +267,12 @@ class CasesView(QWidget):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(CasesModel.TITLE, QHeaderView.ResizeMode.Stretch)
+        # The case's title keeps a readable width however narrow the window: the table
+        # scrolls sideways instead, and a wide window's extra room goes to the last column.
+        header.setStretchLastSection(True)
         widths = {
             CasesModel.NUMBER: 40,
+            CasesModel.TITLE: 220,
             CasesModel.STATE: 138,
             CasesModel.CUSTOMER: 175,
             CasesModel.CATEGORY: 120,

@@ -15,10 +15,8 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
-    QPersistentModelIndex,
     QRect,
     QSize,
     Qt,
@@ -58,11 +56,11 @@ from smbcrm.services.merge import MergeResult, UndoMergeResult
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import kind_label, status_label
+from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.merge_dialog import MergeDialog, MergeHistoryDialog
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 MUTED = QColor("#6b7280")
 DIFFERS_BACKGROUND = QColor("#fff4d6")
@@ -120,43 +118,24 @@ def scan_summary(result: ScanResult) -> str:
     return text
 
 
-class PairTableModel(QAbstractTableModel):
+class PairTableModel(ListTableModel[QueuedPair]):
     """The queued pairs, in the service's order (open by score, then those left for later)."""
 
     SCORE, FIRST, SECOND, WHY, STATUS = range(5)
     # The two customer columns carry the side as their user data (0 first, 1 second).
     SIDE_ROLE = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._pairs: list[QueuedPair] = []
-
     def headers(self) -> list[str]:
         return [tr("Alike"), tr("Customer"), tr("May be the same as"), tr("Why"), tr("Status")]
 
     def set_pairs(self, pairs: list[QueuedPair]) -> None:
-        self.beginResetModel()
-        self._pairs = pairs
-        self.endResetModel()
+        self.replace_rows(pairs)
 
     def pair_at(self, row: int) -> QueuedPair | None:
-        return self._pairs[row] if 0 <= row < len(self._pairs) else None
+        return self.row_at(row)
 
     def row_of(self, pair_id: int) -> int | None:
-        return next((i for i, p in enumerate(self._pairs) if p.pair_id == pair_id), None)
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._pairs)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 5
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
+        return next((i for i, p in enumerate(self._rows) if p.pair_id == pair_id), None)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         pair = self.pair_at(index.row())

@@ -25,7 +25,6 @@ from typing import Any
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QAbstractItemModel,
-    QAbstractTableModel,
     QCoreApplication,
     QDate,
     QEvent,
@@ -85,11 +84,11 @@ from smbcrm.services.my_day import DueCounts, Opportunity, OpportunityStatus, Pe
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import format_datetime
+from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.style import MUTED_COLOR, OVERDUE_BACKGROUND, OVERDUE_COLOR
 
 log = logging.getLogger(__name__)
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 DONE, TOMORROW, NEXT_WEEK, PICK_DATE = "done", "tomorrow", "next week", "pick date"
 LINK_COLOR = QColor("#1d4ed8")
@@ -614,7 +613,7 @@ def _bind(function: Callable[[Any], object], value: Any) -> Callable[[], None]:
 # Opportunities
 
 
-class OpportunitiesModel(QAbstractTableModel):
+class OpportunitiesModel(ListTableModel[Opportunity]):
     COLUMNS = (
         str(QT_TRANSLATE_NOOP("MyDay", "When")),
         str(QT_TRANSLATE_NOOP("MyDay", "Customer")),
@@ -626,33 +625,14 @@ class OpportunitiesModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Opportunity] = []
         self.today = date.today()
 
+    def headers(self) -> list[str]:
+        return [tr(title) for title in self.COLUMNS]
+
     def set_rows(self, rows: list[Opportunity], today: date) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
         self.today = today
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Opportunity | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return tr(self.COLUMNS[section])
-        return None
+        self.replace_rows(rows)
 
     def _next_step(self, row: Opportunity) -> str:
         if row.status == OpportunityStatus.WON:

@@ -23,12 +23,9 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QDate,
     QLocale,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     Signal,
     Slot,
@@ -65,10 +62,10 @@ from smbcrm.services.progress import Progress
 from smbcrm.services.risk import RiskLevel, RiskRow, RiskSnapshot
 from smbcrm.services.ui_support import owner_filter_choices
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.workers import Worker
 
 log = logging.getLogger(__name__)
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 LEVEL_COLORS = {
     RiskLevel.HIGH: QColor("#c0392b"),
@@ -128,14 +125,13 @@ def load_screen_data(ctx: AppContext, progress: Progress) -> RiskScreenData:
     return RiskScreenData(snapshot, revenue, won_lost)
 
 
-class RiskTableModel(QAbstractTableModel):
+class RiskTableModel(ListTableModel[RiskRow]):
     """At-risk rows as the service sorted them (revenue at stake first)."""
 
     CUSTOMER, OWNER, TIER, CITY, LEVEL, REVENUE, LAST_ORDER, REASONS = range(8)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[RiskRow] = []
         self.lang = ui_language()
 
     def headers(self) -> list[str]:
@@ -151,25 +147,7 @@ class RiskTableModel(QAbstractTableModel):
         ]
 
     def set_rows(self, rows: list[RiskRow]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
-    def row_at(self, row: int) -> RiskRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 8
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
+        self.replace_rows(rows)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         row = self.row_at(index.row())
