@@ -27,7 +27,8 @@ from smbcrm.models import (
 from smbcrm.services import customers
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_detail import CustomerDetailPane
-from smbcrm.ui.import_wizard import OrderFilter, OrderRowsModel, Step
+from smbcrm.ui.import_tables import OrderFilter, OrderRowsModel
+from smbcrm.ui.import_texts import Step
 from smbcrm.ui.main_window import MainWindow
 from smbcrm.ui.unmatched_orders import CustomerPicker, UnmatchedOrdersDialog
 from tests.factories import make_customer

@@ -26,7 +26,9 @@ from smbcrm.services.importing.plan import ImportPlan, Outcome
 from smbcrm.services.progress import Progress
 from smbcrm.ui.batches_view import BatchesDialog
 from smbcrm.ui.context import AppContext
-from smbcrm.ui.import_wizard import ImportWizard, PlanRowsModel, RowFilter, Step
+from smbcrm.ui.import_tables import PlanRowsModel, RowFilter
+from smbcrm.ui.import_texts import Step
+from smbcrm.ui.import_wizard import ImportWizard
 from tests.factories import make_customer
 from tests.gui.conftest import add_salesperson, context_for
 
@@ -208,7 +210,7 @@ def test_cancelling_the_preview_returns_to_the_columns(
             checking.set()
             threading.Event().wait(0.005)
 
-    monkeypatch.setattr("smbcrm.ui.import_wizard.build_plan", endless_plan)
+    monkeypatch.setattr("smbcrm.ui.import_loading.build_plan", endless_plan)
     wizard = open_wizard(qtbot, ctx, gbk_csv(tmp_path / "slow.csv", ROWS))
     to_mapping(qtbot, wizard)
     click(qtbot, wizard.next_button)

@@ -21,7 +21,7 @@ from smbcrm.services.importing.apply import apply_plan
 from smbcrm.services.importing.review import ReviewDecision, pending_reviews, resolve_review
 from smbcrm.services.importing.service import prepare_import
 from smbcrm.ui.context import AppContext
-from smbcrm.ui.import_wizard import Step
+from smbcrm.ui.import_texts import Step
 from smbcrm.ui.main_window import MainWindow
 from smbcrm.ui.review_dialog import ReviewDialog
 from tests.factories import make_customer
