@@ -20,6 +20,8 @@ from smbcrm.models.keys import (
     pinyin_sort_key,
 )
 
+_PHONE_KINDS = frozenset({ContactPointKind.MOBILE, ContactPointKind.PHONE})
+
 
 @dataclass(frozen=True, slots=True)
 class PointData:
@@ -70,7 +72,8 @@ def customer_list_columns(
     external_keys: Sequence[str],
 ) -> dict[str, str | None]:
     keyed = [p for p in points if p.key]
-    phones = [p for p in keyed if ContactPointKind(p.kind).is_phone]
+    # Plain set look-ups: kinds may arrive as text, and a StrEnum member equals its text.
+    phones = [p for p in keyed if p.kind in _PHONE_KINDS]
     emails = [p for p in keyed if p.kind == ContactPointKind.EMAIL]
     phone = _first(phones)
     email = _first(emails)
@@ -84,8 +87,7 @@ def customer_list_columns(
             contact_names=[c.name for c in contacts],
             phone_keys=[p.key for p in phones if p.key],
             emails=[p.key for p in emails if p.key],
-            other_ids=[p.value for p in keyed if not ContactPointKind(p.kind).is_phone]
-            + list(external_keys),
+            other_ids=[p.value for p in keyed if p.kind not in _PHONE_KINDS] + list(external_keys),
             places=[city, district, province],
         ),
     }

@@ -428,6 +428,12 @@ def pinyin_sort_key(name: str | None) -> str:
     return " ".join(text.translate(_pinyin_translation()).split())
 
 
+@lru_cache(maxsize=4096)
+def _fold_place(place: str) -> str:
+    """fold_text for cities, districts and provinces: a book has few, repeated a lot."""
+    return fold_text(place)
+
+
 def build_search_text(
     name: str | None,
     *,
@@ -455,7 +461,7 @@ def build_search_text(
         parts.append(fold_text(other))
     for place in places:
         if place:
-            parts.append(fold_text(place))
+            parts.append(_fold_place(place))
     unique = dict.fromkeys(parts)  # keeps first-seen order
     unique.pop("", None)
     return "\n".join(unique)

@@ -81,9 +81,11 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 def _plain(value: Any) -> Any:
+    if type(value) is str:  # most values: nothing to do
+        return value
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, date | datetime):
+    if isinstance(value, date):  # a datetime is a date too
         return value.isoformat()
     return value
 
@@ -223,13 +225,13 @@ class _Writer:
             "contact_point": ContactPoint.__table__,  # type: ignore[dict-item]
             "external_id": ExternalId.__table__,  # type: ignore[dict-item]
         }
+        by_entity: dict[str, list[tuple[dict[str, Any], int]]] = {
+            entity: [] for entity in (*tables, "tag")
+        }
+        for (entity, values), number in zip(children, row_numbers, strict=True):
+            by_entity[entity].append((values, number))
         for entity, table in tables.items():
-            picked = [
-                (values, n)
-                for (e, values), n in zip(children, row_numbers, strict=True)
-                if e == entity
-            ]
-            for chunk in _chunks(picked):
+            for chunk in _chunks(by_entity[entity]):
                 rows = [values for values, _n in chunk]
                 if not record:
                     bulk_insert(self.session, table, rows)
@@ -239,9 +241,7 @@ class _Writer:
                     self.changes.append(
                         self._change(entity, new_id, ChangeAction.CREATED, None, number, None)
                     )
-        tag_rows = [
-            (values, n) for (e, values), n in zip(children, row_numbers, strict=True) if e == "tag"
-        ]
+        tag_rows = by_entity["tag"]
         missing = sorted({v["tag"] for v, _n in tag_rows} - set(self.tag_ids))
         for name in missing:
             tag_id = self.session.execute(
