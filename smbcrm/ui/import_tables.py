@@ -7,8 +7,6 @@ from enum import Enum
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
     Qt,
 )
 from PySide6.QtGui import QBrush, QColor
@@ -38,7 +36,7 @@ from smbcrm.ui.import_texts import (
     row_details,
     tr,
 )
-from smbcrm.ui.list_model import AnyIndex
+from smbcrm.ui.list_model import AnyIndex, ListTableModel
 
 # -- the orders preview ----------------------------------------------------------------------
 
@@ -127,7 +125,7 @@ def order_details(order: PlannedOrder) -> str:
     return text
 
 
-class OrderRowsModel(QAbstractTableModel):
+class OrderRowsModel(ListTableModel[PlannedOrder]):
     """The plan's orders, optionally filtered; texts are made only for rows on screen."""
 
     ROWS, OUTCOME, NUMBER, DATE, AMOUNT, DETAILS = range(6)
@@ -136,7 +134,6 @@ class OrderRowsModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._plan: OrderImportPlan | None = None
-        self._orders: list[PlannedOrder] = []
         self._filter = OrderFilter.ALL
 
     @property
@@ -144,16 +141,12 @@ class OrderRowsModel(QAbstractTableModel):
         return self._filter
 
     def set_plan(self, plan: OrderImportPlan | None) -> None:
-        self.beginResetModel()
         self._plan = plan
-        self._orders = self._filtered()
-        self.endResetModel()
+        self.replace_rows(self._filtered())
 
     def set_filter(self, key: OrderFilter) -> None:
-        self.beginResetModel()
         self._filter = key
-        self._orders = self._filtered()
-        self.endResetModel()
+        self.replace_rows(self._filtered())
 
     def _filtered(self) -> list[PlannedOrder]:
         if self._plan is None:
@@ -162,25 +155,15 @@ class OrderRowsModel(QAbstractTableModel):
         return [o for o in self._plan.orders if test(o)]
 
     def order_at(self, position: int) -> PlannedOrder:
-        return self._orders[position]
+        return self._rows[position]
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._orders)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return tr(self.HEADERS[section])
-        return None
+    def headers(self) -> list[str]:
+        return [tr(title) for title in self.HEADERS]
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._orders):
+        if not index.isValid() or index.row() >= len(self._rows):
             return None
-        order = self._orders[index.row()]
+        order = self._rows[index.row()]
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == self.ROWS:
@@ -312,7 +295,7 @@ def filter_label(key: RowFilter) -> str:
     }[key]
 
 
-class PlanRowsModel(QAbstractTableModel):
+class PlanRowsModel(ListTableModel[RowPlan]):
     """The plan's rows, optionally filtered; texts are made only for rows on screen."""
 
     ROW, OUTCOME, CUSTOMER, DETAILS = range(4)
@@ -321,7 +304,6 @@ class PlanRowsModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._plan: ImportPlan | None = None
-        self._rows: list[RowPlan] = []
         self._filter = RowFilter.ALL
         self._staff: dict[int, str] = {}
         self._region = "CN"
@@ -332,19 +314,15 @@ class PlanRowsModel(QAbstractTableModel):
         return self._filter
 
     def set_plan(self, plan: ImportPlan | None, staff: dict[int, str], region: str) -> None:
-        self.beginResetModel()
         self._plan = plan
         self._staff = staff
         self._region = region
         self._name_columns = plan.mapping.columns_for(Field.NAME) if plan else []
-        self._rows = self._filtered()
-        self.endResetModel()
+        self.replace_rows(self._filtered())
 
     def set_filter(self, key: RowFilter) -> None:
-        self.beginResetModel()
         self._filter = key
-        self._rows = self._filtered()
-        self.endResetModel()
+        self.replace_rows(self._filtered())
 
     def _filtered(self) -> list[RowPlan]:
         if self._plan is None:
@@ -364,7 +342,7 @@ class PlanRowsModel(QAbstractTableModel):
         else:
             self.set_filter(self._filter)
 
-    def row_at(self, position: int) -> RowPlan:
+    def row_at(self, position: int) -> RowPlan:  # a position on screen always has its row
         return self._rows[position]
 
     def position_of(self, row_number: int) -> int:
@@ -379,18 +357,8 @@ class PlanRowsModel(QAbstractTableModel):
                 return display_value(row.raw[column])
         return ""
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return tr(self.HEADERS[section])
-        return None
+    def headers(self) -> list[str]:
+        return [tr(title) for title in self.HEADERS]
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):

@@ -447,11 +447,7 @@ def _apply(db: Database, actor_id: int, plan: ImportPlan, progress: Progress | N
             source_system=plan.source_system,
             file_name=str(plan.path),
             sheet=plan.sheet,
-            mapping={
-                plan.header[i] if i < len(plan.header) else str(i): f.value
-                for i, f in plan.mapping.columns.items()
-                if f is not None
-            },
+            mapping=plan.mapping_record(),
             options={
                 "on_duplicate": plan.options.on_duplicate.value,
                 "all_or_nothing": plan.options.all_or_nothing,

@@ -955,11 +955,7 @@ def _apply(
         source_system=plan.source_system,
         file_name=str(plan.path),
         sheet=plan.sheet,
-        mapping={
-            plan.header[i] if i < len(plan.header) else str(i): f.value
-            for i, f in plan.mapping.columns.items()
-            if f is not None
-        },
+        mapping=plan.mapping_record(),
         options={
             "all_or_nothing": plan.options.all_or_nothing,
             "day_first": plan.options.day_first,

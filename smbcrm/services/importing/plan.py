@@ -167,6 +167,14 @@ class ImportPlan:
     def source_system(self) -> str:
         return self.mapping.source_system
 
+    def mapping_record(self) -> dict[str, str]:
+        """Which field each column fed, by its header text, as the batch keeps it."""
+        return {
+            self.header[i] if i < len(self.header) else str(i): f.value
+            for i, f in self.mapping.columns.items()
+            if f is not None
+        }
+
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.rows if r.effective == outcome)
 
