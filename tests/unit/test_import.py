@@ -493,17 +493,22 @@ def test_rows_about_one_existing_customer_update_it_in_turn(
 ) -> None:
     with company.session() as session:
         existing = make_customer(session, "Harbor Trading", phones=["13800138000"]).id
+        other = make_customer(session, "Other Co", phones=["13700137000"]).id
     rows = [
+        # Another customer's update first, changing the same columns as the second Harbor
+        # row: the two Harbor updates must still be written in their order.
+        ["", "Other Co", "", "13700137000", "other@harbor.cn", "", "", ""],
         ["", "Harbor Trading", "Li Lei", "13800138000", "", "Shenzhen", "", ""],
-        ["", "Harbor Trading", "Han Meimei", "13800138000", "han@harbor.cn", "", "", ""],
+        ["", "Harbor Trading", "", "13800138000", "han@harbor.cn", "", "", ""],
     ]
     _prepared, result = run_import(company, gbk_csv(tmp_path / "t.csv", rows))
-    assert result.updated == 2  # type: ignore[attr-defined]
+    assert result.updated == 3  # type: ignore[attr-defined]
     with company.new_session() as session:
         customer = session.get_one(Customer, existing)
         assert customer.city == "Shenzhen" and customer.version == 3
-        assert sorted(c.name for c in customer.contacts) == ["Han Meimei", "Li Lei"]
+        assert [c.name for c in customer.contacts] == ["Li Lei"]
         assert customer.primary_email == "han@harbor.cn"
+        assert session.get_one(Customer, other).primary_email == "other@harbor.cn"
     with company.new_session() as session:
         batch_id = list_batches(session)[0].id
     undo_batch(company, _owner_id(company), batch_id)

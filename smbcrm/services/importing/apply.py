@@ -9,6 +9,7 @@ cancelled or failed import rolls back: the database is exactly as before.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -690,17 +691,25 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
         if external:
             snapshot.external_ids.append((plan.source_system, external))
         writer.versions[row.customer_id] = snapshot.version
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    # One statement per set of changed columns; a customer updated by several rows gets
+    # its updates in later waves, so they run in the rows' order.
+    waves: list[dict[tuple[str, ...], list[dict[str, Any]]]] = []
+    updates_of: Counter[int] = Counter()
     for record in params:
-        groups.setdefault(tuple(sorted(record)), []).append(record)
+        wave = updates_of[record["b_id"]]
+        updates_of[record["b_id"]] += 1
+        if wave == len(waves):
+            waves.append({})
+        waves[wave].setdefault(tuple(sorted(record)), []).append(record)
     written = 0
-    for group in groups.values():
-        written += bulk_update(
-            session,
-            Customer.__table__,  # type: ignore[arg-type]
-            group,
-            where={"id": "b_id", "version": "b_version"},
-        )
+    for groups in waves:
+        for group in groups.values():
+            written += bulk_update(
+                session,
+                Customer.__table__,  # type: ignore[arg-type]
+                group,
+                where={"id": "b_id", "version": "b_version"},
+            )
     if written != len(params):
         raise ConflictError(
             "Someone changed customers in this import while it ran; nothing was imported. "

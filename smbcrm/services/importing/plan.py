@@ -397,7 +397,7 @@ def _parse_into(
     elif target == Field.TAX_ID:
         values.scalars["tax_id"] = text.replace(" ", "").upper()
     else:
-        _TEXT_SETTERS.get(target, _set_scalar(target.value))(values, text, notes)
+        values.scalars[target.value] = text
 
 
 def _set_scalar(name: str) -> Callable[[RowValues, str, list[str]], None]:
