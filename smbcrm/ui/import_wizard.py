@@ -56,7 +56,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.models import ImportKind
 from smbcrm.services.errors import SmbcrmError
-from smbcrm.services.importing.apply import BatchResult, apply_plan
+from smbcrm.services.importing.apply import BatchResult, PreviewOutdated, apply_plan
 from smbcrm.services.importing.mapping import (
     Mapping,
     auto_map,
@@ -78,6 +78,7 @@ from smbcrm.services.importing.problems import write_problem_rows
 from smbcrm.services.importing.service import DEFAULT_SOURCE, choose_mapping
 from smbcrm.services.importing.undo import UndoResult
 from smbcrm.services.permissions import Permission
+from smbcrm.services.progress import Progress
 from smbcrm.ui.batches_view import UndoRunner
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.import_loading import LoadedFile, Preview, apply_preview, build_preview, load_file
@@ -122,6 +123,9 @@ class ImportWizard(QDialog):
         self.read_worker: Worker | None = None
         self.preview_worker: Worker | None = None
         self.apply_worker: Worker | None = None
+        # Set when an import stopped because a customer changed after the preview.
+        self._outdated: PreviewOutdated | None = None
+        self._preview_note = ""  # shown over the next preview
         self.progress_dialog: ProgressDialog | None = None
         self.undo_runner: UndoRunner | None = None
         self.problems_worker: Worker | None = None
@@ -576,6 +580,9 @@ class ImportWizard(QDialog):
             r.outcome != Outcome.ERROR for r in preview.plan.rows
         ):
             self.preview_page.set_filter(RowFilter.ERRORS)
+        note, self._preview_note = self._preview_note, ""
+        if note:
+            self.preview_page.show_message(note, error=True)
         self._update_buttons()
 
     def _on_preview_failed(self, worker: Worker, message: str) -> None:
@@ -621,9 +628,17 @@ class ImportWizard(QDialog):
             worker = Worker(lambda progress: apply_preview(ctx, plan, progress), self)
             title = tr("Importing orders")
         else:
-            worker = Worker(
-                lambda progress: apply_plan(db, actor_id, plan, progress=progress), self
-            )
+
+            def apply_customers(progress: Progress) -> BatchResult:
+                try:
+                    return apply_plan(db, actor_id, plan, progress=progress)
+                except PreviewOutdated as outdated:
+                    # Read on this thread once the worker reports its failure.
+                    self._outdated = outdated
+                    raise
+
+            self._outdated = None
+            worker = Worker(apply_customers, self)
             title = tr("Importing customers")
         worker.finished.connect(self._on_applied)
         worker.cancelled.connect(self._on_apply_cancelled)
@@ -652,6 +667,16 @@ class ImportWizard(QDialog):
 
     @Slot(str)
     def _on_apply_failed(self, message: str) -> None:
+        outdated, self._outdated = self._outdated, None
+        if outdated is not None:
+            # The preview no longer tells the truth: make it again, and say why.
+            self._preview_note = tr(
+                "Nothing was imported: {customer} (row {row}) was changed by someone else after "
+                "the first preview. The preview below is made again from the customers as they "
+                "are now; check it and import."
+            ).format(customer=outdated.customer, row=outdated.row_number)
+            self._start_preview()
+            return
         shown = (
             message
             if "nothing was imported" in message.lower()

@@ -453,7 +453,7 @@ def test_a_salesperson_sees_why_they_cannot_import(
     assert wizard.read_worker is None  # the file is not even read
 
 
-def test_an_edit_made_after_the_preview_stops_the_import_and_says_why(
+def test_an_edit_made_after_the_preview_stops_the_import_and_previews_again(
     qtbot: QtBot, ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
@@ -466,20 +466,25 @@ def test_an_edit_made_after_the_preview_stops_the_import_and_says_why(
     )
     wizard = open_wizard(qtbot, ctx, gbk_csv(tmp_path / "edited.csv", ROWS))
     to_mapping(qtbot, wizard)
-    plan = to_preview(qtbot, wizard)
-    assert [r.outcome for r in plan.rows].count(Outcome.UPDATE) == 1
+    first = to_preview(qtbot, wizard)
+    assert [r.outcome for r in first.rows].count(Outcome.UPDATE) == 1
     with ctx.unit_of_work() as (session, user):
         tea = session.get_one(Customer, tea_id)
         data = customers.input_from_customer(tea)
         data.notes = "Called while the preview was open"
         customers.update_customer(session, user, tea_id, data)
-    before = customer_count(ctx.db)
 
     click(qtbot, wizard.next_button)
-    qtbot.waitUntil(lambda: bool(warnings), timeout=WAIT)
-    assert "杭州绿源茶业有限公司 (row" in warnings[0]
-    assert "Preview the file again" in warnings[0]
-    assert wizard.step == Step.PREVIEW
-    shown = wizard.preview_page.message_label.text()
-    assert "nothing was imported" in shown and "Nothing was imported" not in shown
-    assert customer_count(ctx.db) == before and batch_count(ctx.db) == 0
+    # Nothing written; the preview is made again from the customers as they are now.
+    qtbot.waitUntil(lambda: wizard.plan is not None and wizard.plan is not first, timeout=WAIT)
+    assert wizard.step == Step.PREVIEW and warnings == []
+    note = wizard.preview_page.message_label.text()
+    assert note.startswith("Nothing was imported: 杭州绿源茶业有限公司 (row 6) was changed")
+    assert "made again" in note and wizard.preview_page.message_label.isVisible()
+    assert customer_count(ctx.db) == 1 and batch_count(ctx.db) == 0
+
+    import_now(qtbot, wizard)
+    assert customer_count(ctx.db) == 3
+    with ctx.read_session() as session:
+        tea = session.get_one(Customer, tea_id)
+        assert tea.city == "杭州" and tea.notes == "Called while the preview was open"

@@ -63,6 +63,18 @@ class ImportRefused(SmbcrmError):
     """All-or-nothing was asked for and some rows cannot be imported."""
 
 
+class PreviewOutdated(ConflictError):
+    """A customer the preview compared a row with was changed or removed before the import."""
+
+    def __init__(self, customer: str, row_number: int) -> None:
+        super().__init__(
+            f"{customer} (row {row_number}) was changed or removed by someone else after the "
+            "preview, so nothing was imported. Preview the file again and import it."
+        )
+        self.customer = customer
+        self.row_number = row_number
+
+
 @dataclass(frozen=True)
 class BatchResult:
     batch_id: int
@@ -607,10 +619,7 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
         expected = writer.versions.get(row.customer_id, row.base_version)
         if snapshot is None or snapshot.version != expected:
             name = snapshot.name if snapshot else f"customer {row.customer_id}"
-            raise ConflictError(
-                f"{name} (row {row.row_number}) was changed or removed by someone else after "
-                "the preview, so nothing was imported. Preview the file again and import it."
-            )
+            raise PreviewOutdated(name, row.row_number)
         row.changes = changes_for(row.values, snapshot, plan.source_system)
         if not row.changes:
             continue
