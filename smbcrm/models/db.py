@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +51,23 @@ def sqlite_path(url: URL) -> Path | None:
     if is_sqlite(url) and url.database and url.database != ":memory:":
         return Path(url.database)
     return None
+
+
+def driver_rows(source: Session | Connection, sql: str) -> Iterator[tuple[Any, ...]]:
+    """Rows of a plain SELECT as the database driver returns them, fetched in chunks.
+
+    At 100,000 rows SQLAlchemy's per-value result processing costs more than the query;
+    callers convert the few typed columns themselves. Only for SQL a service writes itself
+    (the only values in it are ids it read).
+    """
+    connection = source.connection() if isinstance(source, Session) else source
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

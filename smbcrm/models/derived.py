@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from smbcrm.models.enums import ContactPointKind
+from smbcrm.models.enums import PHONE_KINDS, ContactPointKind
 from smbcrm.models.keys import (
     build_search_text,
     fold_text,
@@ -19,8 +19,6 @@ from smbcrm.models.keys import (
     normalize_phone,
     pinyin_sort_key,
 )
-
-_PHONE_KINDS = frozenset({ContactPointKind.MOBILE, ContactPointKind.PHONE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +70,7 @@ def customer_list_columns(
     external_keys: Sequence[str],
 ) -> dict[str, str | None]:
     keyed = [p for p in points if p.key]
-    # Plain set look-ups: kinds may arrive as text, and a StrEnum member equals its text.
-    phones = [p for p in keyed if p.kind in _PHONE_KINDS]
+    phones = [p for p in keyed if p.kind in PHONE_KINDS]
     emails = [p for p in keyed if p.kind == ContactPointKind.EMAIL]
     phone = _first(phones)
     email = _first(emails)
@@ -87,7 +84,7 @@ def customer_list_columns(
             contact_names=[c.name for c in contacts],
             phone_keys=[p.key for p in phones if p.key],
             emails=[p.key for p in emails if p.key],
-            other_ids=[p.value for p in keyed if p.kind not in _PHONE_KINDS] + list(external_keys),
+            other_ids=[p.value for p in keyed if p.kind not in PHONE_KINDS] + list(external_keys),
             places=[city, district, province],
         ),
     }

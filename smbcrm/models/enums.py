@@ -40,7 +40,11 @@ class ContactPointKind(StrEnum):
 
     @property
     def is_phone(self) -> bool:
-        return self in (ContactPointKind.MOBILE, ContactPointKind.PHONE)
+        return self in PHONE_KINDS
+
+
+# A set look-up that also answers for the kinds' text: a StrEnum member equals its value.
+PHONE_KINDS = frozenset({ContactPointKind.MOBILE, ContactPointKind.PHONE})
 
 
 class ActivityKind(StrEnum):

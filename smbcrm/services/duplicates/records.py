@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import Connection
 
-from smbcrm.models.enums import ContactPointKind, CustomerKind
+from smbcrm.models.db import driver_rows
+from smbcrm.models.enums import PHONE_KINDS, ContactPointKind, CustomerKind
 from smbcrm.models.keys import (
     contains_cjk,
     fold_text,
@@ -97,7 +97,6 @@ _STREET_WORDS = {
 }
 _DIGITS_RE = re.compile(r"\d+")
 _MOBILE_KINDS = frozenset({"mobile"})
-_PHONE_KINDS = frozenset({"mobile", "phone"})
 
 
 @lru_cache(maxsize=1)
@@ -449,31 +448,21 @@ def _only(ids: Iterable[int] | None, column: str) -> str:
     return f" AND {column} IN ({listed})"
 
 
-def _rows(connection: Connection, sql: str) -> list[Any]:
-    """All rows of a plain SELECT as the driver returns them (tuples, no per-row wrapping)."""
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def load_records(connection: Connection, ids: Iterable[int] | None = None) -> list[IdentityRecord]:
     """Every live customer's record (or those of ``ids``), with three plain SELECTs."""
     wanted = None if ids is None else sorted(set(ids))
     phones: dict[int, dict[str, bool]] = {}
     email_lists: dict[int, list[str]] = {}
     email_kind = ContactPointKind.EMAIL.value
-    for cid, kind, key in _rows(connection, _POINTS_SQL + _only(wanted, "customer_id")):
+    for cid, kind, key in driver_rows(connection, _POINTS_SQL + _only(wanted, "customer_id")):
         if kind == email_kind:
             email_lists.setdefault(cid, []).append(key)
-        elif kind in _PHONE_KINDS:
+        elif kind in PHONE_KINDS:
             owned = phones.setdefault(cid, {})
             owned[key] = owned.get(key, False) or kind in _MOBILE_KINDS or is_mobile_key(key)
     emails = {cid: frozenset(keys) for cid, keys in email_lists.items()}
     contact_lists: dict[int, list[str]] = {}
-    for cid, contact_key in _rows(connection, _CONTACTS_SQL + _only(wanted, "customer_id")):
+    for cid, contact_key in driver_rows(connection, _CONTACTS_SQL + _only(wanted, "customer_id")):
         contact_lists.setdefault(cid, []).append(contact_key)
     contacts = {cid: frozenset(keys) for cid, keys in contact_lists.items()}
     person = CustomerKind.PERSON.value
@@ -504,5 +493,5 @@ def load_records(connection: Connection, ids: Iterable[int] | None = None) -> li
             city,
             province,
             district,
-        ) in _rows(connection, _CUSTOMERS_SQL + _only(wanted, "id"))
+        ) in driver_rows(connection, _CUSTOMERS_SQL + _only(wanted, "id"))
     ]

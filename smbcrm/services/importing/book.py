@@ -10,7 +10,7 @@ time, so a large book is never held in memory whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import ContactPointKind, CustomerKind, CustomerStatus, Tier, User
+from smbcrm.models.db import driver_rows
 from smbcrm.models.derived import ContactData, PointData
 from smbcrm.models.keys import normalize_key_text
 
@@ -151,29 +152,6 @@ class KeyIndex(Generic[K]):
             return ()
         return (have,) if isinstance(have, int) else have
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._ids
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-
-def _driver_rows(source: Session | Connection, sql: str) -> Iterator[tuple[Any, ...]]:
-    """Rows straight from the database driver, in chunks.
-
-    At 100,000 customers SQLAlchemy's per-value result processing costs more than the
-    queries; the few typed columns are converted by the callers instead. Only for SQL
-    the service writes itself (ids it read are the only values in it).
-    """
-    connection = source.connection() if isinstance(source, Session) else source
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(5000):
-            yield from rows
-    finally:
-        cursor.close()
-
 
 def _as_date(value: Any) -> date | None:
     if isinstance(value, str):
@@ -207,7 +185,7 @@ class BookIndex:
             status,
             name_key,
             city_key,
-        ) in _driver_rows(
+        ) in driver_rows(
             session,
             "SELECT id, merged_into_id, archived_at IS NOT NULL, name, city, kind, status, "
             "name_key, city_key FROM customers",
@@ -222,7 +200,7 @@ class BookIndex:
                 index.by_name_city.add((name_key, city_key), cid)
                 index.by_name.add(name_key, cid)
         email = ContactPointKind.EMAIL.value
-        for cid, kind, key in _driver_rows(
+        for cid, kind, key in driver_rows(
             session,
             "SELECT customer_id, kind, key FROM contact_points WHERE key IS NOT NULL "
             f"AND kind IN ('{email}', '{ContactPointKind.MOBILE.value}', "
@@ -231,7 +209,7 @@ class BookIndex:
             if cid in customers:
                 (index.by_email if kind == email else index.by_phone).add(key, cid)
         tombstones = index.tombstones
-        for cid, system, key_norm in _driver_rows(
+        for cid, system, key_norm in driver_rows(
             session, "SELECT customer_id, system, key_norm FROM external_ids"
         ):
             index.by_external[(system, key_norm)] = tombstones.get(cid, cid)
@@ -265,9 +243,9 @@ def _load_chunk(source: Session | Connection, ids: list[int]) -> dict[int, Custo
     tier_at = CUSTOMER_COLUMNS.index("tier")
     birthday_at = CUSTOMER_COLUMNS.index("birthday")
     snapshots: dict[int, CustomerSnapshot] = {}
-    for cid, version, archived, *everything in _driver_rows(
+    for cid, version, *everything in driver_rows(
         source,
-        f"SELECT id, version, archived_at IS NOT NULL, {', '.join(CUSTOMER_COLUMNS)}, "
+        f"SELECT id, version, {', '.join(CUSTOMER_COLUMNS)}, "
         f"{', '.join(DERIVED_COLUMNS)} FROM customers WHERE id IN ({listed})",
     ):
         values = everything[:width]
@@ -277,26 +255,25 @@ def _load_chunk(source: Session | Connection, ids: list[int]) -> dict[int, Custo
         values[birthday_at] = _as_date(values[birthday_at])
         snapshot_values = dict(zip(CUSTOMER_COLUMNS, values, strict=True))
         snapshot_values.update(zip(DERIVED_COLUMNS, everything[width:], strict=True))
-        snapshot_values["archived"] = bool(archived)
         snapshots[cid] = CustomerSnapshot(cid, version, snapshot_values)
-    for cid, kind, value, key, is_primary in _driver_rows(
+    for cid, kind, value, key, is_primary in driver_rows(
         source,
         "SELECT customer_id, kind, value, key, is_primary FROM contact_points "
         f"WHERE customer_id IN ({listed}) ORDER BY id",
     ):
         snapshots[cid].points.append(PointData(_POINT_KINDS[kind], value, key, bool(is_primary)))
-    for cid, name, is_primary in _driver_rows(
+    for cid, name, is_primary in driver_rows(
         source,
         f"SELECT customer_id, name, is_primary FROM contacts WHERE customer_id IN ({listed}) "
         "ORDER BY id",
     ):
         snapshots[cid].contacts.append(ContactData(name, bool(is_primary)))
-    for cid, system, key in _driver_rows(
+    for cid, system, key in driver_rows(
         source,
         f"SELECT customer_id, system, key FROM external_ids WHERE customer_id IN ({listed})",
     ):
         snapshots[cid].external_ids.append((system, key))
-    for cid, name in _driver_rows(
+    for cid, name in driver_rows(
         source,
         "SELECT customer_tags.customer_id, tags.name FROM customer_tags "
         f"JOIN tags ON tags.id = customer_tags.tag_id WHERE customer_tags.customer_id IN ({listed})",

@@ -254,15 +254,6 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def parse_row(
-    cells: list[object],
-    header: list[str],
-    mapping: Mapping,
-    options: ImportOptions,
-) -> tuple[RowValues, list[CellProblem]]:
-    return parse_cells(cells, mapped_columns(header, mapping), options)
-
-
 def mapped_columns(header: list[str], mapping: Mapping) -> list[tuple[int, Field, str]]:
     """(index, field, column name) of every mapped column, in the file's order."""
     return [
