@@ -9,7 +9,10 @@ on a book-like labelled set and on a FEBRL-like set of people.
   without saving, as ``smbcrm dedupe --no-save`` does.
 * baseline: the fastest plain-library way — exact-key blocking (phone, e-mail, tax number,
   normalised name, birthday) and rapidfuzz ``token_sort_ratio`` on names plus bonuses for
-  a shared identifier — on the same rows already in memory, with their stored keys.
+  a shared identifier. For the full scan it does the same step as smbcrm: it reads the
+  same database file (plain ``sqlite3``, the stored keys as they are) and, like the scan,
+  runs with the cyclic garbage collector paused. On the labelled sets both judge rows
+  already in memory.
 
 Both are scored against the labels: precision, recall and F1 of the pairs found, and the
 share of true pairs the blocking brings together at all (candidate recall).
@@ -21,6 +24,7 @@ Run: ``python bench/bench_dedupe.py [--customers N]``; figures go to
 from __future__ import annotations
 
 import argparse
+import gc
 import sqlite3
 import statistics
 import sys
@@ -121,6 +125,45 @@ def plain_rows(records: Sequence[IdentityRecord]) -> list[PlainRow]:
     ]
 
 
+_BOOK_CUSTOMERS_SQL = (
+    "SELECT id, name_key, tax_id_key, birthday, address, city_key FROM customers"
+    " WHERE archived_at IS NULL AND merged_into_id IS NULL"
+)
+_BOOK_POINTS_SQL = (
+    "SELECT customer_id, kind, key FROM contact_points"
+    " WHERE key IS NOT NULL AND kind IN ('mobile', 'phone', 'email')"
+)
+
+
+def plain_rows_from_book(path: Path) -> tuple[list[int], list[PlainRow]]:
+    """The same book read the plain way: ``sqlite3``, the stored keys as they are."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        phones: dict[int, set[str]] = defaultdict(set)
+        emails: dict[int, set[str]] = defaultdict(set)
+        for cid, kind, key in connection.execute(_BOOK_POINTS_SQL):
+            (emails if kind == "email" else phones)[cid].add(key)
+        ids: list[int] = []
+        rows: list[PlainRow] = []
+        nothing: frozenset[str] = frozenset()
+        for cid, name, tax, birthday, address, city in connection.execute(_BOOK_CUSTOMERS_SQL):
+            ids.append(cid)
+            rows.append(
+                PlainRow(
+                    name or "",
+                    frozenset(phones[cid]) if cid in phones else nothing,
+                    frozenset(emails[cid]) if cid in emails else nothing,
+                    tax or "",
+                    birthday.replace("-", "") if birthday else "",
+                    city or "",
+                    " ".join(address.casefold().split()) if address else "",
+                )
+            )
+        return ids, rows
+    finally:
+        connection.close()
+
+
 def baseline(rows: Sequence[PlainRow]) -> list[tuple[int, int]]:
     """Exact-key blocking, then rapidfuzz on the names with the other fields as plain rules.
 
@@ -195,9 +238,13 @@ def in_memory(label: str, rows: list[LabelledRow]) -> SetResult:
     found = detect(records, DEFAULT_THRESHOLD)
     ours = time.perf_counter() - start
     plain = plain_rows(records)
-    start = time.perf_counter()
-    base_found = baseline(plain)
-    base = time.perf_counter() - start
+    gc.disable()  # as detect() does
+    try:
+        start = time.perf_counter()
+        base_found = baseline(plain)
+        base = time.perf_counter() - start
+    finally:
+        gc.enable()
     return SetResult(
         label,
         len(rows),
@@ -231,12 +278,19 @@ def full_scan(path: Path, rows: list[LabelledRow], runs: int) -> dict[str, float
     found = [(index_of[c.a_id], index_of[c.b_id]) for c in result.candidates]
     score = accuracy(found, truth)
     records = [to_record(i, row) for i, row in enumerate(rows)]
-    plain = plain_rows(records)
+    # The baseline does the same step: from the same database file to the pairs found.
+    # smbcrm pauses the cyclic collector for a scan: the baseline gets the same.
     base_times = []
     for _ in range(runs):
-        start = time.perf_counter()
-        base_found = baseline(plain)
-        base_times.append(time.perf_counter() - start)
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            book_ids, plain = plain_rows_from_book(path)
+            base_pairs = baseline(plain)
+            base_times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
+    base_found = [(index_of[book_ids[i]], index_of[book_ids[j]]) for i, j in base_pairs]
     base_score = accuracy(base_found, truth)
     return {
         "scan": statistics.median(times),
@@ -292,7 +346,7 @@ def main() -> int:
         "| step | smbcrm | baseline (key blocking + rapidfuzz) | ratio | target |",
         "|---|---|---|---|---|",
         f"| full scan of {args.customers:,} customers (`scan_duplicates`, from the database) "
-        f"| {scan['scan']:.2f} s | {scan['baseline']:.2f} s (rows already in memory) "
+        f"| {scan['scan']:.2f} s | {scan['baseline']:.2f} s (reading the same file) "
         f"| {ratio:.2f}× | < {TARGET_SECONDS:.0f} s: {_verdict(fast)}; "
         f"< {REFERENCE_SECONDS} s (reference): {_verdict(under_reference)}; "
         f"≤ 1.0× baseline: {_verdict(ratio <= 1.0)} |",
@@ -349,8 +403,8 @@ def main() -> int:
         f"0.1–3.6 s at F1 0.98–0.997, splink 3–10 s, recordlinkage about 50 s): the scan took "
         f"{scan['scan']:.2f} s from the database at F1 {scan['f1']:.3f}, "
         f"{'under' if under_reference else 'over'} the slowest key-blocking figure and "
-        f"{ratio:.2f}× the same-run baseline, which reads no database and is judged on rows "
-        "already in memory. The 2-core machine is shared, so the ratio is the figure to "
+        f"{ratio:.2f}× the same-run baseline, which reads the same file with plain "
+        "sqlite3 and pauses the garbage collector as the scan does. The 2-core machine is shared, so the ratio is the figure to "
         "compare between runs. "
         f"Targets met: speed (< {TARGET_SECONDS:.0f} s) {_verdict(fast)}, under "
         f"{REFERENCE_SECONDS} s {_verdict(under_reference)}, no slower than the baseline "

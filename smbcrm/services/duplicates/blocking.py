@@ -13,7 +13,6 @@ customers are put in name order and each is paired with its next few neighbours 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 from itertools import combinations, compress
@@ -232,17 +231,21 @@ KEY_FAMILIES: tuple[
 def shared_keys(keys: list[str], owners: list[int]) -> dict[str, list[int]]:
     """The records (indices, ascending, each once) of every key more than one record has.
 
-    Most keys belong to one record only: counting them first (in C) keeps those out of the
-    grouping, which is what costs.
+    ``owners`` never decreases (keys are made record by record). Most keys belong to one
+    record only: remembering each key's first owner in one dictionary pass leaves only
+    the repeats to be grouped, which is what costs.
     """
-    counts = Counter(keys)
-    repeated = {key for key, count in counts.items() if count > 1}
+    first: dict[str, int] = {}
+    first_owner = first.setdefault
     groups: dict[str, list[int]] = {}
-    for key, owner in compress(zip(keys, owners, strict=True), map(repeated.__contains__, keys)):
+    for key, owner in zip(keys, owners, strict=True):
+        earlier = first_owner(key, owner)
+        if earlier == owner:  # the key's first record, or that record giving it twice
+            continue
         group = groups.get(key)
         if group is None:
-            groups[key] = [owner]
-        elif group[-1] != owner:  # one record giving one key twice
+            groups[key] = [earlier, owner]
+        elif group[-1] != owner:
             group.append(owner)
     return groups
 
