@@ -63,7 +63,7 @@ from smbcrm.models import (
     utcnow,
 )
 from smbcrm.services import cases as cases_service
-from smbcrm.services.errors import NotFoundError, SmbcrmError, ValidationError
+from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 from smbcrm.services.tiers import recompute_tiers
@@ -903,45 +903,6 @@ def _write_xlsx(path: Path, cells: list[tuple[Any, ...]]) -> None:
 
 # ---------------------------------------------------------------------------------------
 # Acting on a row
-
-
-def schedule_follow_up(
-    session: Session,
-    actor: User | None,
-    customer_id: int,
-    *,
-    due: date,
-    title: str,
-    assignee_id: int | None = None,
-    today: date | None = None,
-) -> FollowUp:
-    """A task to get back to an at-risk customer, for their owner unless someone is named."""
-    require(actor, Permission.LOG_ACTIVITIES)
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFoundError(f"There is no customer with ID {customer_id}.")
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = "Say in a few words what to do."
-    if due < (today or date.today()):
-        errors["due"] = "The due date has passed; choose today or later."
-    assignee = assignee_id or customer.owner_id or (actor.id if actor else None)
-    if assignee is not None:
-        user = session.get(User, assignee)
-        if user is None or not user.active:
-            errors["assignee"] = "Give the task to someone who still works here."
-    if errors:
-        raise ValidationError(errors)
-    task = FollowUp(
-        customer_id=customer.id,
-        assignee_id=assignee,
-        created_by_id=actor.id if actor else None,
-        title=title.strip()[:300],
-        due_date=due,
-    )
-    session.add(task)
-    session.flush()
-    return task
 
 
 def reassign(

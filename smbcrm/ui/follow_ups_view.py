@@ -410,7 +410,10 @@ class RowActionsDelegate(QStyledItemDelegate):
 
 
 class FollowUpDialog(QDialog):
-    """Plan a task for a customer (from an opportunity: linked to that contact)."""
+    """Plan a task for a customer (from an opportunity: linked to that contact).
+
+    My day, the opportunities list and the at-risk list all plan follow-ups with it.
+    """
 
     def __init__(
         self,
@@ -420,6 +423,8 @@ class FollowUpDialog(QDialog):
         *,
         title: str = "",
         activity_id: int | None = None,
+        assignee_id: int | None = None,
+        notes: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -432,6 +437,7 @@ class FollowUpDialog(QDialog):
         self.title_edit = QLineEdit(title[: my_day.TITLE_MAX], self)
         self.title_edit.setObjectName("followUpTitle")
         self.title_edit.setMaxLength(my_day.TITLE_MAX)
+        self.title_edit.setCursorPosition(0)  # a long title shows its start
         today = date.today()
         self.due_edit = QDateEdit(_qdate(my_day.tomorrow(today)), self)
         self.due_edit.setObjectName("followUpDue")
@@ -460,7 +466,10 @@ class FollowUpDialog(QDialog):
         with ctx.read_session() as session:
             for person in my_day.person_choices(session):
                 self.assignee.addItem(person.full_name, person.id)
-        self.notes_edit = QLineEdit(self)
+        if assignee_id is not None:
+            self.assignee.setCurrentIndex(max(self.assignee.findData(assignee_id), 0))
+        self.notes_edit = QLineEdit(notes, self)
+        self.notes_edit.setCursorPosition(0)
         self.notes_edit.setObjectName("followUpNotes")
         self.notes_edit.setPlaceholderText(tr("Anything to remember (optional)"))
         self.error = QLabel(self)

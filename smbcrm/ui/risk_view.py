@@ -24,7 +24,6 @@ from PySide6.QtCharts import (
 )
 from PySide6.QtCore import (
     QCoreApplication,
-    QDate,
     QLocale,
     Qt,
     Signal,
@@ -34,7 +33,6 @@ from PySide6.QtGui import QColor, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -62,6 +60,7 @@ from smbcrm.services.progress import Progress
 from smbcrm.services.risk import RiskLevel, RiskRow, RiskSnapshot
 from smbcrm.services.ui_support import owner_filter_choices
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.follow_ups_view import FollowUpDialog
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.workers import Worker
 
@@ -180,76 +179,6 @@ class RiskTableModel(ListTableModel[RiskRow]):
         if role == Qt.ItemDataRole.TextAlignmentRole and col == self.REVENUE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
-
-
-class FollowUpDialog(QDialog):
-    """Title, due date and who does it; saving goes through ``risk.schedule_follow_up``."""
-
-    def __init__(self, ctx: AppContext, row: RiskRow, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("riskFollowUpDialog")
-        self.setWindowTitle(tr("Follow up with {0}").format(row.name))
-        self.ctx = ctx
-        self.row = row
-        self.title_edit = QLineEdit(self)
-        self.title_edit.setObjectName("followUpTitle")
-        lang = ui_language()
-        self.title_edit.setText(tr("Check in: {0}").format(row.text(lang))[:300])
-        self.due_edit = QDateEdit(QDate.currentDate().addDays(3), self)
-        self.due_edit.setObjectName("followUpDue")
-        self.due_edit.setCalendarPopup(True)
-        self.due_edit.setMinimumDate(QDate.currentDate())
-        self.assignee = QComboBox(self)
-        self.assignee.setObjectName("followUpAssignee")
-        with ctx.read_session() as session:
-            staff = auth.active_staff(session)
-        for user in staff:
-            self.assignee.addItem(user.full_name, user.id)
-        wanted = row.owner_id if row.owner_active else ctx.user_id
-        self.assignee.setCurrentIndex(max(self.assignee.findData(wanted), 0))
-        self.error = QLabel(self)
-        self.error.setObjectName("followUpError")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c0392b")
-        self.error.hide()
-        form = QFormLayout()
-        form.addRow(tr("Task"), self.title_edit)
-        form.addRow(tr("Due"), self.due_edit)
-        form.addRow(tr("For"), self.assignee)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setObjectName("followUpSave")
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
-        self.setMinimumWidth(520)
-        self.task_id: int | None = None
-
-    @Slot()
-    def save(self) -> None:
-        due = self.due_edit.date().toPython()
-        assert isinstance(due, date)
-        try:
-            with self.ctx.unit_of_work() as (session, actor):
-                task = risk.schedule_follow_up(
-                    session,
-                    actor,
-                    self.row.id,
-                    due=due,
-                    title=self.title_edit.text(),
-                    assignee_id=self.assignee.currentData(),
-                )
-                self.task_id = task.id
-        except SmbcrmError as exc:
-            self.error.setText(str(exc))
-            self.error.show()
-            return
-        self.accept()
 
 
 class RiskSettingsDialog(QDialog):
@@ -722,7 +651,19 @@ class RiskView(QWidget):
         row = self.selected()
         if row is None:
             return None
-        dialog = FollowUpDialog(self.ctx, row, self)
+        lang = ui_language()
+        first = risk.explain(row.reasons[0], lang) if row.reasons else ""
+        dialog = FollowUpDialog(
+            self.ctx,
+            row.id,
+            row.name,
+            title=tr("Check in: {0}").format(first) if first else "",
+            # Every reason, for whoever picks the task up later.
+            notes=row.text(lang) if len(row.reasons) > 1 else "",
+            # A salesperson who has left cannot take it: then the one planning it does.
+            assignee_id=row.owner_id if row.owner_active else self.ctx.user_id,
+            parent=self,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
             lambda: self.status_message.emit(

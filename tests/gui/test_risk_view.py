@@ -12,7 +12,7 @@ from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from smbcrm.models import Database, FollowUp
+from smbcrm.models import Database, FollowUp, User
 from smbcrm.services import risk
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.risk_view import RiskView
@@ -78,8 +78,14 @@ def test_create_follow_up_from_the_list(qtbot: QtBot, ctx: AppContext, gui_db: D
     view.follow_up_button.click()
     dialog = view.follow_up_dialog
     assert dialog is not None and dialog.isVisible()
+    # The same follow-up dialog as in My day, opened on why the customer is at risk.
+    assert dialog.title_edit.text() == (
+        "Check in: usually orders every 30 days; last order 150 days ago"
+    )
+    assert "no contact ever logged" in dialog.notes_edit.text()  # every reason, in the notes
     assert dialog.assignee.currentData() == lily  # the owner by default
     dialog.title_edit.setText("Call about the missing orders")
+    dialog.notes_edit.setText("Ask about the new price list")
     due = date.today() + timedelta(days=5)
     dialog.due_edit.setDate(QDate(due.year, due.month, due.day))
     with qtbot.waitSignal(view.status_message, timeout=2000):
@@ -89,6 +95,26 @@ def test_create_follow_up_from_the_list(qtbot: QtBot, ctx: AppContext, gui_db: D
         task = session.scalars(select(FollowUp)).one()
     assert (task.customer_id, task.assignee_id, task.due_date) == (big, lily, due)
     assert task.title == "Call about the missing orders"
+    assert task.notes == "Ask about the new price list"
+
+
+def test_follow_up_for_a_customer_whose_salesperson_left_goes_to_the_planner(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database
+) -> None:
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    big, _small = silent_customers(gui_db, lily)
+    with gui_db.session() as session:
+        session.get_one(User, lily).active = False
+    view = open_view(qtbot, ctx)
+    view.select_row(0)
+    dialog = view.create_follow_up()
+    assert dialog is not None
+    assert dialog.assignee.currentData() == ctx.user_id
+    with qtbot.waitSignal(view.status_message, timeout=2000):
+        dialog.save_button.click()
+    with gui_db.new_session() as session:
+        task = session.scalars(select(FollowUp)).one()
+    assert (task.customer_id, task.assignee_id) == (big, ctx.user_id)
 
 
 def test_follow_up_with_empty_title_says_what_is_wrong(
