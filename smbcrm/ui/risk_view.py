@@ -259,7 +259,7 @@ class RiskSettingsDialog(QDialog):
         self.error = QLabel(self)
         self.error.setObjectName("riskSettingsError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c0392b")
+        self.error.setProperty("fieldError", True)
         self.error.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save

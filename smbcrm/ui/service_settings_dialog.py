@@ -275,7 +275,7 @@ class ServiceSettingsDialog(QDialog):
         self.error = QLabel(self)
         self.error.setObjectName("serviceSettingsError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c0392b")
+        self.error.setProperty("fieldError", True)
         self.error.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
