@@ -51,6 +51,7 @@ from smbcrm.models import ActivityKind
 from smbcrm.services import activities, customers, my_day
 from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.style import text_width
 
 log = logging.getLogger(__name__)
 
@@ -344,8 +345,7 @@ class ActivityDialog(QDialog):
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
         # As wide as the kind buttons need, and room for a sentence in the subject.
-        # (averageCharWidth() is a CJK fallback font's on some systems: far too wide.)
-        wide = self.fontMetrics().horizontalAdvance("x") * 100
+        wide = text_width(self, 100)
         self.setMinimumWidth(max(layout.sizeHint().width(), wide))
         # Tab order: what is typed first, then the choices, the kind row last.
         order: list[QWidget] = [

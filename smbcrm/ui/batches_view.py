@@ -40,6 +40,7 @@ from smbcrm.services.importing.undo import (
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.style import text_width
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class UndoConflictDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.edits_list, 1)
         layout.addWidget(buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
+        self.setMinimumWidth(text_width(self, 80))
 
 
 class UndoRunner(QObject):

@@ -51,6 +51,7 @@ from smbcrm.services.ui_support import CustomerForm, customer_form
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_picker import CustomerPicker
 from smbcrm.ui.customers_model import kind_label, status_label
+from smbcrm.ui.style import text_width
 
 log = logging.getLogger(__name__)
 
@@ -406,7 +407,7 @@ class CustomerDialog(QDialog):
         layout.addWidget(self.similar_panel)
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 150)
+        self.setMinimumWidth(text_width(self, 150))
 
     def _build_similar_panel(self) -> None:
         self.similar_panel = QFrame()

@@ -58,6 +58,7 @@ from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import kind_label, status_label
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.merge_dialog import MergeDialog, MergeHistoryDialog
+from smbcrm.ui.style import text_width
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
@@ -372,10 +373,9 @@ class DuplicatesView(QWidget):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         # Both customers and the reasons share the width; score and status stay narrow.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        average = self.fontMetrics().averageCharWidth()
         for column, chars in ((PairTableModel.SCORE, 8), (PairTableModel.STATUS, 10)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-            self.table.setColumnWidth(column, average * chars)
+            self.table.setColumnWidth(column, text_width(self, chars))
         self.table.doubleClicked.connect(self._on_double_clicked)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._on_selected())
 

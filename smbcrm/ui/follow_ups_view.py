@@ -85,7 +85,7 @@ from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import format_datetime
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
-from smbcrm.ui.style import MUTED_COLOR, OVERDUE_BACKGROUND, OVERDUE_COLOR
+from smbcrm.ui.style import MUTED_COLOR, OVERDUE_BACKGROUND, OVERDUE_COLOR, text_width
 
 log = logging.getLogger(__name__)
 
@@ -493,7 +493,7 @@ class FollowUpDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x") * 90)
+        self.setMinimumWidth(text_width(self, 90))
 
     @Slot()
     def save(self) -> None:
@@ -579,7 +579,7 @@ class AfterSalesDialog(QDialog):
         layout.addWidget(self.error)
         layout.addStretch(1)
         layout.addWidget(buttons)
-        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x") * 80)
+        self.setMinimumWidth(text_width(self, 80))
 
     def _on_enabled(self, on: bool) -> None:
         for widget in (self.days_spin, self.every_radio, self.first_radio):

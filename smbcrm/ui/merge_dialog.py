@@ -58,6 +58,7 @@ from smbcrm.services.merge import (
 )
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import format_datetime, kind_label, status_label
+from smbcrm.ui.style import text_width
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +264,7 @@ class MergeDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         # A label column and a column per customer, wide enough for a Chinese address.
-        column = self.fontMetrics().averageCharWidth() * 50
+        column = text_width(self, 50)
         columns = max(len(self.customer_ids), 2)
         self.setMinimumWidth(min(column * 2 + 160, 1000))
         self.resize(min(column * columns + 180, 1500), self.fontMetrics().height() * 40)
@@ -356,7 +357,7 @@ class MergeDialog(QDialog):
             self._rows[field.field] = widgets
             self._style_row(field)
         grid.setRowStretch(len(preview.fields) + 1, 1)
-        grid.setColumnMinimumWidth(0, self.fontMetrics().averageCharWidth() * 12)
+        grid.setColumnMinimumWidth(0, text_width(self, 12))
         old = self.grid_area.takeWidget()
         if old is not None:
             old.deleteLater()
@@ -599,7 +600,7 @@ class UndoQuestionsDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
+        self.setMinimumWidth(text_width(self, 80))
         self._update_ok()
 
     def answer(self, key: str, value: str) -> None:
@@ -656,9 +657,8 @@ class MergeHistoryDialog(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(self.ABSORBED, QHeaderView.ResizeMode.Stretch)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        average = self.fontMetrics().averageCharWidth()
         for col, chars in ((self.WHEN, 18), (self.KEPT, 32), (self.BY, 14), (self.UNDONE, 18)):
-            self.table.setColumnWidth(col, average * chars)
+            self.table.setColumnWidth(col, text_width(self, chars))
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         self.empty_label = QLabel(tr("No customers have been merged yet."), self)
@@ -694,7 +694,7 @@ class MergeHistoryDialog(QDialog):
         layout.addWidget(self.empty_label, 1)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
-        self.setMinimumSize(average * 110, self.fontMetrics().height() * 24)
+        self.setMinimumSize(text_width(self, 110), self.fontMetrics().height() * 24)
         self.reload()
 
     def reload(self) -> None:

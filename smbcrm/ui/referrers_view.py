@@ -42,7 +42,7 @@ from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.referrals import ReferredCustomer, TopReferrer
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import format_date, format_money, status_label
-from smbcrm.ui.style import MUTED_COLOR
+from smbcrm.ui.style import MUTED_COLOR, text_width
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ class TopReferrersDialog(QDialog):
         bottom.addWidget(self.status_label, 1)
         bottom.addWidget(buttons)
         layout.addLayout(bottom)
-        self.resize(self.fontMetrics().horizontalAdvance("x") * 150, 620)
+        self.resize(text_width(self, 150), 620)
         self.reload()
 
     @Slot()

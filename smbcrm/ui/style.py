@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from smbcrm.resources import resource
 
@@ -44,6 +44,15 @@ _CURRENCY_SYMBOLS = {
     "SGD": "S$",
     "JPY": "JP¥",
 }
+
+
+def text_width(widget: QWidget, chars: int) -> int:
+    """The width of ``chars`` Latin letters in the widget's font, for sizing windows and columns.
+
+    Not averageCharWidth(): where the UI font falls back to a Chinese font, that is the
+    Chinese font's average, about twice a Latin letter, and windows come out twice too wide.
+    """
+    return widget.fontMetrics().horizontalAdvance("x") * chars
 
 
 def app_icon() -> QIcon:

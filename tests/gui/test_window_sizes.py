@@ -1,0 +1,51 @@
+"""Windows fit a laptop screen whatever font the system falls back to for Chinese."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+
+from smbcrm.ui.batches_view import BatchesDialog
+from smbcrm.ui.context import AppContext
+from smbcrm.ui.customer_dialog import CustomerDialog
+from smbcrm.ui.merge_dialog import MergeDialog, MergeHistoryDialog
+from tests.factories import make_customer
+
+# A common laptop screen, less the window frame.
+LAPTOP_WIDTH = 1366 - 16
+
+
+@pytest.fixture
+def chinese_fallback_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the UI font falls back to a Chinese font, its average character is about
+    twice a Latin letter (13 px against 7 here); sizes must not follow it."""
+    monkeypatch.setattr(QFontMetrics, "averageCharWidth", lambda _self: 13)
+
+
+def dialogs(ctx: AppContext) -> list[QDialog]:
+    with ctx.db.session() as session:
+        first = make_customer(session, "华强电子有限公司", city="深圳").id
+        second = make_customer(session, "深圳华强电子", city="深圳").id
+    return [
+        CustomerDialog(ctx),
+        CustomerDialog(ctx, first),
+        MergeDialog(ctx, [first, second]),
+        MergeHistoryDialog(ctx),
+        BatchesDialog(ctx),
+    ]
+
+
+@pytest.mark.usefixtures("chinese_fallback_font")
+def test_dialogs_fit_a_laptop_screen(qtbot: QtBot, ctx: AppContext) -> None:
+    for dialog in dialogs(ctx):
+        qtbot.addWidget(dialog)
+        name = dialog.objectName()
+        assert dialog.minimumWidth() <= LAPTOP_WIDTH, name
+        assert dialog.width() <= LAPTOP_WIDTH, name
+        assert dialog.minimumSizeHint().width() <= LAPTOP_WIDTH, name
