@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
         install_reminders(self)
         install_ownership(self)
         install_export(self)
+        # Help stays the last menu, after the menus the features added.
+        self.menuBar().removeAction(self.help_menu.menuAction())
+        self.menuBar().addAction(self.help_menu.menuAction())
 
         self.navigation.setCurrentRow(CUSTOMERS)
         self.resize(1200, 800)
@@ -283,6 +286,7 @@ class MainWindow(QMainWindow):
         view.refresh_action.setShortcut(QKeySequence())
 
         help_menu = bar.addMenu(self.tr("&Help"))
+        self.help_menu = help_menu
         about = self._action(help_menu, self.tr("&About smbcrm"), self.show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
 

@@ -29,9 +29,10 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QPainter, QShowEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -314,17 +315,36 @@ class RiskSettingsDialog(QDialog):
         self.accept()
 
 
+def _small_font() -> QFont:
+    """Axis labels and legends a size down: twelve months fit under a narrow chart."""
+    font = QFont(QApplication.font())
+    font.setPointSizeF(max(QApplication.font().pointSizeF() * 0.85, 7.0))
+    return font
+
+
 def _chart(title: str) -> QChart:
     chart = QChart()
     chart.setTitle(title)
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    chart.legend().setFont(_small_font())
     chart.setMargins(chart.margins().__class__(4, 4, 4, 4))
     return chart
 
 
-def _month_label(month: str) -> str:
-    return month[2:].replace("-", "/")  # "2026-03" → "26/03": fits 12 bars
+def month_labels(months: list[str]) -> tuple[list[str], str]:
+    """Labels for a chart's months ("2026-03") and the span they cover, for its title.
+
+    A year's bars are labelled with their month numbers, which fit side by side in a
+    narrow chart; the title says which months those are. Longer spans, whose month
+    numbers would repeat, keep year and month ("26/03").
+    """
+    if not months:
+        return [], ""
+    span = months[0] if len(months) == 1 else f"{months[0]} – {months[-1]}"
+    if len(months) <= 12:
+        return [str(int(m[5:7])) for m in months], span
+    return [m[2:].replace("-", "/") for m in months], span
 
 
 class RiskView(QWidget):
@@ -388,7 +408,6 @@ class RiskView(QWidget):
             combo.currentIndexChanged.connect(self.apply_filters)
         filters.addWidget(self.find_box)
         filters.addStretch(1)
-        filters.addWidget(self.updated_label)
         filters.addWidget(self.settings_button)
         filters.addWidget(self.refresh_button)
 
@@ -421,8 +440,12 @@ class RiskView(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.summary = QLabel(self)
         self.summary.setObjectName("riskSummary")
+        # When the figures were worked out, beside what they say (the filter row is full).
         actions = QHBoxLayout()
-        actions.addWidget(self.summary, 1)
+        actions.addWidget(self.summary)
+        actions.addSpacing(12)
+        actions.addWidget(self.updated_label)
+        actions.addStretch(1)
         for button in (self.follow_up_button, self.reassign_button, self.open_button):
             actions.addWidget(button)
 
@@ -574,7 +597,8 @@ class RiskView(QWidget):
     # -- charts -------------------------------------------------------------------------
 
     def _draw_revenue(self, months: list[MonthValue]) -> None:
-        chart = _chart(tr("Revenue by month (thousands)"))
+        labels, span = month_labels([m.month for m in months])
+        chart = _chart(tr("Revenue by month, {0} (thousands)").format(span))
         bars = QBarSet(tr("Revenue"))
         bars.setColor(QColor("#2e86c1"))
         for m in months:
@@ -582,7 +606,7 @@ class RiskView(QWidget):
         series = QBarSeries()
         series.append(bars)
         chart.addSeries(series)
-        self._axes(chart, series, [_month_label(m.month) for m in months])
+        self._axes(chart, series, labels)
         chart.legend().hide()
         self.revenue_view.setChart(chart)
 
@@ -598,7 +622,8 @@ class RiskView(QWidget):
         self.levels_view.setChart(chart)
 
     def _draw_won_lost(self, months: list[WonLost]) -> None:
-        chart = _chart(tr("Customers won / lost per month"))
+        labels, span = month_labels([m.month for m in months])
+        chart = _chart(tr("Customers won / lost per month, {0}").format(span))
         won = QBarSet(tr("Won"))
         won.setColor(QColor("#27ae60"))
         lost = QBarSet(tr("Lost"))
@@ -610,15 +635,16 @@ class RiskView(QWidget):
         series.append(won)
         series.append(lost)
         chart.addSeries(series)
-        self._axes(chart, series, [_month_label(m.month) for m in months])
+        self._axes(chart, series, labels)
         self.won_lost_view.setChart(chart)
 
     def _axes(self, chart: QChart, series: QBarSeries, labels: list[str]) -> None:
         x = QBarCategoryAxis()
         x.append(labels)
-        x.setLabelsAngle(-90)
+        x.setLabelsFont(_small_font())
         y = QValueAxis()
         y.setLabelFormat("%.0f")
+        y.setLabelsFont(_small_font())
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)

@@ -139,6 +139,7 @@ def test_the_import_menu_opens_the_wizard_history_and_review(qtbot: QtBot, ctx: 
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles.index("&Import") == titles.index("&Customer") + 1
     assert titles.index("&View") == titles.index("&Import") + 1
+    assert titles[-1] == "&Help"  # after the menus the features add
     assert window.import_menu.menuAction().isVisible()
     assert window.import_action.shortcut().toString() == "Ctrl+I"
     assert window.review_action.text() == "Rows to &review…"  # nothing waiting: no count

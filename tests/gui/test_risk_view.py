@@ -8,7 +8,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QPoint, QRect, Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from smbcrm.models import Database, FollowUp, User
 from smbcrm.services import risk
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.risk_view import RiskView
+from smbcrm.ui.style import style_sheet, ui_font
 from tests.factories import make_customer, make_order
 from tests.gui.conftest import add_salesperson
 
@@ -225,3 +227,59 @@ def test_sales_staff_do_not_see_the_thresholds(qtbot: QtBot, gui_db: Database) -
     view = RiskView(context_for(gui_db, "lily.chen"))
     qtbot.addWidget(view)
     assert view.settings_button.isHidden()
+
+
+def test_month_labels_fit_a_narrow_chart() -> None:
+    from smbcrm.ui.risk_view import month_labels
+
+    year = ["2025-12", *(f"2026-{m:02d}" for m in range(1, 12))]
+    assert month_labels(year) == (
+        ["12", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"],
+        "2025-12 – 2026-11",
+    )
+    # Longer than a year: month numbers would repeat (a bar chart's categories cannot).
+    longer = ["2025-11", *year]
+    labels, span = month_labels(longer)
+    assert labels[:2] == ["25/11", "25/12"] and len(set(labels)) == 13
+    assert span == "2025-11 – 2026-11"
+    assert month_labels([]) == ([], "")
+
+
+def test_nothing_overlaps_on_the_filter_row(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database
+) -> None:
+    lily = add_salesperson(gui_db, "lily.chen", "Lily Chen")
+    silent_customers(gui_db, lily)
+    view = RiskView(ctx)
+    qtbot.addWidget(view)
+    # Looking as in the app (the style sheet's padding makes the boxes wider).
+    view.setFont(ui_font())
+    view.setStyleSheet(style_sheet())
+    view.resize(1080, 700)  # the page beside the navigation in a 1280-wide window
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        view.show()
+    assert view.updated_label.text().startswith("Updated")
+
+    def box(widget: QWidget) -> QRect:
+        return QRect(widget.mapTo(view, QPoint(0, 0)), widget.size())
+
+    shown = [
+        w
+        for w in (
+            view.owner_filter,
+            view.tier_filter,
+            view.city_filter,
+            view.reason_filter,
+            view.find_box,
+            view.updated_label,
+            view.settings_button,
+            view.refresh_button,
+        )
+        if w.isVisible()
+    ]
+    qtbot.wait(50)  # the layout settles after the texts changed
+    assert view.minimumSizeHint().width() <= 1080
+    assert view.updated_label.width() >= view.updated_label.sizeHint().width()  # not cut
+    for i, first in enumerate(shown):
+        for second in shown[i + 1 :]:
+            assert not box(first).intersects(box(second)), (first.objectName(), second.objectName())
