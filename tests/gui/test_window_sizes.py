@@ -15,6 +15,7 @@ from smbcrm.ui.batches_view import BatchesDialog
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_dialog import CustomerDialog
 from smbcrm.ui.merge_dialog import MergeDialog, MergeHistoryDialog
+from smbcrm.ui.style import style_sheet, ui_font
 from tests.factories import make_customer
 
 # A common laptop screen, less the window frame.
@@ -49,3 +50,27 @@ def test_dialogs_fit_a_laptop_screen(qtbot: QtBot, ctx: AppContext) -> None:
         assert dialog.minimumWidth() <= LAPTOP_WIDTH, name
         assert dialog.width() <= LAPTOP_WIDTH, name
         assert dialog.minimumSizeHint().width() <= LAPTOP_WIDTH, name
+
+
+def test_pages_fit_beside_the_navigation_of_a_1280_wide_window(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    from smbcrm.ui.cases_view import CasesView
+    from smbcrm.ui.customers_view import CustomersView
+    from smbcrm.ui.duplicates_view import DuplicatesView
+    from smbcrm.ui.follow_ups_view import FollowUpsView
+    from smbcrm.ui.risk_view import RiskView
+
+    for page in (
+        CasesView(ctx),
+        RiskView(ctx),
+        CustomersView(ctx),
+        FollowUpsView(ctx),
+        DuplicatesView(ctx),
+    ):
+        qtbot.addWidget(page)
+        # As in the app: the style sheet's padding makes boxes and buttons wider.
+        page.setFont(ui_font())
+        page.setStyleSheet(style_sheet())
+        # Wider than this and the page's rows are squeezed: buttons cut, boxes overlapping.
+        assert page.minimumSizeHint().width() <= 1080, page.objectName()
