@@ -448,8 +448,8 @@ _ACTIVITY_TEXT: dict[bool, dict[ActivityKind, tuple[_Template, ...]]] = {
             ("信息更新", "客户搬到新地址，已更新资料。"),
         ),
         ActivityKind.COMPLAINT: (
-            ("投诉：发货延迟", "{c}反映上批{p}晚到三天，已协调仓库加急并致歉。"),
-            ("投诉：质量问题", "{c}反映部分{p}有破损，已安排补发。"),
+            ("发货延迟", "{c}反映上批{p}晚到三天，已协调仓库加急并致歉。"),
+            ("质量问题", "{c}反映部分{p}有破损，已安排补发。"),
         ),
     },
     False: {
@@ -485,10 +485,10 @@ _ACTIVITY_TEXT: dict[bool, dict[ActivityKind, tuple[_Template, ...]]] = {
         ),
         ActivityKind.COMPLAINT: (
             (
-                "Complaint: late delivery",
+                "Late delivery",
                 "{c} says the last {p} shipment arrived three days late; apologised and expedited.",
             ),
-            ("Complaint: damaged goods", "{c} reports some {p} arrived damaged; replacement sent."),
+            ("Damaged goods", "{c} reports some {p} arrived damaged; replacement sent."),
         ),
     },
 }
@@ -497,14 +497,14 @@ _DECLINE_TEXT: dict[bool, tuple[tuple[ActivityKind, str, str], ...]] = {
     True: (
         (ActivityKind.NOTE, "竞争对手报价", "{c}说有供应商报价更低，{p}订量会减少。"),
         (ActivityKind.CALL, "订单减少原因", "询问{c}最近订单减少的原因：对方说预算收紧。"),
-        (ActivityKind.COMPLAINT, "投诉：价格上涨", "{c}对{p}涨价不满，考虑换供应商。"),
+        (ActivityKind.COMPLAINT, "价格上涨", "{c}对{p}涨价不满，考虑换供应商。"),
     ),
     False: (
         (ActivityKind.NOTE, "Competitor quote", "{c} says another supplier quoted lower for {p}."),
         (ActivityKind.CALL, "Why fewer orders", "Asked {c} why orders dropped: budget cuts."),
         (
             ActivityKind.COMPLAINT,
-            "Complaint: price increase",
+            "Price increase",
             "{c} unhappy about the {p} price increase; looking at other suppliers.",
         ),
     ),

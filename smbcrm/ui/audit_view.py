@@ -64,6 +64,9 @@ class AuditLogDialog(QDialog):
         self.until_edit = QDateEdit(QDate.currentDate(), self)
         for edit in (self.since_edit, self.until_edit):
             edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")  # as dates read everywhere else
+            edit.setEnabled(False)  # until "From" is ticked
+            self.use_dates.toggled.connect(edit.setEnabled)
         self.text_edit = QLineEdit(self)
         self.text_edit.setObjectName("auditText")
         self.text_edit.setPlaceholderText(tr("Text in the change or the customer's name"))

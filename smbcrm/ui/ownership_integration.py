@@ -75,7 +75,13 @@ class _Ownership:
                 view.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
                 detail = getattr(view, "detail", None)
                 if detail is not None and hasattr(detail, "add_header_action"):
-                    detail.add_header_action(action)
+                    # Beside one customer's name: the same command, named for that customer.
+                    one = QAction(tr("Reassign…"), self.window)
+                    one.setObjectName("reassignOneOwnershipAction")
+                    one.setStatusTip(tr("Give this customer to a colleague, with a reason"))
+                    one.triggered.connect(lambda: self.reassign_shown(detail))
+                    self.actions["reassign_one"] = one
+                    detail.add_header_action(one)
         if self.may_manage_staff:
             self._add(menu, "handover", tr("&Hand over a leaver's book…"), self.handover)
         if self.may_audit:
@@ -136,6 +142,14 @@ class _Ownership:
                 tr("Select one or more customers in the list first (Ctrl- or Shift-click)."),
             )
             return None
+        return self._open_reassign(ids)
+
+    def reassign_shown(self, detail: Any) -> ReassignDialog | None:
+        """Reassign the customer the detail pane shows (whatever else the list selects)."""
+        customer_id = getattr(detail, "customer_id", None)
+        return self._open_reassign([customer_id]) if customer_id is not None else None
+
+    def _open_reassign(self, ids: list[int]) -> ReassignDialog:
         dialog = ReassignDialog(self.ctx, ids, self.window)
         dialog.reassigned.connect(self._after_reassign)
         dialog.open()

@@ -163,3 +163,40 @@ def test_install_ownership_adds_staff_page_and_bulk_reassign(
     assert any("Han Meimei" in audit.table.item(r, 5).text() for r in range(audit.table.rowCount()))
     audit.resize(1100, 500)
     _shot(audit, "audit-log")  # type: ignore[arg-type]
+
+
+def test_the_detail_pane_reassigns_the_customer_it_shows(
+    qtbot: QtBot, gui_db: Database, ctx: AppContext
+) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    from smbcrm.ui.main_window import MainWindow
+
+    bulk_insert_customers(gui_db, [BulkCustomer(f"Pool {i}") for i in range(3)])
+    window = MainWindow(ctx, persist_state=False)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.customers_view
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3)
+    view.table.selectRow(1)
+    detail = view.detail
+    qtbot.waitUntil(lambda: detail.customer_id is not None)
+    shown = detail.customer_id
+    texts = [b.text() for b in detail.findChildren(QToolButton)]
+    assert "Reassign" in texts
+    assert not any("selected customers" in t for t in texts)  # one customer is shown
+    view.table.selectAll()  # the list may select more; the pane's button means its customer
+    dialog = window.ownership.reassign_shown(detail)  # type: ignore[attr-defined]
+    assert dialog is not None and dialog.customer_ids == [shown]
+
+
+def test_audit_log_dates_read_as_elsewhere_and_wait_for_from(qtbot: QtBot, ctx: AppContext) -> None:
+    from smbcrm.ui.audit_view import AuditLogDialog
+
+    dialog = AuditLogDialog(ctx)
+    qtbot.addWidget(dialog)
+    since, until = dialog.since_edit, dialog.until_edit
+    assert since.text() == since.date().toString("yyyy-MM-dd")
+    assert not since.isEnabled() and not until.isEnabled()
+    dialog.use_dates.setChecked(True)
+    assert since.isEnabled() and until.isEnabled()
