@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -210,8 +211,11 @@ class CustomerDetailPane(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 4, 4, 4)
 
-        header = QHBoxLayout()
-        titles = QVBoxLayout()
+        # The name with the buttons beside it, the badges under both: side by side, the
+        # badges and the buttons made the pane too wide to leave the list its room.
+        header = QGridLayout()
+        header.setHorizontalSpacing(8)
+        header.setVerticalSpacing(4)
         self.name_label = QLabel()
         self.name_label.setObjectName("customerName")
         font = QFont(self.font())
@@ -220,7 +224,7 @@ class CustomerDetailPane(QWidget):
         self.name_label.setFont(font)
         self.name_label.setWordWrap(True)
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        titles.addWidget(self.name_label)
+        header.addWidget(self.name_label, 0, 0)
         badges = QHBoxLayout()
         badges.setSpacing(6)
         self.status_badge, self.tier_badge, self.owner_badge, self.archived_badge = (
@@ -235,12 +239,11 @@ class CustomerDetailPane(QWidget):
             badge.setObjectName(name)
             badges.addWidget(badge)
         badges.addStretch(1)
-        titles.addLayout(badges)
-        header.addLayout(titles, 1)
+        header.addLayout(badges, 1, 0, 1, 2)
         self._header_buttons = QHBoxLayout()
         self._header_buttons.setSpacing(4)
-        header.addLayout(self._header_buttons)
-        header.setAlignment(self._header_buttons, Qt.AlignmentFlag.AlignTop)
+        header.addLayout(self._header_buttons, 0, 1, Qt.AlignmentFlag.AlignTop)
+        header.setColumnStretch(0, 1)
         layout.addLayout(header)
 
         self.tabs = QTabWidget()

@@ -74,3 +74,23 @@ def test_pages_fit_beside_the_navigation_of_a_1280_wide_window(
         page.setStyleSheet(style_sheet())
         # Wider than this and the page's rows are squeezed: buttons cut, boxes overlapping.
         assert page.minimumSizeHint().width() <= 1080, page.objectName()
+
+
+def test_the_customer_pane_leaves_the_list_its_room(qtbot: QtBot, ctx: AppContext) -> None:
+    from smbcrm.ui.main_window import MainWindow
+
+    with ctx.db.session() as session:
+        make_customer(session, "Adam O'Brien", city="Qingdao")
+    window = MainWindow(ctx, persist_state=False)  # with every feature's header button
+    qtbot.addWidget(window)
+    window.setFont(ui_font())
+    window.setStyleSheet(style_sheet())
+    window.resize(1280, 800)
+    window.show()
+    view = window.customers_view
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    view.table.selectRow(0)
+    qtbot.waitUntil(lambda: view.detail.customer_id is not None)
+    # The name, its badges and the buttons beside it must not force a wide pane.
+    assert view.detail.minimumSizeHint().width() <= 460
+    assert view.table.width() > view.detail.width()
