@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +30,7 @@ from smbcrm.services.export import ExportKind, ExportOptions, ExportResult, avai
 from smbcrm.services.importing.problems import problem_batches
 from smbcrm.services.progress import Progress
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.customer_picker import CustomerPicker
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 FORMATS = (("xlsx", "utf-8"), ("csv", "utf-8"), ("csv", "gbk"))
@@ -80,10 +80,9 @@ class ExportDialog(QDialog):
         period.addWidget(self.date_to)
         period.addWidget(self.whole)
         self.per_line = QCheckBox(self.tr("One row per order line"), self)
-        self.customer = QSpinBox(self)
-        self.customer.setRange(0, 2_000_000_000)
-        self.customer.setSpecialValueText(self.tr("All customers"))
-        self.customer.setToolTip(self.tr("The smbcrm ID of one customer, or all customers"))
+        self.customer = CustomerPicker(ctx, self)
+        self.customer.setObjectName("exportCustomer")
+        self.customer.setPlaceholderText(self.tr("All customers, or type a name to pick one"))
         self.batch = QComboBox(self)
         self.batch.setObjectName("exportBatch")
         self.batch.setToolTip(self.tr("The import whose problem rows to export"))
@@ -101,9 +100,16 @@ class ExportDialog(QDialog):
         form.addRow(self.tr("Export:"), self.kind)
         form.addRow(self.tr("Period:"), period)
         form.addRow("", self.per_line)
-        form.addRow(self.tr("Customer ID:"), self.customer)
+        form.addRow(self.tr("Customer:"), self.customer)
         form.addRow(self.tr("Import:"), self.batch)
         form.addRow(self.tr("Format:"), self.format)
+        self.form = form
+        self.period_row = period
+        self.choice_error = QLabel(self)
+        self.choice_error.setObjectName("exportChoiceError")
+        self.choice_error.setProperty("fieldError", True)
+        self.choice_error.setWordWrap(True)
+        self.choice_error.hide()
 
         self.done_label = QLabel(self)
         self.done_label.setObjectName("exportDone")
@@ -132,6 +138,7 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.hint)
+        layout.addWidget(self.choice_error)
         layout.addWidget(self.done_label)
         layout.addLayout(after)
         layout.addWidget(self.buttons)
@@ -158,6 +165,12 @@ class ExportDialog(QDialog):
         self.per_line.setEnabled(kind == ExportKind.ORDERS)
         self.customer.setEnabled(kind == ExportKind.STATEMENT)
         problems = kind == ExportKind.IMPORT_PROBLEMS
+        # Only the choices this export uses are shown.
+        self.form.setRowVisible(self.period_row, dated)
+        self.form.setRowVisible(self.per_line, kind == ExportKind.ORDERS)
+        self.form.setRowVisible(self.customer, kind == ExportKind.STATEMENT)
+        self.form.setRowVisible(self.batch, problems)
+        self.choice_error.hide()
         if problems and not self._batches_loaded:
             self._load_batches()
         self.batch.setEnabled(problems and self.batch.count() > 0)
@@ -196,7 +209,7 @@ class ExportDialog(QDialog):
             date_from=_to_date(self.date_from.date()) if use_dates else None,
             date_to=_to_date(self.date_to.date()) if use_dates else None,
             per_line=kind == ExportKind.ORDERS and self.per_line.isChecked(),
-            customer_id=(self.customer.value() or None) if kind == ExportKind.STATEMENT else None,
+            customer_id=self.customer.customer_id() if kind == ExportKind.STATEMENT else None,
             batch_id=(
                 int(self.batch.currentData())
                 if kind == ExportKind.IMPORT_PROBLEMS and self.batch.count()
@@ -210,8 +223,27 @@ class ExportDialog(QDialog):
         suffix = FORMATS[int(self.format.currentData())][0]
         return f"{self.current_kind().value}-{date.today():%Y%m%d}.{suffix}"
 
+    def choice_problem(self) -> str | None:
+        """What stops the export as chosen: a name typed but no customer picked."""
+        if (
+            self.current_kind() == ExportKind.STATEMENT
+            and self.customer.text().strip()
+            and self.customer.customer_id() is None
+        ):
+            return self.tr(
+                "Pick the customer from the suggestions under the box, or clear the box "
+                "to export every customer's statement."
+            )
+        return None
+
     @Slot()
     def choose_file(self) -> None:
+        problem = self.choice_problem()
+        if problem is not None:
+            self.choice_error.setText(problem)
+            self.choice_error.show()
+            self.customer.setFocus()
+            return
         suffix = FORMATS[int(self.format.currentData())][0]
         name, _filter = QFileDialog.getSaveFileName(
             self,

@@ -137,3 +137,43 @@ def test_export_import_problems_picks_the_batch(
     rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
     assert rows[0] == ["Row", "客户名称", "邮箱", "Problem"]
     assert rows[1][:3] == [3, "坏公司", "not-an-email"]
+
+
+def test_statement_of_one_customer_picked_by_name(
+    qtbot: Any, ctx: AppContext, gui_db: Database, tmp_path: Path
+) -> None:
+    with gui_db.session(ctx.user_id) as s:
+        wanted = make_customer(s, "Huaqiang Electronics", city="Shenzhen")
+        other = make_customer(s, "Golden Dragon Trading", city="Xiamen")
+        make_order(s, wanted, amount="10.00")
+        make_order(s, other, amount="20.00")
+    dialog = ExportDialog(ctx, kind=ExportKind.STATEMENT)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    # Only what a statement uses is offered.
+    assert dialog.customer.isVisible() and not dialog.batch.isVisible()
+    assert not dialog.per_line.isVisible()
+    dialog.customer.setText("huaqiang")
+    # A name typed but not picked: say so instead of exporting every customer.
+    dialog.choose_file()
+    assert dialog.choice_error.isVisible()
+    assert "Pick the customer" in dialog.choice_error.text()
+    dialog.customer.search_now()
+    dialog.customer.choose_row(0)
+    assert dialog.choice_problem() is None
+    assert dialog.options().customer_id == wanted.id
+    worker = dialog.start_export(tmp_path / "statement.xlsx")
+    with qtbot.waitSignal(worker.ended, timeout=20_000):
+        pass
+    rows = CalamineWorkbook.from_path(str(tmp_path / "statement.xlsx")).get_sheet_by_index(0)
+    text = " ".join(str(v) for row in rows.to_python() for v in row)
+    assert "Huaqiang Electronics" in text and "Golden Dragon" not in text
+
+
+def test_customers_export_shows_no_period_customer_or_import(qtbot: Any, ctx: AppContext) -> None:
+    dialog = ExportDialog(ctx, kind=ExportKind.CUSTOMERS)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for widget in (dialog.date_from, dialog.whole, dialog.customer, dialog.batch):
+        assert not widget.isVisible()
+    assert dialog.format.isVisible()
