@@ -20,10 +20,7 @@ from PySide6.QtCore import (
     QCoreApplication,
     QDate,
     QDateTime,
-    QStringListModel,
-    Qt,
     QTime,
-    QTimer,
     Signal,
     Slot,
 )
@@ -32,7 +29,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
@@ -62,12 +58,11 @@ from smbcrm.models import (
 from smbcrm.services import auth, cases
 from smbcrm.services.activities import ACTIVITY_LABELS
 from smbcrm.services.cases import CaseInput, CaseState
-from smbcrm.services.customers import CustomerFilter
 from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.working_time import WorkingCalendar, describe_minutes, working_minutes_between
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.customer_picker import CustomerPicker
 
-ERROR_STYLE = "color: #c0392b"
 AMBER = QColor("#9a6700")
 AMBER_BACKGROUND = QColor("#fff4d6")
 RED = QColor("#b3261e")
@@ -160,75 +155,9 @@ def _error_label(parent: QWidget, name: str) -> QLabel:
     label = QLabel(parent)
     label.setObjectName(name)
     label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
+    label.setProperty("fieldError", True)
     label.hide()
     return label
-
-
-class CustomerPicker(QLineEdit):
-    """Type part of a name, phone or city; choose from the matches that drop down."""
-
-    customer_chosen = Signal(int)
-
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.customer_id: int | None = None
-        self._labels: dict[str, int] = {}
-        self._model = QStringListModel(self)
-        self.completer_ = QCompleter(self._model, self)
-        self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
-        self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.completer_.setMaxVisibleItems(12)
-        self.setCompleter(self.completer_)
-        self.completer_.activated.connect(self._chosen)
-        self.setPlaceholderText(tr("Type a name, phone number or city…"))
-        self.setClearButtonEnabled(True)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(150)
-        self._timer.timeout.connect(self.search)
-        self.textEdited.connect(self._on_edited)
-
-    def set_customer(self, customer_id: int, name: str) -> None:
-        self.customer_id = customer_id
-        self.setText(name)
-
-    def _on_edited(self, _text: str) -> None:
-        self.customer_id = None
-        self._timer.start()
-
-    @Slot()
-    def search(self) -> list[str]:
-        text = self.text().strip()
-        if not text:
-            self._model.setStringList([])
-            return []
-        with self.ctx.read_session() as session:
-            rows = self.ctx.customer_list.page(session, CustomerFilter(text=text), limit=15)
-        self._labels = {}
-        for row in rows:
-            label = row.name + (f" — {row.city}" if row.city else "") + f"  (#{row.id})"
-            self._labels[label] = row.id
-        labels = list(self._labels)
-        self._model.setStringList(labels)
-        if labels and self.hasFocus():
-            self.completer_.complete()
-        return labels
-
-    @Slot(str)
-    def _chosen(self, label: str) -> None:
-        customer_id = self._labels.get(label)
-        if customer_id is None:
-            return
-        self.customer_id = customer_id
-        name = label.split(" — ")[0].rsplit("  (#", 1)[0]
-        QTimer.singleShot(0, lambda: self.setText(name))
-        self.customer_chosen.emit(customer_id)
-
-    def choose(self, label: str) -> None:
-        """As if ``label`` were picked from the drop-down (tests, keyboard users)."""
-        self._chosen(label)
 
 
 class CaseDialog(QDialog):
@@ -454,7 +383,7 @@ class CaseDialog(QDialog):
 
     def _input(self) -> CaseInput:
         return CaseInput(
-            customer_id=self.customer.customer_id or 0,
+            customer_id=self.customer.customer_id() or 0,
             title=self.title_edit.text(),
             kind=CaseKind(self.kind.currentData()),
             category=self.category.currentText(),
@@ -473,7 +402,7 @@ class CaseDialog(QDialog):
 
     @Slot()
     def save(self) -> None:
-        if self.customer.customer_id is None:
+        if self.customer.customer_id() is None:
             self._fail(
                 ValidationError(
                     {

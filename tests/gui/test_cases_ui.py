@@ -65,10 +65,10 @@ def test_open_a_case_and_see_its_due_times(
     dialog = view.new_case()
     # Pick the customer by typing part of the name (QTest types Latin letters only).
     qtbot.keyClicks(dialog.customer, "huaqiang")
-    labels = dialog.customer.search()
-    assert labels and labels[0].startswith("华强电子 Huaqiang")
-    dialog.customer.choose(labels[0])
-    assert dialog.customer.customer_id == customer_id
+    dialog.customer.search_now()
+    assert dialog.customer.choices.item(0).text().startswith("华强电子 Huaqiang")
+    dialog.customer.choose_row(0)
+    assert dialog.customer.customer_id() == customer_id
     dialog.category.setCurrentText("送货 Delivery")
     assert "first response within 4 h" in dialog.promise_label.text()
     dialog.title_edit.insert("三箱货没到 ")
@@ -178,7 +178,7 @@ def test_cases_page_in_the_main_window(qtbot: QtBot, service_db: Database, ctx: 
     cases_page.show()
     assert window.pages.currentWidget() is window.cases_view  # type: ignore[attr-defined]
     dialog = cases_page.new_case_for_selected()
-    assert dialog.customer.customer_id is None  # not on the customer page: nobody preselected
+    assert dialog.customer.customer_id() is None  # not on the customer page: nobody preselected
     dialog.reject()
 
 
