@@ -1583,7 +1583,8 @@ class _Builder:
     def write_follow_ups(self) -> int:
         rng, today = self.rng, self.today
         manager = self.users["li.ming"]
-        bosses = (self.users["wang.fang"], manager)
+        owner = self.users[DEMO_OWNER_LOGIN]
+        bosses = (owner, manager)
         rows = []
         for plan in self.plans:
             chance = {"prospect": 0.4, "lapsed": 0.2}.get(plan.pattern, 0.35)
@@ -1603,6 +1604,9 @@ class _Builder:
                     due = today + timedelta(days=offset)
                     # Open tasks are always with an active colleague (never the leaver).
                     assignee = plan.owner_id or manager
+                    if plan.tier == Tier.A and plan.id % 3 == 0:
+                        # The owner calls some key accounts herself: her My day has work too.
+                        assignee = owner
                 set_on = min(due, today) - timedelta(days=rng.randint(1, 14))
                 created = max(plan.created, set_on)
                 due = max(due, created)  # a brand-new prospect's task is not due before it

@@ -162,6 +162,14 @@ def test_counts_proportions_and_mix(demo: Demo) -> None:
         open_due = session.scalars(select(FollowUp.due_date).where(FollowUp.done_at.is_(None)))
         buckets = Counter((d > TODAY) - (d < TODAY) for d in open_due)
         assert buckets[-1] and buckets[0] and buckets[1]
+        # The owner the demo signs in as has work of her own in My day.
+        owner_id = session.scalar(select(User.id).where(User.login == DEMO_OWNER_LOGIN))
+        owner_open = session.scalars(
+            select(FollowUp.due_date).where(
+                FollowUp.done_at.is_(None), FollowUp.assignee_id == owner_id
+            )
+        ).all()
+        assert any(d <= TODAY + timedelta(days=7) for d in owner_open)
         assert session.scalar(select(func.count()).where(FollowUp.done_at.is_not(None)))
         assert session.scalar(select(func.count()).where(Activity.is_opportunity.is_(True)))
 
