@@ -562,6 +562,8 @@ class DuplicatesView(QWidget):
     def _on_selected(self) -> None:
         pair = self.selected()
         self.comparison.show_pair(pair)
+        # An empty grid of field names says nothing: the hint above stands alone instead.
+        self.comparison.setVisible(pair is not None)
         if pair is None:
             self.reasons_label.setText(
                 tr("Select a pair to compare the two customers.") if self._pairs else ""

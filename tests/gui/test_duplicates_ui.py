@@ -169,6 +169,7 @@ def test_scan_lists_the_pair_and_not_the_same_is_remembered(qtbot: QtBot, ctx: A
         "No possible duplicates. Run Find duplicates to scan all customers."
     )
     assert not view.merge_button.isEnabled()
+    assert view.comparison.isHidden()  # no empty grid of field names before a pair
 
     result = scan(qtbot, view)
     assert result.customers_scanned == 4
@@ -181,10 +182,12 @@ def test_scan_lists_the_pair_and_not_the_same_is_remembered(qtbot: QtBot, ctx: A
     assert view.model.index(0, view.model.STATUS).data() == "Open"
     names = view.comparison.texts()[0]
     assert set(names) == {"Golden Sun Trading Co., Ltd.", "Golden Sun Trading"}
+    assert not view.comparison.isHidden()
     assert view.merge_button.isEnabled() and view.not_same_button.isEnabled()
 
     qtbot.mouseClick(view.not_same_button, Qt.MouseButton.LeftButton)
     assert view.model.rowCount() == 0
+    assert view.comparison.isHidden()
     assert view.list_pages.currentWidget() is view.empty_label
     with ctx.read_session() as session:
         status = session.scalars(select(DuplicatePair.status)).one()
