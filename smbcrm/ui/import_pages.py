@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QCompleter,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -211,6 +212,13 @@ class FilePage(QWidget):
 
     def _on_source_edited(self, _text: str) -> None:
         self.source_touched = True
+
+    def offer_systems(self, systems: list[str]) -> None:
+        """Suggest the systems earlier imports came from, so one system keeps one name."""
+        completer = QCompleter(systems, self.source_edit)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.source_edit.setCompleter(completer)
 
     def _on_kind_activated(self, index: int) -> None:
         self.kind_note.setText("")

@@ -60,6 +60,7 @@ from smbcrm.services.importing.apply import BatchResult, PreviewOutdated, apply_
 from smbcrm.services.importing.mapping import (
     Mapping,
     auto_map,
+    known_source_systems,
     mapping_problems,
     save_mapping,
     saved_mapping_names,
@@ -149,6 +150,11 @@ class ImportWizard(QDialog):
         self._build()
         self._wire()
         self.file_page.allow_kinds(self.allowed_kinds)
+        try:
+            with self._ctx.read_session() as session:
+                self.file_page.offer_systems(known_source_systems(session))
+        except SQLAlchemyError:  # only suggestions: the box still takes any name
+            log.warning("Reading the known source systems failed", exc_info=True)
         if self._kind is not None:
             self.file_page.show_kind(self._kind)
         if not self._may_import:

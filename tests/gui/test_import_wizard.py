@@ -488,3 +488,19 @@ def test_an_edit_made_after_the_preview_stops_the_import_and_previews_again(
     with ctx.read_session() as session:
         tea = session.get_one(Customer, tea_id)
         assert tea.city == "杭州" and tea.notes == "Called while the preview was open"
+
+
+def test_the_source_system_box_suggests_the_systems_already_used(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path
+) -> None:
+    from smbcrm.models import ExternalId
+    from tests.factories import make_customer
+
+    with ctx.db.session() as session:
+        customer = make_customer(session, "Huaqiang Electronics")
+        session.add(ExternalId(customer=customer, system="Kingdee", key="K1", key_norm="k1"))
+    wizard = open_wizard(qtbot, ctx, gbk_csv(tmp_path / "客户名单.csv", ROWS))
+    completer = wizard.file_page.source_edit.completer()
+    assert completer is not None
+    completer.setCompletionPrefix("king")  # any case, any part of the name
+    assert completer.currentCompletion() == "Kingdee"

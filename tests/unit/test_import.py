@@ -375,6 +375,24 @@ def test_saved_mapping_is_reused_for_the_same_headers(company: Database, tmp_pat
     assert [r.outcome for r in prepared.plan.rows] == [Outcome.CREATE]
 
 
+def test_known_source_systems_most_used_first(company: Database) -> None:
+    from smbcrm.models import ExternalId
+    from smbcrm.services.importing.mapping import auto_map, known_source_systems
+
+    with company.session() as session:
+        assert known_source_systems(session) == []
+        for i in range(3):
+            customer = make_customer(session, f"ERP customer {i}")
+            session.add(ExternalId(customer=customer, system="erp", key=f"C{i}", key_norm=f"c{i}"))
+        shop = make_customer(session, "Web shop buyer")
+        session.add(ExternalId(customer=shop, system="Web shop", key="W1", key_norm="w1"))
+        mapping = auto_map(["Firma"], ImportKind.CUSTOMERS)
+        mapping.source_system = "German CRM"
+        save_mapping(session, session.get_one(User, _owner_id(company)), "G", ["Firma"], mapping)
+    with company.session() as session:
+        assert known_source_systems(session) == ["erp", "Web shop", "German CRM"]
+
+
 def test_sales_staff_may_not_import(company: Database, tmp_path: Path) -> None:
     sam = add_user(company, "sam", Role.SALES)
     prepared = prepare_import(company, gbk_csv(tmp_path / "s.csv", ROWS))

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smbcrm.models import ImportKind, SavedMapping, User
+from smbcrm.models import ExternalId, ImportKind, SavedMapping, User
 from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.importing.fields import SPECS, Field, fold_header, header_index
 
@@ -187,6 +187,22 @@ def find_saved_mapping(session: Session, header: list[str], kind: ImportKind) ->
         if saved.signature == signature:
             return _apply_saved(saved, header, kind)
     return None
+
+
+def known_source_systems(session: Session) -> list[str]:
+    """The systems customer codes and saved mappings came from, the most used first.
+
+    Offered when naming the system of a new file: one system named two ways ("ERP",
+    "erp ") would keep two sets of codes, and a newer export would add its customers again.
+    """
+    counts: dict[str, int] = {}
+    for system, used in session.execute(
+        select(ExternalId.system, func.count()).group_by(ExternalId.system)
+    ):
+        counts[system] = counts.get(system, 0) + int(used)
+    for (system,) in session.execute(select(SavedMapping.source_system)):
+        counts.setdefault(system, 0)
+    return sorted((s for s in counts if s.strip()), key=lambda s: (-counts[s], s.casefold()))
 
 
 def saved_mapping_names(session: Session, kind: ImportKind) -> list[str]:
