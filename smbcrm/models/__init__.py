@@ -40,11 +40,19 @@ from smbcrm.models.history import (
     Merge,
 )
 from smbcrm.models.imports import ImportProblem, ImportReviewItem, SavedMapping
-from smbcrm.models.orders import Conversion, Order, OrderLine
+from smbcrm.models.orders import (
+    CANCELLED_STATUSES,
+    Conversion,
+    Order,
+    OrderLine,
+    counts_as_sale,
+    is_cancelled_status,
+)
 from smbcrm.models.settings import Setting
 from smbcrm.models.staff import User
 
 __all__ = [
+    "CANCELLED_STATUSES",
     "Activity",
     "ActivityKind",
     "AssignmentChange",
@@ -86,7 +94,9 @@ __all__ = [
     "Tag",
     "Tier",
     "User",
+    "counts_as_sale",
     "customer_tags",
     "customer_team",
+    "is_cancelled_status",
     "utcnow",
 ]

@@ -6,7 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smbcrm.models.base import Base, enum_column, utcnow
@@ -16,6 +27,23 @@ if TYPE_CHECKING:
     from smbcrm.models.customer import Customer
 
 Money = Numeric(14, 2)
+
+# Statuses source systems give an order that did not happen (compared trimmed, lower-case).
+CANCELLED_STATUSES = (
+    "cancelled",
+    "canceled",
+    "cancel",
+    "void",
+    "voided",
+    "作废",
+    "已作废",
+    "取消",
+    "已取消",
+    "撤销",
+    "已撤销",
+    "退单",
+    "已退单",
+)
 
 
 class Order(Base):
@@ -47,8 +75,21 @@ class Order(Base):
 
     __table_args__ = (
         UniqueConstraint("source_system", "order_number"),
-        # Covers the per-customer reads (risk, order stats): no table lookups per order.
-        Index("ix_orders_customer_date", "customer_id", "order_date", "amount"),
+        # Covers the per-customer reads (risk, order stats, with their check for cancelled
+        # orders): no table lookups per order.
+        Index("ix_orders_customer_date", "customer_id", "order_date", "amount", "status"),
+    )
+
+
+def is_cancelled_status(status: str | None) -> bool:
+    """An order its source system marked cancelled or void: not a sale."""
+    return status is not None and status.strip().lower() in CANCELLED_STATUSES
+
+
+def counts_as_sale() -> ColumnElement[bool]:
+    """SQL: the order is a sale, i.e. not cancelled (revenue, rhythm, after-sales calls)."""
+    return or_(
+        Order.status.is_(None), func.lower(func.trim(Order.status)).not_in(CANCELLED_STATUSES)
     )
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased
 
-from smbcrm.models import Customer, FollowUp, Order, Setting, User, utcnow
+from smbcrm.models import Customer, FollowUp, Order, Setting, User, counts_as_sale, utcnow
 from smbcrm.services.errors import ValidationError
 from smbcrm.services.permissions import Permission, require
 
@@ -194,6 +194,7 @@ def plan_after_sales_follow_ups(
         Order.customer_id.is_not(None),
         Order.order_date >= oldest,
         Order.amount > 0,
+        counts_as_sale(),
         ~exists().where(FollowUp.order_id == Order.id),
     )
     if first_only:

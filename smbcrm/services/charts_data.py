@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
-from smbcrm.models import Order
+from smbcrm.models import Order, counts_as_sale
 from smbcrm.services.risk import RiskLevel, RiskRow
 
 
@@ -59,7 +59,9 @@ def revenue_by_month(
         month = func.strftime("%Y-%m", Order.order_date)
     stmt = (
         select(month, func.sum(cast(Order.amount, Float)))
-        .where(Order.order_date >= _first_day(labels[0]), Order.order_date <= today)
+        .where(
+            Order.order_date >= _first_day(labels[0]), Order.order_date <= today, counts_as_sale()
+        )
         .group_by(month)
     )
     totals = {str(m): float(v or 0) for m, v in session.execute(stmt)}

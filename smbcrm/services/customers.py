@@ -37,6 +37,7 @@ from smbcrm.models import (
     Tag,
     Tier,
     User,
+    counts_as_sale,
     utcnow,
 )
 from smbcrm.models.keys import DEFAULT_REGION, format_phone, normalize_email, normalize_phone
@@ -784,7 +785,7 @@ def order_stats(session: Session, customer_id: int) -> OrderStats:
             func.coalesce(func.sum(Order.amount), 0),
             func.min(Order.order_date),
             func.max(Order.order_date),
-        ).where(Order.customer_id == customer_id)
+        ).where(Order.customer_id == customer_id, counts_as_sale())
     ).one()
     return OrderStats(int(count), Decimal(str(revenue)).quantize(Decimal("0.01")), first, last)
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
-from smbcrm.models import Customer, CustomerStatus, Order, User
+from smbcrm.models import Customer, CustomerStatus, Order, User, counts_as_sale
 from smbcrm.models.keys import DEFAULT_REGION
 from smbcrm.services.customers import CustomerFilter, CustomerList
 from smbcrm.services.errors import NotFoundError, ValidationError
@@ -101,7 +101,7 @@ def referrals_of(session: Session, customer_id: int, *, today: date | None = Non
             recent,
             func.max(Order.order_date),
         )
-        .outerjoin(Order, Order.customer_id == Customer.id)
+        .outerjoin(Order, (Order.customer_id == Customer.id) & counts_as_sale())
         .where(referred)
         .group_by(
             Customer.id,
@@ -158,7 +158,7 @@ def top_referrers(session: Session, limit: int = 20, since: date | None = None) 
     referrer = aliased(Customer)
     referred = aliased(Customer)
     owner = aliased(User)
-    on_order = Order.customer_id == referred.id
+    on_order = (Order.customer_id == referred.id) & counts_as_sale()
     if since is not None:
         on_order = on_order & (Order.order_date >= since)
     revenue = func.coalesce(func.sum(Order.amount), 0)

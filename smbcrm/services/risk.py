@@ -60,6 +60,7 @@ from smbcrm.models import (
     Setting,
     Tier,
     User,
+    counts_as_sale,
     utcnow,
 )
 from smbcrm.services import cases as cases_service
@@ -333,7 +334,7 @@ def order_facts(
             window(Order.order_date > recent_start),
             window(and_(Order.order_date > before_start, Order.order_date <= recent_start)),
         )
-        .where(Order.customer_id.is_not(None), Order.order_date <= today)
+        .where(Order.customer_id.is_not(None), Order.order_date <= today, counts_as_sale())
         .group_by(Order.customer_id)
     )
     fromiso = date.fromisoformat

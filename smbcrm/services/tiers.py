@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from sqlalchemy import Float, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from smbcrm.models import Customer, CustomerStatus, Order, Tier, utcnow
+from smbcrm.models import Customer, CustomerStatus, Order, Tier, counts_as_sale, utcnow
 
 A_SHARE = 0.80
 B_SHARE = 0.95
@@ -56,7 +56,12 @@ def recompute_tiers(session: Session, today: date | None = None) -> TierResult:
     start = today - timedelta(days=365)
     revenue = (
         select(Order.customer_id, func.sum(cast(Order.amount, Float)))
-        .where(Order.customer_id.is_not(None), Order.order_date > start, Order.order_date <= today)
+        .where(
+            Order.customer_id.is_not(None),
+            Order.order_date > start,
+            Order.order_date <= today,
+            counts_as_sale(),
+        )
         .group_by(Order.customer_id)
     )
     tiers = assign_tiers([(cid, float(total or 0)) for cid, total in session.execute(revenue)])

@@ -25,6 +25,7 @@ from smbcrm.models import (
     Order,
     Tag,
     User,
+    counts_as_sale,
     customer_tags,
 )
 from smbcrm.models.keys import format_phone
@@ -150,7 +151,7 @@ def _rows(session: Session, language: str, region: str) -> Iterator[Row]:
                 func.sum(cast(Order.amount, Float)),
                 func.max(Order.order_date),
             )
-            .where(Order.customer_id.between(lo, hi))
+            .where(Order.customer_id.between(lo, hi), counts_as_sale())
             .group_by(Order.customer_id)
         ):
             stats[cid] = (int(count), round(float(revenue or 0), 2), _as_date(last))

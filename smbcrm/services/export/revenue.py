@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
-from smbcrm.models import Customer, Order
+from smbcrm.models import Customer, Order, counts_as_sale
 from smbcrm.services.export.orders import AnySelect, date_filter, main_currency
 from smbcrm.services.export.workbook import Column, ColumnKind, Row, Sheet
 
@@ -49,7 +49,7 @@ def revenue_sheet(
         month_expr = func.strftime("%Y-%m", Order.order_date)
     stmt = date_filter(
         select(Order.customer_id, Order.currency, month_expr, func.sum(cast(Order.amount, Float)))
-        .where(Order.customer_id.is_not(None))
+        .where(Order.customer_id.is_not(None), counts_as_sale())
         .group_by(Order.customer_id, Order.currency, month_expr),
         start,
         end,

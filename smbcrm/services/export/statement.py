@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
-from smbcrm.models import Customer, Order
+from smbcrm.models import Customer, Order, counts_as_sale
 from smbcrm.services.errors import NotFoundError
 from smbcrm.services.export.orders import (
     STREAM_CHUNK,
@@ -71,6 +71,8 @@ def statement_sheet(
         cast(Order.amount, Float),
         Order.currency,
     ).join(Customer, Customer.id == Order.customer_id)
+    # A statement lists what was sold: cancelled orders are left out.
+    stmt = stmt.where(counts_as_sale())
     title = None
     if customer_id is not None:
         customer = session.get(Customer, customer_id)
