@@ -14,6 +14,7 @@ from typing import Any
 
 from smbcrm.models import User
 from smbcrm.services import order_links
+from smbcrm.services.money import format_money
 from smbcrm.services.permissions import Permission, require
 
 TABLE_LIMIT = 30
@@ -43,7 +44,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _money(totals: dict[str, Any]) -> str:
-    return " + ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(totals.items()))
+    return " + ".join(
+        format_money(amount, currency)
+        for currency, amount in sorted(totals.items())
+    )
 
 
 def cmd_unmatched(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, aliased
 
 from smbcrm.models import Customer, FollowUp, Order, Setting, User, counts_as_sale, utcnow
 from smbcrm.services.errors import ValidationError
+from smbcrm.services.money import format_money
 from smbcrm.services.permissions import Permission, require
 
 DAYS_KEY = "followup.after_sale_days"
@@ -116,7 +117,7 @@ def _title(number: str, first: bool) -> str:
 
 
 def _notes(number: str, on: date, amount: Decimal, currency: str) -> str:
-    return f"Order {number} of {on.isoformat()}, {amount:,.2f} {currency}. Ask how it went."
+    return f"Order {number} of {on.isoformat()}, {format_money(amount, currency)}. Ask how it went."
 
 
 # The columns each planned task sets (the others keep their defaults: no activity, no case).

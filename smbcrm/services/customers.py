@@ -42,6 +42,7 @@ from smbcrm.models import (
 )
 from smbcrm.models.keys import DEFAULT_REGION, format_phone, normalize_email, normalize_phone
 from smbcrm.services.errors import ConflictError, NotFoundError, ValidationError
+from smbcrm.services.money import format_money
 from smbcrm.services.permissions import Permission, require, require_edit_customer
 from smbcrm.services.search import SearchIndex, search_terms
 
@@ -850,10 +851,6 @@ def customer_history(session: Session, customer_id: int) -> list[HistoryEntry]:
 TIMELINE_LIMIT = 500
 
 
-def _money(amount: Decimal | float | None, currency: str | None) -> str:
-    return f"{float(amount or 0):,.2f} {currency or ''}".strip()
-
-
 def _timeline_events(session: Session, customer_id: int) -> list[HistoryEntry]:
     """Contacts logged, orders, cases and ownership changes, as timeline entries."""
     entries: list[HistoryEntry] = []
@@ -892,7 +889,9 @@ def _timeline_events(session: Session, customer_id: int) -> list[HistoryEntry]:
         .limit(limit)
     ):
         at = datetime(day.year, day.month, day.day) if day else created
-        text = f"Order {number}: {_money(amount, currency)}" + (f" ({status})" if status else "")
+        text = f"Order {number}: {format_money(amount, currency)}" + (
+            f" ({status})" if status else ""
+        )
         entries.append(HistoryEntry(at, "order", text))
     assignee = aliased(User)
     for case_id, title, category, opened, resolved, resolution, who in session.execute(

@@ -37,12 +37,12 @@ from smbcrm.models import CustomerKind, CustomerStatus
 from smbcrm.services import customers, referrals
 from smbcrm.services.customers import CustomerDetail
 from smbcrm.services.errors import NotFoundError
+from smbcrm.services.money import format_money
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import (
     activity_kind_label,
     format_date,
     format_datetime,
-    format_money,
     kind_label,
     status_label,
 )

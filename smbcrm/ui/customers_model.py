@@ -14,7 +14,6 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
@@ -94,19 +93,6 @@ def format_datetime(utc_naive: datetime | None) -> str:
 
 def format_date(day: date | None) -> str:
     return day.isoformat() if day is not None else ""
-
-
-_CURRENCY_SYMBOLS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$"}
-
-
-def format_money(amount: Decimal, currency: str | None) -> str:
-    """¥12,345.60 / HK$980.00 / CHF 1,200.00: thousands separators, two decimals."""
-    code = (currency or "").upper()
-    number = f"{amount:,.2f}"
-    symbol = _CURRENCY_SYMBOLS.get(code)
-    if symbol is not None:
-        return f"-{symbol}{number[1:]}" if number.startswith("-") else f"{symbol}{number}"
-    return f"{code} {number}".strip()
 
 
 # ---------------------------------------------------------------------------------------

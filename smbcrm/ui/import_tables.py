@@ -27,6 +27,7 @@ from smbcrm.services.importing.plan import (
     Outcome,
     RowPlan,
 )
+from smbcrm.services.money import format_money
 from smbcrm.ui.import_texts import (
     OUTCOME_COLORS,
     display_value,
@@ -178,7 +179,7 @@ class OrderRowsModel(ListTableModel[PlannedOrder]):
             if column == self.AMOUNT:
                 if order.amount is None:
                     return ""
-                return f"{order.currency} {order.amount:,.2f}"
+                return format_money(order.amount, order.currency)
             text = order_details(order)
             return text.replace("; ", "\n") if role == Qt.ItemDataRole.ToolTipRole else text
         if column == self.OUTCOME and role in (

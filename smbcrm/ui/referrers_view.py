@@ -39,9 +39,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.services import referrals
 from smbcrm.services.errors import SmbcrmError
+from smbcrm.services.money import format_money
 from smbcrm.services.referrals import ReferredCustomer, TopReferrer
 from smbcrm.ui.context import AppContext
-from smbcrm.ui.customers_model import format_date, format_money, status_label
+from smbcrm.ui.customers_model import format_date, status_label
 from smbcrm.ui.style import MUTED_COLOR, text_width
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QIcon, 
 from PySide6.QtWidgets import QApplication, QWidget
 
 from smbcrm.resources import resource
+from smbcrm.services.money import format_money
 
 # Tried in order: each platform's UI font first, then its Chinese UI font; Qt falls back
 # along this list for characters the first font lacks (Segoe UI has no 汉字).
@@ -32,18 +33,6 @@ UI_FONT_FAMILIES = [
 OVERDUE_COLOR = QColor("#b3261e")
 OVERDUE_BACKGROUND = QColor("#fdf1f0")
 MUTED_COLOR = QColor("#6b7280")
-
-_CURRENCY_SYMBOLS = {
-    "CNY": "¥",
-    "RMB": "¥",
-    "USD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "HKD": "HK$",
-    "TWD": "NT$",
-    "SGD": "S$",
-    "JPY": "JP¥",
-}
 
 
 def text_width(widget: QWidget, chars: int) -> int:
@@ -128,9 +117,7 @@ def apply_style(app: QApplication) -> None:
 
 
 def money(amount: Decimal, currency: str) -> str:
-    symbol = _CURRENCY_SYMBOLS.get(currency.upper())
-    number = f"{amount:,.2f}"
-    return f"{symbol}{number}" if symbol else f"{currency.upper()} {number}"
+    return format_money(amount, currency)
 
 
 def short_date(value: date | None) -> str:

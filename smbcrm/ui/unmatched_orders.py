@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smbcrm.services import order_links
 from smbcrm.services.customers import CustomerFilter, CustomerRow
 from smbcrm.services.errors import SmbcrmError
+from smbcrm.services.money import format_money
 from smbcrm.services.order_links import LinkResult, UnmatchedBuyer
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
@@ -54,7 +55,10 @@ def tr(text: str) -> str:
 
 
 def money_text(totals: dict[str, object]) -> str:
-    return " + ".join(f"{currency} {amount:,.2f}" for currency, amount in sorted(totals.items()))
+    return " + ".join(
+        format_money(amount, currency)  # type: ignore[arg-type]
+        for currency, amount in sorted(totals.items())
+    )
 
 
 def _item(text: str, *, right: bool = False, tip: str | None = None) -> QTableWidgetItem:
@@ -344,7 +348,7 @@ class UnmatchedOrdersDialog(QDialog):
             values = [
                 _item(order.order_number),
                 _item(order.order_date.isoformat()),
-                _item(f"{order.currency} {order.amount:,.2f}", right=True),
+                _item(format_money(order.amount, order.currency), right=True),
                 _item(order.status or ""),
                 _item(order.source_system),
                 _item(f"#{order.batch_id}" if order.batch_id else ""),

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from smbcrm.models import Activity, ActivityKind, Customer, CustomerStatus, Role, Tier
 from smbcrm.services import auth, customers
 from smbcrm.services.customers import CustomerFilter, CustomerInput
+from smbcrm.services.money import format_money
 from smbcrm.ui.activity_dialog import ActivityDialog
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_dialog import CustomerDialog
-from smbcrm.ui.customers_model import CustomerColumn, CustomerTableModel, format_money
+from smbcrm.ui.customers_model import CustomerColumn, CustomerTableModel
 from smbcrm.ui.customers_view import CustomersView
 from tests.factories import make_customer, make_order
 from tests.gui.conftest import BulkCustomer, add_salesperson, bulk_insert_customers, context_for

@@ -73,7 +73,7 @@ def test_every_order_gets_a_call_n_days_later_for_its_salesperson(company: Datab
         customer_id = session.scalar(
             select(FollowUp.customer_id).where(FollowUp.order_id == recent.id)
         )
-    assert notes == f"Order SO-1 of {TODAY - timedelta(days=2)}, 100.00 CNY. Ask how it went."
+    assert notes == f"Order SO-1 of {TODAY - timedelta(days=2)}, ¥100.00. Ask how it went."
     assert customer_id == mine.id
 
 

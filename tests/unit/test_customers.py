@@ -320,6 +320,6 @@ def test_timeline_has_every_kind_of_event_newest_first(company: Database) -> Non
         ("case", f"Case #{case_id} resolved: Sent by express"),
         ("case", f"Case #{case_id} opened [Delivery]: Late delivery"),
         ("activity", "Call: Asked for a quote — wanted: A4 paper, 50 boxes (opportunity)"),
-        ("order", "Order SO-TL-1: 1,200.00 CNY"),
+        ("order", "Order SO-TL-1: ¥1,200.00"),
         ("ownership", "Owner: nobody → Wang Fang (New account)"),
     ]
