@@ -233,3 +233,12 @@ def test_sales_staff_see_their_cases_without_the_owner_buttons(
     assert view.edit_settings() is None
     with service_db.new_session() as session:
         assert session.get_one(User, lily).full_name == "Lily Chen"
+
+
+def test_figures_name_each_column_once(qtbot: QtBot, service_db: Database, ctx: AppContext) -> None:
+    view = make_view(qtbot, ctx)
+    dialog = view.show_figures()
+    assert dialog is not None
+    for table in (dialog.by_category, dialog.by_person):
+        headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+        assert len(set(headers)) == len(headers), headers
