@@ -44,10 +44,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _money(totals: dict[str, Any]) -> str:
-    return " + ".join(
-        format_money(amount, currency)
-        for currency, amount in sorted(totals.items())
-    )
+    return " + ".join(format_money(amount, currency) for currency, amount in sorted(totals.items()))
 
 
 def cmd_unmatched(args: argparse.Namespace) -> int:

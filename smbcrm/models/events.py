@@ -29,6 +29,7 @@ from smbcrm.models.derived import (
 from smbcrm.models.enums import ChangeAction, ContactPointKind
 from smbcrm.models.history import AuditEntry
 from smbcrm.models.keys import DEFAULT_REGION, normalize_key_text, normalize_name
+from smbcrm.models.orders import Order
 from smbcrm.models.staff import User
 
 AUDITED: dict[type[Base], str] = {
@@ -143,6 +144,9 @@ def _before_flush(session: Session, flush_context: UOWTransaction, instances: An
             elif isinstance(obj, Contact):
                 obj.name = (obj.name or "").strip()
                 obj.name_key = normalize_name(obj.name)
+            elif isinstance(obj, Order):
+                # Trimmed, so "cancelled " is known as cancelled (see counts_as_sale).
+                obj.status = obj.status.strip() or None if obj.status else None
             elif isinstance(obj, ExternalId):
                 obj.system = obj.system.strip()
                 obj.key = str(obj.key).strip()

@@ -11,7 +11,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from smbcrm.models import Customer, Database, FollowUp, Tier, is_cancelled_status
+from smbcrm.models import Customer, Database, FollowUp, Order, Tier, is_cancelled_status
 from smbcrm.services import after_sales, charts_data, risk, tiers
 from smbcrm.services.after_sales import AfterSaleScope, AfterSalesSettings
 from smbcrm.services.auth import find_user
@@ -24,10 +24,20 @@ TODAY = date(2026, 11, 23)
 
 
 def test_the_words_systems_use_for_cancelled() -> None:
-    for status in ("cancelled", " Canceled ", "VOID", "已作废", "作废", "已取消", "退单"):
+    for status in ("cancelled", "Canceled", "VOID", "已作废", "作废", "已取消", "退单"):
         assert is_cancelled_status(status), status
     for status in (None, "", "completed", "已完成", "shipped", "pending", "partly cancelled"):
         assert not is_cancelled_status(status), status
+
+
+def test_an_order_status_is_stored_trimmed(company: Database) -> None:
+    with company.session() as session:
+        customer = make_customer(session, "Nordwind GmbH")
+        order = make_order(session, customer, status="  Cancelled ")
+        blank = make_order(session, customer, status="   ")
+    with company.new_session() as session:
+        assert session.get_one(Order, order.id).status == "Cancelled"
+        assert session.get_one(Order, blank.id).status is None
 
 
 def _book(db: Database) -> int:
