@@ -51,12 +51,10 @@ from smbcrm.models import ActivityKind
 from smbcrm.services import activities, customers, my_day
 from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.ui.context import AppContext
-from smbcrm.ui.style import text_width
+from smbcrm.ui.style import ERROR_STYLE, HINT_STYLE, text_width
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "QLabel { color: #c62828; }"
-HINT_STYLE = "QLabel { color: #6b7280; }"
 # The follow-up date offered when the box is ticked by hand.
 FOLLOW_UP_DAYS = 7
 

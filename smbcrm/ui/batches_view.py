@@ -40,13 +40,10 @@ from smbcrm.services.importing.undo import (
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress
 from smbcrm.ui.context import AppContext
-from smbcrm.ui.style import text_width
+from smbcrm.ui.style import ERROR_STYLE, OK_STYLE, text_width
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
-
-ERROR_STYLE = "QLabel { color: #b3261e; }"
-OK_STYLE = "QLabel { color: #1b6e3a; }"
 
 
 def tr(text: str) -> str:

@@ -62,6 +62,7 @@ from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.working_time import WorkingCalendar, describe_minutes, working_minutes_between
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_picker import CustomerPicker
+from smbcrm.ui.style import HINT_STYLE
 
 AMBER = QColor("#9a6700")
 AMBER_BACKGROUND = QColor("#fff4d6")
@@ -231,7 +232,7 @@ class CaseDialog(QDialog):
         self.promise_label = QLabel(self)
         self.promise_label.setObjectName("casePromise")
         self.promise_label.setWordWrap(True)
-        self.promise_label.setStyleSheet("color: #6b7280")
+        self.promise_label.setStyleSheet(HINT_STYLE)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)

@@ -58,6 +58,7 @@ from smbcrm.ui.case_dialog import (
 )
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
+from smbcrm.ui.style import HINT_STYLE
 
 
 def tr(text: str) -> str:
@@ -528,7 +529,7 @@ class ServiceFiguresDialog(QDialog):
         self.period.currentIndexChanged.connect(lambda _i: self.load())
         self.note = QLabel(self)
         self.note.setObjectName("figuresNote")
-        self.note.setStyleSheet("color: #6b7280")
+        self.note.setStyleSheet(HINT_STYLE)
         self.tiles: dict[str, QLabel] = {}
         self.captions: dict[str, QLabel] = {}
         tiles = QGridLayout()
@@ -546,7 +547,7 @@ class ServiceFiguresDialog(QDialog):
             value.setObjectName(f"figure_{key}")
             value.setStyleSheet("font-size: 18px; font-weight: 600;")
             label = QLabel(caption, self)
-            label.setStyleSheet("color: #6b7280")
+            label.setStyleSheet(HINT_STYLE)
             tiles.addWidget(value, 0, i)
             label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             tiles.addWidget(label, 1, i)

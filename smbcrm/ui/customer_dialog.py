@@ -51,13 +51,12 @@ from smbcrm.services.ui_support import CustomerForm, customer_form
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_picker import CustomerPicker
 from smbcrm.ui.customers_model import kind_label, status_label
-from smbcrm.ui.style import text_width
+from smbcrm.ui.style import ERROR_STYLE, text_width
 
 log = logging.getLogger(__name__)
 
 _LIST_SPLIT_RE = re.compile(r"[,;，；、\s]+")
 _TAG_SPLIT_RE = re.compile(r"[,;，；、]+")
-ERROR_STYLE = "QLabel { color: #c62828; }"
 SIMILAR_STYLE = (
     "QFrame#similarPanel { background: #fff8e6; border: 1px solid #f1dfa6; border-radius: 6px; }"
     " QFrame#similarPanel QLabel { background: transparent; }"

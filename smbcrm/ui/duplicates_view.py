@@ -58,15 +58,13 @@ from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import kind_label, status_label
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.merge_dialog import MergeDialog, MergeHistoryDialog
-from smbcrm.ui.style import text_width
+from smbcrm.ui.style import EMPTY_STYLE, HINT_STYLE, text_width
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
 
 MUTED = QColor("#6b7280")
 DIFFERS_BACKGROUND = QColor("#fff4d6")
-HINT_STYLE = "QLabel { color: #6b7280; }"
-EMPTY_STYLE = "QLabel { color: #6b7280; font-size: 15px; padding: 40px; }"
 SCORE_COLORS = ((90.0, QColor("#b3261e")), (80.0, QColor("#b45309")), (0.0, QColor("#4b5563")))
 
 

@@ -71,9 +71,7 @@ from smbcrm.ui.import_tables import (
 from smbcrm.ui.import_texts import (
     ALWAYS_SHOWN,
     BANNER_STYLE,
-    ERROR_STYLE,
     KIND,
-    OK_STYLE,
     OUTCOME_COLORS,
     STOP_STYLE,
     WARNING_STYLE,
@@ -85,6 +83,7 @@ from smbcrm.ui.import_texts import (
     rows_text,
     tr,
 )
+from smbcrm.ui.style import ERROR_STYLE, HINT_STYLE, OK_STYLE
 
 # -- pages -----------------------------------------------------------------------------------
 
@@ -141,7 +140,7 @@ class FilePage(QWidget):
         self.sheet_combo.setMinimumContentsLength(24)
         self.sheet_combo.hide()  # until a workbook's sheets are known
         self.sheet_note = page_label("sheetNote")
-        self.sheet_note.setStyleSheet("QLabel { color: #6b7280; }")
+        self.sheet_note.setStyleSheet(HINT_STYLE)
         self.sheet_note.setText(tr("Shown once the file is read"))
         sheet_row = QHBoxLayout()
         sheet_row.addWidget(self.sheet_combo)
@@ -151,7 +150,7 @@ class FilePage(QWidget):
         self.source_edit.setMaxLength(64)
         self.source_edit.setPlaceholderText(tr("e.g. 金蝶, Kingdee, trade show 2024"))
         source_hint = page_label("sourceHint")
-        source_hint.setStyleSheet("QLabel { color: #6b7280; }")
+        source_hint.setStyleSheet(HINT_STYLE)
         source_hint.setText(
             tr(
                 "The system the rows come from. Customer codes are remembered per system, so "
@@ -168,7 +167,7 @@ class FilePage(QWidget):
         self.kind_combo.addItem(tr("Customers (and their contacts)"), ImportKind.CUSTOMERS.value)
         self.kind_combo.addItem(tr("Orders (linked to their customers)"), ImportKind.ORDERS.value)
         self.kind_note = page_label("kindNote")
-        self.kind_note.setStyleSheet("QLabel { color: #6b7280; }")
+        self.kind_note.setStyleSheet(HINT_STYLE)
         kind_row = QHBoxLayout()
         kind_row.addWidget(self.kind_combo)
         kind_row.addWidget(self.kind_note, 1)
@@ -669,7 +668,7 @@ class PreviewPage(QWidget):
         self.decision_box.setLayout(decision_row)
         decision_row.setContentsMargins(0, 0, 0, 0)
         self.decision_hint = page_label("decisionHint")
-        self.decision_hint.setStyleSheet("QLabel { color: #6b7280; }")
+        self.decision_hint.setStyleSheet(HINT_STYLE)
         self.decision_hint.setText(
             tr(
                 "A possible duplicate you do not decide is not imported: it is set aside for "
@@ -750,7 +749,7 @@ class PreviewPage(QWidget):
         ):
             self.order_table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 20)
         self.order_hint = page_label("orderHint")
-        self.order_hint.setStyleSheet("QLabel { color: #6b7280; }")
+        self.order_hint.setStyleSheet(HINT_STYLE)
         self.order_hint.setText(
             tr(
                 "Orders are linked to customers by the source system's customer code, then an "

@@ -30,8 +30,6 @@ SAMPLE_COUNT = 3
 SAMPLE_SCAN_ROWS = 5000  # a column empty this far down shows no samples; fine
 SAMPLE_MAX_CHARS = 40
 
-ERROR_STYLE = "QLabel { color: #b3261e; }"
-OK_STYLE = "QLabel { color: #1b6e3a; }"
 BANNER_STYLE = (
     "QLabel { background: #eef4ff; color: #1e3a8a; border: 1px solid #c9d8f8;"
     " border-radius: 6px; padding: 8px 10px; }"

@@ -86,6 +86,7 @@ from smbcrm.ui.import_loading import LoadedFile, Preview, apply_preview, build_p
 from smbcrm.ui.import_pages import FilePage, MappingPage, PreviewPage, SummaryPage, page_label
 from smbcrm.ui.import_tables import RowFilter
 from smbcrm.ui.import_texts import FILE_FILTER, SPREADSHEET_SUFFIXES, Step, plural, tr
+from smbcrm.ui.style import HINT_STYLE
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ class ImportWizard(QDialog):
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setAutoDefault(False)
         self.next_hint = page_label("nextHint", wrap=True)
-        self.next_hint.setStyleSheet("QLabel { color: #6b7280; }")
+        self.next_hint.setStyleSheet(HINT_STYLE)
         buttons = QHBoxLayout()
         buttons.addWidget(self.next_hint, 1)
         buttons.addWidget(self.back_button)

@@ -58,13 +58,10 @@ from smbcrm.services.merge import (
 )
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import format_datetime, kind_label, status_label
-from smbcrm.ui.style import text_width
+from smbcrm.ui.style import EMPTY_STYLE, ERROR_STYLE, HINT_STYLE, text_width
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "QLabel { color: #b3261e; }"
-HINT_STYLE = "QLabel { color: #6b7280; }"
-EMPTY_STYLE = "QLabel { color: #6b7280; font-size: 15px; padding: 40px; }"
 # Cells of the side-by-side grid: a row whose values differ is tinted; the kept value framed.
 CELL_STYLE = {
     "same": "QFrame#mergeCell { background: #ffffff; border: 1px solid #eef0f3; "

@@ -27,6 +27,7 @@ from smbcrm.models import Customer
 from smbcrm.services import auth, ownership
 from smbcrm.services.errors import SmbcrmError
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.style import ERROR_STYLE
 from smbcrm.ui.workers import unexpected_error_text
 
 
@@ -66,7 +67,7 @@ class ReassignDialog(QDialog):
         self.error_label = QLabel(self)
         self.error_label.setObjectName("reassignError")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )

@@ -38,13 +38,10 @@ from smbcrm.services.importing.review import (
 )
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.style import EMPTY_STYLE, ERROR_STYLE, HINT_STYLE, OK_STYLE
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "QLabel { color: #b3261e; }"
-OK_STYLE = "QLabel { color: #1b6e3a; }"
-HINT_STYLE = "QLabel { color: #6b7280; }"
-EMPTY_STYLE = "QLabel { color: #6b7280; font-size: 15px; padding: 40px; }"
 # A candidate's name in the "Add to …" button is cut to this many characters.
 BUTTON_NAME_CHARS = 28
 # Widest a column grows to fit its text (in Latin digits); longer text wraps.

@@ -31,6 +31,11 @@ UI_FONT_FAMILIES = [
 ]
 
 OVERDUE_COLOR = QColor("#b3261e")
+# Inline styles for labels whose look follows what they say at the moment.
+ERROR_STYLE = "QLabel { color: #b3261e; }"
+OK_STYLE = "QLabel { color: #1b6e3a; }"
+HINT_STYLE = "QLabel { color: #6b7280; }"
+EMPTY_STYLE = "QLabel { color: #6b7280; font-size: 15px; padding: 40px; }"
 OVERDUE_BACKGROUND = QColor("#fdf1f0")
 MUTED_COLOR = QColor("#6b7280")
 

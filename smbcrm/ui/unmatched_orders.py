@@ -39,13 +39,10 @@ from smbcrm.services.money import format_money
 from smbcrm.services.order_links import LinkResult, UnmatchedBuyer
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.style import EMPTY_STYLE, ERROR_STYLE, HINT_STYLE, OK_STYLE
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "QLabel { color: #b3261e; }"
-OK_STYLE = "QLabel { color: #1b6e3a; }"
-HINT_STYLE = "QLabel { color: #6b7280; }"
-EMPTY_STYLE = "QLabel { color: #6b7280; font-size: 15px; padding: 40px; }"
 PICKER_RESULTS = 50
 SEARCH_DELAY_MS = 150
 
