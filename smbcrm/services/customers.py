@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -709,12 +709,14 @@ class OwnershipView:
 
 @dataclass(frozen=True)
 class OrderStats:
-    """The customer's linked orders: how many, their total, the first and the last."""
+    """The customer's sales: how many, their total, the first and the last; and how many
+    more orders were cancelled (listed, but no sale)."""
 
     count: int
     revenue: Decimal
     first_order: date | None
     last_order: date | None
+    cancelled: int = 0
 
 
 @dataclass(frozen=True)
@@ -779,16 +781,30 @@ def _readable(point: ContactPoint, region: str) -> str:
     return point.value
 
 
+def _as_date(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def order_stats(session: Session, customer_id: int) -> OrderStats:
-    count, revenue, first, last = session.execute(
+    sale = counts_as_sale()
+    count, every, revenue, first, last = session.execute(
         select(
+            func.count(case((sale, Order.id))),
             func.count(Order.id),
-            func.coalesce(func.sum(Order.amount), 0),
-            func.min(Order.order_date),
-            func.max(Order.order_date),
-        ).where(Order.customer_id == customer_id, counts_as_sale())
+            func.coalesce(func.sum(case((sale, Order.amount), else_=0)), 0),
+            func.min(case((sale, Order.order_date))),
+            func.max(case((sale, Order.order_date))),
+        ).where(Order.customer_id == customer_id)
     ).one()
-    return OrderStats(int(count), Decimal(str(revenue)).quantize(Decimal("0.01")), first, last)
+    return OrderStats(
+        int(count),
+        Decimal(str(revenue)).quantize(Decimal("0.01")),
+        _as_date(first),
+        _as_date(last),
+        int(every) - int(count),
+    )
 
 
 def conversion_text(order_number: str | None, order_date: date | None, owner: str | None) -> str:

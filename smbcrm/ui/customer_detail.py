@@ -565,7 +565,7 @@ class CustomerDetailPane(QWidget):
                 for o in d.recent_orders
             ]
         )
-        if stats.count == 0:
+        if stats.count + stats.cancelled == 0:
             self.orders_summary.setText("")
             self.orders_summary.hide()
             return
@@ -574,7 +574,9 @@ class CustomerDetailPane(QWidget):
         text = tr("{orders}, {revenue} in total").format(
             orders=self._orders_text(stats.count), revenue=format_money(stats.revenue, currency)
         )
-        if stats.count > len(d.recent_orders):
+        if stats.cancelled:
+            text += " " + tr("(and {n} cancelled, not counted)").format(n=stats.cancelled)
+        if stats.count + stats.cancelled > len(d.recent_orders):
             text += " " + tr("(the latest {n} are listed)").format(n=len(d.recent_orders))
         self.orders_summary.setText(text)
         self.orders_summary.show()
@@ -620,7 +622,7 @@ class CustomerDetailPane(QWidget):
     def _set_tab_counts(self, d: CustomerDetail) -> None:
         counted = [
             (1, tr("Contacts"), len(d.contacts)),
-            (2, tr("Orders"), d.order_stats.count),
+            (2, tr("Orders"), d.order_stats.count + d.order_stats.cancelled),  # all listed
             (3, tr("Activities"), len(d.activities)),
         ]
         for index, title, count in counted:

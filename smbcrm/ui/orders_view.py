@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.models import is_cancelled_status
 from smbcrm.services import orders as ordersvc
 from smbcrm.services.orders import OrderRow
 from smbcrm.ui.context import AppContext
@@ -134,8 +135,13 @@ class OrdersModel(QAbstractTableModel):
             return self._display(order, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.AMOUNT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.SOURCE:
-            return MUTED_COLOR
+        if role == Qt.ItemDataRole.ForegroundRole and (
+            column == self.SOURCE or is_cancelled_status(order.status)
+        ):
+            return MUTED_COLOR  # a cancelled order is listed, greyed: it is no sale
+        cancelled_tip = role == Qt.ItemDataRole.ToolTipRole and column != self.CUSTOMER
+        if cancelled_tip and is_cancelled_status(order.status):
+            return self.tr("Cancelled: not counted in revenue, tiers or the at-risk review")
         if role == Qt.ItemDataRole.ToolTipRole and column == self.CUSTOMER:
             if order.customer_id is None:
                 return self.tr("Not linked to a customer yet")

@@ -44,7 +44,7 @@ from smbcrm.ui.context import AppContext
 from smbcrm.ui.follow_ups_view import FollowUpsView, MyDayModel
 from smbcrm.ui.main_window import CUSTOMERS, FOLLOW_UPS, ORDERS, MainWindow
 from smbcrm.ui.sign_in import SignInDialog
-from smbcrm.ui.style import OVERDUE_BACKGROUND, OVERDUE_COLOR
+from smbcrm.ui.style import MUTED_COLOR, OVERDUE_BACKGROUND, OVERDUE_COLOR
 from smbcrm.ui.welcome import WelcomeDialog
 from smbcrm.ui.workers import ProgressDialog, Worker
 from tests.gui.conftest import OWNER_PASSWORD, context_for
@@ -716,3 +716,34 @@ def test_a_remembered_book_that_was_moved_is_not_recreated_empty(tmp_path: Path)
     here.write_bytes(b"")
     Preferences(last_database=str(here)).save()
     assert app_support.remembered_database() == str(here)
+
+
+def test_cancelled_orders_are_listed_greyed(qtbot: QtBot, ctx: AppContext) -> None:
+    from tests.factories import make_customer, make_order
+
+    with ctx.db.session() as session:
+        customer = make_customer(session, "华强电子有限公司")
+        customer_id = customer.id
+        make_order(session, customer, number="SO-1", when=date(2026, 3, 1), status="completed")
+        make_order(session, customer, number="SO-2", when=date(2026, 3, 2), status="已作废")
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_orders()
+    view = window.orders_view
+    qtbot.waitUntil(lambda: view.model.total() == 2)
+    rows = {view.model.order_at(r).order_number: r for r in range(2)}  # type: ignore[union-attr]
+    amount = view.model.AMOUNT
+    void = view.model.index(rows["SO-2"], amount)
+    sold = view.model.index(rows["SO-1"], amount)
+    assert view.model.data(void, Qt.ItemDataRole.ForegroundRole) == MUTED_COLOR
+    assert "not counted in revenue" in str(view.model.data(void, Qt.ItemDataRole.ToolTipRole))
+    assert view.model.data(sold, Qt.ItemDataRole.ForegroundRole) is None
+
+    # The customer's page lists both orders and counts one sale.
+    window.open_customer(customer_id)
+    detail = window.customers_view.detail
+    qtbot.waitUntil(lambda: detail.customer_id == customer_id)
+    assert detail.tabs.tabText(2) == "Orders (2)"
+    assert detail.orders_summary.text().startswith("1 order, ¥100.00 in total")
+    assert "(and 1 cancelled, not counted)" in detail.orders_summary.text()
