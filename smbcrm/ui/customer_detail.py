@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -211,11 +210,10 @@ class CustomerDetailPane(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 4, 4, 4)
 
-        # The name with the buttons beside it, the badges under both: side by side, the
-        # badges and the buttons made the pane too wide to leave the list its room.
-        header = QGridLayout()
-        header.setHorizontalSpacing(8)
-        header.setVerticalSpacing(4)
+        # The name, its badges, then the buttons, each on a line of its own: side by side
+        # they made the pane too wide to leave the list its room, or squeezed the name.
+        header = QVBoxLayout()
+        header.setSpacing(4)
         self.name_label = QLabel()
         self.name_label.setObjectName("customerName")
         font = QFont(self.font())
@@ -224,7 +222,7 @@ class CustomerDetailPane(QWidget):
         self.name_label.setFont(font)
         self.name_label.setWordWrap(True)
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        header.addWidget(self.name_label, 0, 0)
+        header.addWidget(self.name_label)
         badges = QHBoxLayout()
         badges.setSpacing(6)
         self.status_badge, self.tier_badge, self.owner_badge, self.archived_badge = (
@@ -239,11 +237,13 @@ class CustomerDetailPane(QWidget):
             badge.setObjectName(name)
             badges.addWidget(badge)
         badges.addStretch(1)
-        header.addLayout(badges, 1, 0, 1, 2)
+        header.addLayout(badges)
         self._header_buttons = QHBoxLayout()
         self._header_buttons.setSpacing(4)
-        header.addLayout(self._header_buttons, 0, 1, Qt.AlignmentFlag.AlignTop)
-        header.setColumnStretch(0, 1)
+        buttons_row = QHBoxLayout()
+        buttons_row.addLayout(self._header_buttons)
+        buttons_row.addStretch(1)
+        header.addLayout(buttons_row)
         layout.addLayout(header)
 
         self.tabs = QTabWidget()
