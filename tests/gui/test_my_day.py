@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication, QCalendarWidget, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
@@ -26,6 +27,13 @@ from tests.factories import make_customer, make_order
 from tests.gui.conftest import add_salesperson, context_for
 
 TODAY = date.today()
+
+
+@pytest.fixture(autouse=True)
+def _today_when_the_test_runs() -> None:
+    """The app reads the clock when it runs: so does each test (a run may pass midnight)."""
+    global TODAY
+    TODAY = date.today()
 
 
 def _task(
