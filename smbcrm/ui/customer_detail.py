@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from smbcrm.models import CustomerKind, CustomerStatus
+from smbcrm.models import CustomerKind, CustomerStatus, is_cancelled_status
 from smbcrm.services import customers, referrals
 from smbcrm.services.customers import CustomerDetail
 from smbcrm.services.errors import NotFoundError
@@ -45,6 +45,7 @@ from smbcrm.ui.customers_model import (
     kind_label,
     status_label,
 )
+from smbcrm.ui.style import MUTED_COLOR
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +141,13 @@ class TablePage(QStackedWidget):
         *,
         tooltips: Sequence[str | None] = (),
         bold_rows: Sequence[int] = (),
+        muted_rows: Sequence[int] = (),
     ) -> None:
         table = self.table
         table.setRowCount(0)
         table.setRowCount(len(rows))
         bold = set(bold_rows)
+        muted = set(muted_rows)
         for r, values in enumerate(rows):
             tip = tooltips[r] if r < len(tooltips) else None
             for c, value in enumerate(values):
@@ -158,6 +161,8 @@ class TablePage(QStackedWidget):
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)
+                if r in muted:
+                    item.setForeground(MUTED_COLOR)
                 table.setItem(r, c, item)
         if rows:
             table.resizeColumnsToContents()
@@ -563,7 +568,13 @@ class CustomerDetailPane(QWidget):
                     o.source_system,
                 ]
                 for o in d.recent_orders
-            ]
+            ],
+            # Cancelled orders are listed, greyed: they are no sale (see counts_as_sale).
+            tooltips=[
+                tr("Cancelled: not counted in revenue") if is_cancelled_status(o.status) else None
+                for o in d.recent_orders
+            ],
+            muted_rows=[i for i, o in enumerate(d.recent_orders) if is_cancelled_status(o.status)],
         )
         if stats.count + stats.cancelled == 0:
             self.orders_summary.setText("")

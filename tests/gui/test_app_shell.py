@@ -747,3 +747,7 @@ def test_cancelled_orders_are_listed_greyed(qtbot: QtBot, ctx: AppContext) -> No
     assert detail.tabs.tabText(2) == "Orders (2)"
     assert detail.orders_summary.text().startswith("1 order, ¥100.00 in total")
     assert "(and 1 cancelled, not counted)" in detail.orders_summary.text()
+    table = detail.orders_page.table
+    shown = {table.item(r, 1).text(): r for r in range(table.rowCount())}
+    assert table.item(shown["SO-2"], 2).foreground().color() == MUTED_COLOR
+    assert table.item(shown["SO-1"], 2).foreground().color() != MUTED_COLOR
