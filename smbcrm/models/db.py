@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,18 @@ def sqlite_path(url: URL) -> Path | None:
     if is_sqlite(url) and url.database and url.database != ":memory:":
         return Path(url.database)
     return None
+
+
+def as_date(value: Any) -> date | None:
+    """A date as a driver or an aggregate returns it: SQLite gives text ("2026-03-05"),
+    PostgreSQL a date, a timestamp column a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def driver_rows(source: Session | Connection, sql: str) -> Iterator[tuple[Any, ...]]:

@@ -781,12 +781,6 @@ def _readable(point: ContactPoint, region: str) -> str:
     return point.value
 
 
-def _as_date(value: object) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def order_stats(session: Session, customer_id: int) -> OrderStats:
     sale = counts_as_sale()
     count, every, revenue, first, last = session.execute(
@@ -801,8 +795,8 @@ def order_stats(session: Session, customer_id: int) -> OrderStats:
     return OrderStats(
         int(count),
         Decimal(str(revenue)).quantize(Decimal("0.01")),
-        _as_date(first),
-        _as_date(last),
+        first,
+        last,
         int(every) - int(count),
     )
 

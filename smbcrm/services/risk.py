@@ -63,6 +63,7 @@ from smbcrm.models import (
     counts_as_sale,
     utcnow,
 )
+from smbcrm.models.db import as_date
 from smbcrm.services import cases as cases_service
 from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require
@@ -438,7 +439,7 @@ def open_complaints(
     )
     for cid, due_date in session.execute(stmt_tasks):
         if cid not in found:
-            due_day = _as_date(due_date)
+            due_day = as_date(due_date)
             assert due_day is not None
             found[cid] = {"days": (today - due_day).days}
     return found
@@ -489,7 +490,7 @@ def falling_satisfaction(session: Session, today: date) -> dict[int, dict[str, A
     recent_since = today - timedelta(days=SATISFACTION_RECENT_DAYS)
     found: dict[int, dict[str, Any]] = {}
     for cid, count, last, previous, recent, earlier, latest in session.execute(stmt):
-        latest_day = _as_date(latest)
+        latest_day = as_date(latest)
         if latest_day is None or latest_day < recent_since:
             continue
         falling = cases_service.falling_satisfaction(
@@ -552,14 +553,6 @@ def _active_customers(session: Session) -> list[tuple[Any, ...]]:
     ]
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    return date.fromisoformat(str(value)[:10])
-
-
 def assess(
     session: Session,
     today: date | None = None,
@@ -591,7 +584,7 @@ def assess(
     decline_drop = settings.decline_drop
     decline_months = settings.decline_months
     no_contact_days = settings.no_contact_days
-    contact_days = {cid: _as_date(when) for cid, when in contacts.items()}
+    contact_days = {cid: as_date(when) for cid, when in contacts.items()}
     none = RiskLevel.NONE
     rows: list[RiskRow] = []
     append = rows.append

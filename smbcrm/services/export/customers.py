@@ -28,6 +28,7 @@ from smbcrm.models import (
     counts_as_sale,
     customer_tags,
 )
+from smbcrm.models.db import as_date
 from smbcrm.models.keys import format_phone
 from smbcrm.services.export.workbook import Column, ColumnKind, Row, Sheet, as_excel_date
 
@@ -154,7 +155,7 @@ def _rows(session: Session, language: str, region: str) -> Iterator[Row]:
             .where(Order.customer_id.between(lo, hi), counts_as_sale())
             .group_by(Order.customer_id)
         ):
-            stats[cid] = (int(count), round(float(revenue or 0), 2), _as_date(last))
+            stats[cid] = (int(count), round(float(revenue or 0), 2), as_date(last))
         for (
             cid,
             name,
@@ -191,13 +192,6 @@ def _rows(session: Session, language: str, region: str) -> Iterator[Row]:
                 last,
                 as_excel_date(created),
             )
-
-
-def _as_date(value: object) -> date | None:
-    # SQLite returns max() of a date column as text.
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def customers_sheet(session: Session, *, language: str, region: str, main_currency: str) -> Sheet:

@@ -15,6 +15,7 @@ from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import Customer, Order, counts_as_sale
+from smbcrm.models.db import as_date
 from smbcrm.services.export.orders import AnySelect, date_filter, main_currency
 from smbcrm.services.export.workbook import Column, ColumnKind, Row, Sheet
 
@@ -40,8 +41,8 @@ def revenue_sheet(
     if date_from is not None or date_to is not None:
         bounds: AnySelect = select(func.min(Order.order_date), func.max(Order.order_date))
         first_order, last_order = session.execute(date_filter(bounds, date_from, date_to)).one()
-        start = date_from or _as_date(first_order) or start
-        end = date_to or _as_date(last_order) or end
+        start = date_from or as_date(first_order) or start
+        end = date_to or as_date(last_order) or end
     months = months_between(start, end)[-MAX_MONTHS:]
     if session.get_bind().dialect.name == "postgresql":
         month_expr = func.to_char(Order.order_date, "YYYY-MM")
@@ -102,9 +103,3 @@ def revenue_sheet(
         main_currency=main_currency(session, start, end),
         label_column=1,
     )
-
-
-def _as_date(value: object) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])

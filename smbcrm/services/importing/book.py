@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import ContactPointKind, CustomerKind, CustomerStatus, Tier, User
-from smbcrm.models.db import driver_rows
+from smbcrm.models.db import as_date, driver_rows
 from smbcrm.models.derived import ContactData, PointData
 from smbcrm.models.keys import normalize_key_text
 
@@ -153,12 +152,6 @@ class KeyIndex(Generic[K]):
         return (have,) if isinstance(have, int) else have
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, str):
-        return date.fromisoformat(value[:10])
-    return value if isinstance(value, date) else None
-
-
 class BookIndex:
     """Every live customer's match keys and head; details read when needed."""
 
@@ -252,7 +245,7 @@ def _load_chunk(source: Session | Connection, ids: list[int]) -> dict[int, Custo
         values[kind_at] = _KINDS.get(values[kind_at], values[kind_at])
         values[status_at] = _STATUSES.get(values[status_at], values[status_at])
         values[tier_at] = _TIERS.get(values[tier_at], values[tier_at])
-        values[birthday_at] = _as_date(values[birthday_at])
+        values[birthday_at] = as_date(values[birthday_at])
         snapshot_values = dict(zip(CUSTOMER_COLUMNS, values, strict=True))
         snapshot_values.update(zip(DERIVED_COLUMNS, everything[width:], strict=True))
         snapshots[cid] = CustomerSnapshot(cid, version, snapshot_values)
