@@ -14,7 +14,7 @@ from typing import Any
 
 from smbcrm.models import User
 from smbcrm.services import order_links
-from smbcrm.services.money import format_money
+from smbcrm.services.money import format_totals
 from smbcrm.services.permissions import Permission, require
 
 TABLE_LIMIT = 30
@@ -43,10 +43,6 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     create.set_defaults(handler=cmd_create_customer)
 
 
-def _money(totals: dict[str, Any]) -> str:
-    return " + ".join(format_money(amount, currency) for currency, amount in sorted(totals.items()))
-
-
 def cmd_unmatched(args: argparse.Namespace) -> int:
     from smbcrm.cli import EXIT_OK, acting_user, open_db
     from smbcrm.commands.risk import _fit
@@ -72,7 +68,7 @@ def cmd_unmatched(args: argparse.Namespace) -> int:
         if len(group.orders) > 4:
             numbers += ", …"
         print(
-            f"{_fit(group.name, 30)} {len(group.orders):>6}  {_fit(_money(group.totals), 22)} "
+            f"{_fit(group.name, 30)} {len(group.orders):>6}  {_fit(format_totals(group.totals), 22)} "
             f"{numbers}"
         )
         details = group.details(region)

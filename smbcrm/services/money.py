@@ -6,6 +6,7 @@ wherever it is shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 CURRENCY_SYMBOLS = {
@@ -29,3 +30,8 @@ def format_money(amount: Decimal | float | int | None, currency: str | None) -> 
     if symbol is not None:
         return f"-{symbol}{number[1:]}" if number.startswith("-") else f"{symbol}{number}"
     return f"{code} {number}".strip()
+
+
+def format_totals(totals: Mapping[str, Decimal | float | int]) -> str:
+    """Totals in several currencies, by currency code: "$20.00 + ¥1,200.00"."""
+    return " + ".join(format_money(amount, currency) for currency, amount in sorted(totals.items()))

@@ -34,9 +34,10 @@ from PySide6.QtWidgets import (
 
 from smbcrm.models import is_cancelled_status
 from smbcrm.services import orders as ordersvc
+from smbcrm.services.money import format_money
 from smbcrm.services.orders import OrderRow
 from smbcrm.ui.context import AppContext
-from smbcrm.ui.style import MUTED_COLOR, money, short_date
+from smbcrm.ui.style import MUTED_COLOR, short_date
 
 PAGE_SIZE = 200
 PAGES_CACHED = 25
@@ -158,7 +159,7 @@ class OrdersModel(QAbstractTableModel):
         if column == self.CUSTOMER:
             return order.customer or self.tr("(no customer)")
         if column == self.AMOUNT:
-            return money(order.amount, order.currency)
+            return format_money(order.amount, order.currency)
         if column == self.STATUS:
             return order.status or ""
         return order.source_system

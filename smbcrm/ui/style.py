@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from smbcrm.resources import resource
-from smbcrm.services.money import format_money
 
 # Tried in order: each platform's UI font first, then its Chinese UI font; Qt falls back
 # along this list for characters the first font lacks (Segoe UI has no 汉字).
@@ -119,10 +117,6 @@ def apply_style(app: QApplication) -> None:
     app.setFont(ui_font())
     app.setStyleSheet(style_sheet())
     app.setWindowIcon(app_icon())
-
-
-def money(amount: Decimal, currency: str) -> str:
-    return format_money(amount, currency)
 
 
 def short_date(value: date | None) -> str:

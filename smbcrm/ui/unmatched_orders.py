@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smbcrm.services import order_links
 from smbcrm.services.customers import CustomerFilter, CustomerRow
 from smbcrm.services.errors import SmbcrmError
-from smbcrm.services.money import format_money
+from smbcrm.services.money import format_money, format_totals
 from smbcrm.services.order_links import LinkResult, UnmatchedBuyer
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
@@ -49,13 +49,6 @@ SEARCH_DELAY_MS = 150
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("UnmatchedOrders", text)
-
-
-def money_text(totals: dict[str, object]) -> str:
-    return " + ".join(
-        format_money(amount, currency)  # type: ignore[arg-type]
-        for currency, amount in sorted(totals.items())
-    )
 
 
 def _item(text: str, *, right: bool = False, tip: str | None = None) -> QTableWidgetItem:
@@ -308,7 +301,7 @@ class UnmatchedOrdersDialog(QDialog):
                 _item(group.name),
                 _item(group.details(region)),
                 _item(str(len(group.orders)), right=True),
-                _item(money_text(dict(group.totals)), right=True),
+                _item(format_totals(group.totals), right=True),
                 _item(last.isoformat() if last else ""),
                 _item(group.reason[:1].upper() + group.reason[1:]),
             ]
