@@ -45,9 +45,10 @@ CANCELLED_STATUSES = (
 )
 # As stored: statuses are trimmed on the way in and come lower-case, Title-case or
 # UPPER-CASE. A plain IN list keeps the revenue reads fast (no function per order).
-CANCELLED_FORMS = tuple(
-    sorted({form(s) for s in CANCELLED_STATUSES for form in (str.lower, str.title, str.upper)})
+_CANCELLED_FORM_SET = frozenset(
+    form(s) for s in CANCELLED_STATUSES for form in (str.lower, str.title, str.upper)
 )
+CANCELLED_FORMS = tuple(sorted(_CANCELLED_FORM_SET))  # a stable order for the SQL
 
 
 class Order(Base):
@@ -87,7 +88,7 @@ class Order(Base):
 
 def is_cancelled_status(status: str | None) -> bool:
     """An order its source system marked cancelled or void (as stored): not a sale."""
-    return status is not None and status in CANCELLED_FORMS
+    return status in _CANCELLED_FORM_SET
 
 
 def counts_as_sale() -> ColumnElement[bool]:

@@ -558,6 +558,7 @@ class CustomerDetailPane(QWidget):
 
     def _fill_orders(self, d: CustomerDetail) -> None:
         stats = d.order_stats
+        cancelled = [is_cancelled_status(o.status) for o in d.recent_orders]
         self.orders_page.set_rows(
             [
                 [
@@ -570,11 +571,8 @@ class CustomerDetailPane(QWidget):
                 for o in d.recent_orders
             ],
             # Cancelled orders are listed, greyed: they are no sale (see counts_as_sale).
-            tooltips=[
-                tr("Cancelled: not counted in revenue") if is_cancelled_status(o.status) else None
-                for o in d.recent_orders
-            ],
-            muted_rows=[i for i, o in enumerate(d.recent_orders) if is_cancelled_status(o.status)],
+            tooltips=[tr("Cancelled: not counted in revenue") if c else None for c in cancelled],
+            muted_rows=[i for i, c in enumerate(cancelled) if c],
         )
         if stats.count + stats.cancelled == 0:
             self.orders_summary.setText("")

@@ -195,12 +195,13 @@ def known_source_systems(session: Session) -> list[str]:
     Offered when naming the system of a new file: one system named two ways ("ERP",
     "erp ") would keep two sets of codes, and a newer export would add its customers again.
     """
-    counts: dict[str, int] = {}
-    for system, used in session.execute(
-        select(ExternalId.system, func.count()).group_by(ExternalId.system)
-    ):
-        counts[system] = counts.get(system, 0) + int(used)
-    for (system,) in session.execute(select(SavedMapping.source_system)):
+    counts: dict[str, int] = {
+        system: int(used)
+        for system, used in session.execute(
+            select(ExternalId.system, func.count()).group_by(ExternalId.system)
+        )
+    }
+    for system in session.scalars(select(SavedMapping.source_system)):
         counts.setdefault(system, 0)
     return sorted((s for s in counts if s.strip()), key=lambda s: (-counts[s], s.casefold()))
 
