@@ -131,6 +131,16 @@ def test_version(bundle: Bundle, tmp_path: Path) -> None:
     assert smbcrm.__version__ in result.stdout.split(), result.stdout
 
 
+def test_every_command_is_in_the_bundle(bundle: Bundle, tmp_path: Path) -> None:
+    from smbcrm.commands import COMMAND_MODULES
+
+    result = _run_frozen(bundle, ["--help"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    listed = set(re.findall(r"^    (\S+)\s", result.stdout, re.MULTILINE))
+    missing = {"import", "batches", "staff", *COMMAND_MODULES} - listed
+    assert not missing, f"{sorted(missing)} missing from the bundle:\n{result.stdout}"
+
+
 def test_self_check(bundle: Bundle, tmp_path: Path) -> None:
     result = _run_frozen(bundle, ["self-check"], tmp_path)
     output = result.stdout + result.stderr
