@@ -80,9 +80,11 @@ class Order(Base):
 
     __table_args__ = (
         UniqueConstraint("source_system", "order_number"),
-        # Covers the per-customer reads (risk, order stats, with their check for cancelled
-        # orders): no table lookups per order.
-        Index("ix_orders_customer_date", "customer_id", "order_date", "amount", "status"),
+        # Covers the per-customer reads (risk, order stats: cancelled orders left out,
+        # amounts converted by their currency): no table lookups per order.
+        Index(
+            "ix_orders_customer_date", "customer_id", "order_date", "amount", "status", "currency"
+        ),
     )
 
 

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import Order, counts_as_sale
+from smbcrm.services.currencies import ExchangeRates, load_rates
 from smbcrm.services.risk import RiskLevel, RiskRow
 
 
@@ -49,8 +50,12 @@ def _first_day(label: str) -> date:
 
 
 def revenue_by_month(
-    session: Session, today: date | None = None, months: int = 12
+    session: Session,
+    today: date | None = None,
+    months: int = 12,
+    rates: ExchangeRates | None = None,
 ) -> list[MonthValue]:
+    """Sales per month in the home currency (orders without an exchange rate left out)."""
     today = today or date.today()
     labels = last_months(today, months)
     if session.get_bind().dialect.name == "postgresql":
@@ -58,7 +63,7 @@ def revenue_by_month(
     else:
         month = func.strftime("%Y-%m", Order.order_date)
     stmt = (
-        select(month, func.sum(cast(Order.amount, Float)))
+        select(month, func.sum((rates or load_rates(session)).in_home()))
         .where(
             Order.order_date >= _first_day(labels[0]), Order.order_date <= today, counts_as_sale()
         )

@@ -7,6 +7,7 @@ opens as fast as one of 100.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,6 +41,7 @@ from smbcrm.models import (
     counts_as_sale,
     utcnow,
 )
+from smbcrm.models.db import as_date
 from smbcrm.models.keys import DEFAULT_REGION, format_phone, normalize_email, normalize_phone
 from smbcrm.services.errors import ConflictError, NotFoundError, ValidationError
 from smbcrm.services.money import format_money
@@ -709,11 +711,12 @@ class OwnershipView:
 
 @dataclass(frozen=True)
 class OrderStats:
-    """The customer's sales: how many, their total, the first and the last; and how many
-    more orders were cancelled (listed, but no sale)."""
+    """The customer's sales: how many, their totals (one per currency: never added up
+    across currencies), the first and the last; and how many more orders were cancelled
+    (listed, but no sale)."""
 
     count: int
-    revenue: Decimal
+    totals: Mapping[str, Decimal]  # currency → total of the sales in it
     first_order: date | None
     last_order: date | None
     cancelled: int = 0
@@ -783,22 +786,32 @@ def _readable(point: ContactPoint, region: str) -> str:
 
 def order_stats(session: Session, customer_id: int) -> OrderStats:
     sale = counts_as_sale()
-    count, every, revenue, first, last = session.execute(
+    count = every = 0
+    first: date | None = None
+    last: date | None = None
+    totals: dict[str, Decimal] = {}
+    for currency, sales, orders, revenue, earliest, latest in session.execute(
         select(
+            Order.currency,
             func.count(case((sale, Order.id))),
             func.count(Order.id),
             func.coalesce(func.sum(case((sale, Order.amount), else_=0)), 0),
             func.min(case((sale, Order.order_date))),
             func.max(case((sale, Order.order_date))),
-        ).where(Order.customer_id == customer_id)
-    ).one()
-    return OrderStats(
-        int(count),
-        Decimal(str(revenue)).quantize(Decimal("0.01")),
-        first,
-        last,
-        int(every) - int(count),
-    )
+        )
+        .where(Order.customer_id == customer_id)
+        .group_by(Order.currency)
+    ):
+        count += int(sales)
+        every += int(orders)
+        if sales:
+            totals[str(currency)] = Decimal(str(revenue)).quantize(Decimal("0.01"))
+        earliest, latest = as_date(earliest), as_date(latest)
+        if earliest is not None and (first is None or earliest < first):
+            first = earliest
+        if latest is not None and (last is None or latest > last):
+            last = latest
+    return OrderStats(count, dict(sorted(totals.items())), first, last, every - count)
 
 
 def conversion_text(order_number: str | None, order_date: date | None, owner: str | None) -> str:

@@ -62,7 +62,7 @@ from smbcrm.models.derived import (
 from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.models.settings import COMPANY_NAME, DEMO_COMPANY
 from smbcrm.models.settings import DEFAULT_REGION as REGION_KEY
-from smbcrm.services import auth
+from smbcrm.services import auth, currencies
 from smbcrm.services.errors import ValidationError
 from smbcrm.services.progress import Progress
 
@@ -1739,6 +1739,12 @@ def create_demo_company(
                 Setting(key=COMPANY_NAME, value=DEMO_COMPANY_NAME),
                 Setting(key=REGION_KEY, value=_REGION),
                 Setting(key=DEMO_COMPANY, value=True),
+                # The demo sells abroad too: its revenue adds up in yuan at these rates.
+                Setting(key=currencies.HOME_KEY, value="CNY"),
+                Setting(
+                    key=currencies.RATES_KEY,
+                    value={code: str(rate) for code, rate in _CNY_PER.items() if code != "CNY"},
+                ),
             ]
         )
         # argon2 is slow on purpose: hash once, every demo account shares the password.

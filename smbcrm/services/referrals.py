@@ -16,11 +16,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
 from smbcrm.models import Customer, CustomerStatus, Order, User, counts_as_sale
 from smbcrm.models.keys import DEFAULT_REGION
+from smbcrm.services.currencies import load_rates
 from smbcrm.services.customers import CustomerFilter, CustomerList
 from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.permissions import require_edit_customer
@@ -34,18 +35,6 @@ def _money(value: Any) -> Decimal:
 
 def _year_ago(today: date | None) -> date:
     return (today or date.today()) - timedelta(days=365)
-
-
-def _single_currency(session: Session, customers: ColumnElement[bool]) -> str | None:
-    """The currency of these customers' orders when there is one (None: several or none)."""
-    found = session.scalars(
-        select(Order.currency)
-        .distinct()
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(customers)
-        .limit(2)
-    ).all()
-    return found[0] if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -67,7 +56,7 @@ class Referrals:
 
     referrer_id: int
     customers: list[ReferredCustomer]
-    currency: str | None
+    currency: str  # the home currency: revenue in other currencies is converted
 
     @property
     def revenue(self) -> Decimal:
@@ -84,11 +73,10 @@ def referrals_of(session: Session, customer_id: int, *, today: date | None = Non
         raise NotFoundError(f"There is no customer with ID {customer_id}.")
     since = _year_ago(today)
     referred = (Customer.referred_by_id == customer_id) & Customer.merged_into_id.is_(None)
-    revenue = func.coalesce(func.sum(Order.amount), 0)
-    recent = func.coalesce(
-        func.sum(case((Order.order_date >= since, Order.amount), else_=0)),
-        0,
-    )
+    rates = load_rates(session)
+    amount = rates.in_home()
+    revenue = func.coalesce(func.sum(amount), 0)
+    recent = func.coalesce(func.sum(case((Order.order_date >= since, amount), else_=0)), 0)
     rows = session.execute(
         select(
             Customer.id,
@@ -129,7 +117,7 @@ def referrals_of(session: Session, customer_id: int, *, today: date | None = Non
             )
             for cid, name, city, status, created, count, total, last_year, last in rows
         ],
-        currency=_single_currency(session, referred),
+        currency=rates.home,
     )
 
 
@@ -149,7 +137,7 @@ class TopReferrer:
 class TopReferrers:
     rows: list[TopReferrer]
     since: date | None
-    currency: str | None
+    currency: str  # the home currency
 
 
 def top_referrers(session: Session, limit: int = 20, since: date | None = None) -> TopReferrers:
@@ -161,7 +149,8 @@ def top_referrers(session: Session, limit: int = 20, since: date | None = None) 
     on_order = (Order.customer_id == referred.id) & counts_as_sale()
     if since is not None:
         on_order = on_order & (Order.order_date >= since)
-    revenue = func.coalesce(func.sum(Order.amount), 0)
+    rates = load_rates(session)
+    revenue = func.coalesce(func.sum(rates.in_home()), 0)
     referred_count = func.count(distinct(referred.id))
     stmt = (
         select(
@@ -185,8 +174,7 @@ def top_referrers(session: Session, limit: int = 20, since: date | None = None) 
         TopReferrer(cid, name, city, who, int(count), int(buying), _money(total))
         for cid, name, city, who, count, buying, total in session.execute(stmt)
     ]
-    currency = _single_currency(session, Customer.referred_by_id.in_([r.customer_id for r in rows]))
-    return TopReferrers(rows=rows, since=since, currency=currency)
+    return TopReferrers(rows=rows, since=since, currency=rates.home)
 
 
 # ---------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ import threading
 import unicodedata
 import weakref
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -65,6 +65,7 @@ from smbcrm.models import (
 )
 from smbcrm.models.db import as_date
 from smbcrm.services import cases as cases_service
+from smbcrm.services.currencies import ExchangeRates, load_rates, unconverted_orders
 from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
@@ -302,9 +303,10 @@ Revenues = tuple[float, float, float]  # 12 months, the recent period, the perio
 
 
 def order_facts(
-    session: Session, today: date, settings: RiskSettings
+    session: Session, today: date, settings: RiskSettings, rates: ExchangeRates | None = None
 ) -> tuple[dict[int, Rhythm], dict[int, Revenues]]:
-    """customer → their :class:`Rhythm`, and customer → revenue in the three windows.
+    """customer → their :class:`Rhythm`, and customer → revenue in the three windows, in
+    the home currency (orders in a currency without a rate count for the rhythm only).
 
     One aggregate pass over the (customer, date, amount) index, which covers the query:
     the database hands over each customer's order dates as one value and sums the windows;
@@ -317,7 +319,8 @@ def order_facts(
     before_start = recent_start - span
     dialect = session.get_bind().dialect.name
     # No CAST on SQLite (amounts are stored as REAL there); Float keeps Decimal out of the rows.
-    amount = type_coerce(Order.amount, Float) if dialect == "sqlite" else cast(Order.amount, Float)
+    plain = type_coerce(Order.amount, Float) if dialect == "sqlite" else cast(Order.amount, Float)
+    amount = (rates or load_rates(session)).in_home(plain)
 
     def window(condition: Any) -> Any:
         return func.sum(case((condition, amount), else_=0.0))
@@ -559,8 +562,10 @@ def assess(
     settings: RiskSettings | None = None,
     *,
     progress: Progress | None = None,
+    rates: ExchangeRates | None = None,
 ) -> list[RiskRow]:
-    """Every active customer with their level and reasons, in customer-id order."""
+    """Every active customer with their level and reasons, in customer-id order; revenue
+    in the home currency of ``rates`` (the company's, when not given)."""
     today = today or date.today()
     settings = settings or RiskSettings.load(session)
     progress = progress or Progress()
@@ -568,7 +573,7 @@ def assess(
     progress.report(0, steps, "Reading customers…")
     customers = _active_customers(session)
     progress.report(1, steps, "Adding up revenue and each customer's ordering rhythm…")
-    rhythms, revenues = order_facts(session, today, settings)
+    rhythms, revenues = order_facts(session, today, settings, rates)
     progress.report(2, steps, "Reading contacts and complaints…")
     contacts = _last_contacts(session)
     complaints = open_complaints(session, today)
@@ -721,6 +726,9 @@ class RiskSnapshot:
     rows: tuple[RiskRow, ...]
     computed_at: datetime
     today: date
+    currency: str = "CNY"  # the home currency revenue is in
+    # currency → sales of the last 12 months left out of revenue: no exchange rate
+    unconverted: Mapping[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[RiskLevel, int]:
         result = dict.fromkeys(RiskLevel, 0)
@@ -756,8 +764,10 @@ def refresh(
         with db.session() as session:
             recompute_tiers(session, today)
     with db.new_session() as session:
-        rows = assess(session, today, progress=progress)
-    snapshot = RiskSnapshot(tuple(rows), utcnow(), today)
+        rates = load_rates(session)
+        rows = assess(session, today, progress=progress, rates=rates)
+        missing = unconverted_orders(session, rates, since=today - timedelta(days=365))
+    snapshot = RiskSnapshot(tuple(rows), utcnow(), today, rates.home, missing)
     with _lock:
         _snapshots[db] = snapshot
     return snapshot

@@ -2,7 +2,8 @@
 
 The rule (documented here and in the at-risk screen's tooltip):
 
-* rank customers by their revenue over the last 12 months, highest first;
+* rank customers by their revenue over the last 12 months, highest first, in the home
+  currency (see :mod:`smbcrm.services.currencies`);
 * **A** — the customers who together bring the first 80% of that revenue (the customer who
   crosses 80% is still A);
 * **B** — the next ones up to 95%;
@@ -19,10 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Float, cast, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from smbcrm.models import Customer, CustomerStatus, Order, Tier, counts_as_sale, utcnow
+from smbcrm.services.currencies import load_rates
 
 A_SHARE = 0.80
 B_SHARE = 0.95
@@ -55,7 +57,7 @@ def recompute_tiers(session: Session, today: date | None = None) -> TierResult:
     today = today or date.today()
     start = today - timedelta(days=365)
     revenue = (
-        select(Order.customer_id, func.sum(cast(Order.amount, Float)))
+        select(Order.customer_id, func.sum(load_rates(session).in_home()))
         .where(
             Order.customer_id.is_not(None),
             Order.order_date > start,

@@ -36,7 +36,7 @@ from smbcrm.models import CustomerKind, CustomerStatus, is_cancelled_status
 from smbcrm.services import customers, referrals
 from smbcrm.services.customers import CustomerDetail
 from smbcrm.services.errors import NotFoundError
-from smbcrm.services.money import format_money
+from smbcrm.services.money import format_money, format_totals
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import (
     activity_kind_label,
@@ -482,8 +482,6 @@ class CustomerDetailPane(QWidget):
             form.removeRow(0)
         self.overview_values = {}
         stats = d.order_stats
-        currencies = {o.currency for o in d.recent_orders}
-        currency = currencies.pop() if len(currencies) == 1 else None
         open_follow_ups = [f for f in d.follow_ups if not f.done]
         rows: list[tuple[str, str, str]] = [
             ("kind", tr("Kind"), kind_label(d.kind)),
@@ -506,7 +504,7 @@ class CustomerDetailPane(QWidget):
             (
                 "revenue",
                 tr("Revenue"),
-                format_money(stats.revenue, currency) if stats.count else "",
+                format_totals(stats.totals) if stats.count else "",
             ),
             ("customer_since", tr("Became a customer"), d.conversion or ""),
             ("first_order", tr("First order"), format_date(stats.first_order)),
@@ -578,10 +576,8 @@ class CustomerDetailPane(QWidget):
             self.orders_summary.setText("")
             self.orders_summary.hide()
             return
-        currencies = {o.currency for o in d.recent_orders}
-        currency = currencies.pop() if len(currencies) == 1 else None
         text = tr("{orders}, {revenue} in total").format(
-            orders=self._orders_text(stats.count), revenue=format_money(stats.revenue, currency)
+            orders=self._orders_text(stats.count), revenue=format_totals(stats.totals)
         )
         if stats.cancelled:
             text += " " + tr("(and {n} cancelled, not counted)").format(n=stats.cancelled)

@@ -261,7 +261,7 @@ def test_detail_shows_orders_activities_and_follow_ups(company: Database) -> Non
         detail = svc.customer_detail(session, cid)
         tasks = open_follow_ups(session)
     assert detail.order_stats.count == 2
-    assert str(detail.order_stats.revenue) == "2000.50"
+    assert {c: str(t) for c, t in detail.order_stats.totals.items()} == {"CNY": "2000.50"}
     assert detail.order_stats.first_order == date(2025, 3, 1)
     assert detail.order_stats.last_order == date(2026, 2, 1)
     assert [a.subject for a in detail.activities] == ["Asked for a quote"]

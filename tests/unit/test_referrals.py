@@ -49,7 +49,7 @@ def test_referrals_of_a_customer_with_their_revenue(company: Database) -> None:
     )
     with company.new_session() as session:
         nobody = referrals.referrals_of(session, big_id, today=TODAY)
-    assert nobody.customers == [] and nobody.revenue == 0 and nobody.currency is None
+    assert nobody.customers == [] and nobody.revenue == 0 and nobody.currency == "CNY"
 
 
 def test_top_referrers_by_revenue_then_by_how_many(company: Database) -> None:

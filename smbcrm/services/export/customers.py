@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import (
@@ -30,6 +30,7 @@ from smbcrm.models import (
 )
 from smbcrm.models.db import as_date
 from smbcrm.models.keys import format_phone
+from smbcrm.services.currencies import ExchangeRates, load_rates
 from smbcrm.services.export.workbook import Column, ColumnKind, Row, Sheet, as_excel_date
 
 CHUNK = 2000
@@ -85,7 +86,7 @@ def count_customers(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Customer).where(_live())) or 0)
 
 
-def _rows(session: Session, language: str, region: str) -> Iterator[Row]:
+def _rows(session: Session, language: str, region: str, rates: ExchangeRates) -> Iterator[Row]:
     statuses = STATUS_WORDS[language]
     kinds = KIND_WORDS[language]
     owners = dict(session.execute(select(User.id, User.full_name)).all())
@@ -149,7 +150,7 @@ def _rows(session: Session, language: str, region: str) -> Iterator[Row]:
             select(
                 Order.customer_id,
                 func.count(Order.id),
-                func.sum(cast(Order.amount, Float)),
+                func.sum(rates.in_home()),
                 func.max(Order.order_date),
             )
             .where(Order.customer_id.between(lo, hi), counts_as_sale())
@@ -194,12 +195,14 @@ def _rows(session: Session, language: str, region: str) -> Iterator[Row]:
             )
 
 
-def customers_sheet(session: Session, *, language: str, region: str, main_currency: str) -> Sheet:
+def customers_sheet(session: Session, *, language: str, region: str) -> Sheet:
+    """Revenue is in the company's home currency (sales in other currencies converted)."""
+    rates = load_rates(session)
     return Sheet(
         name="客户" if language == "zh" else "Customers",
         columns=COLUMNS,
-        rows=_rows(session, language, region),
+        rows=_rows(session, language, region, rates),
         expected_rows=count_customers(session),
         language=language,
-        main_currency=main_currency,
+        main_currency=rates.home,
     )

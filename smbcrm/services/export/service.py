@@ -25,7 +25,7 @@ from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.export import csv_writer, workbook
 from smbcrm.services.export.customers import customers_sheet
 from smbcrm.services.export.import_problems import import_problems_sheet
-from smbcrm.services.export.orders import main_currency, orders_sheet
+from smbcrm.services.export.orders import orders_sheet
 from smbcrm.services.export.revenue import revenue_sheet
 from smbcrm.services.export.statement import statement_sheet
 from smbcrm.services.permissions import Permission, require
@@ -163,9 +163,7 @@ def build_sheet(
 ) -> workbook.Sheet:
     lang = options.language
     if kind == ExportKind.CUSTOMERS:
-        return customers_sheet(
-            session, language=lang, region=region, main_currency=main_currency(session, None, None)
-        )
+        return customers_sheet(session, language=lang, region=region)
     if kind == ExportKind.ORDERS:
         return orders_sheet(
             session,

@@ -49,6 +49,7 @@ from smbcrm.models.bulk import bulk_insert, bulk_update
 from smbcrm.models.keys import normalize_email
 from smbcrm.services.after_sales import plan_after_sales_follow_ups
 from smbcrm.services.collector import collector_paused
+from smbcrm.services.currencies import ISO_CURRENCIES, region_currency
 from smbcrm.services.errors import ConflictError
 from smbcrm.services.importing.apply import ImportRefused, insert_with_ids
 from smbcrm.services.importing.book import BookIndex
@@ -81,17 +82,6 @@ CHUNK = 2000
 LOOKUP_CHUNK = 900  # order numbers per IN (...) when reading the orders already stored
 T = TypeVar("T")
 
-# Active ISO 4217 codes: a currency cell must name one of these (or a word for one).
-_ISO_CODES = """
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
-    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
-    FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
-    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP
-    MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
-    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
-    TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW
-"""
-ISO_CURRENCIES = frozenset(_ISO_CODES.split())
 _CURRENCY_WORDS = {
     "人民币": "CNY",
     "rmb": "CNY",
@@ -117,32 +107,8 @@ _CURRENCY_WORDS = {
     "新加坡元": "SGD",
     "韩元": "KRW",
 }
-# The currency an order without one is in: the company's country's.
-_REGION_CURRENCY = {
-    "CN": "CNY",
-    "HK": "HKD",
-    "MO": "MOP",
-    "TW": "TWD",
-    "SG": "SGD",
-    "US": "USD",
-    "GB": "GBP",
-    "JP": "JPY",
-    "KR": "KRW",
-    "AU": "AUD",
-    "CA": "CAD",
-    "DE": "EUR",
-    "FR": "EUR",
-    "IT": "EUR",
-    "ES": "EUR",
-    "NL": "EUR",
-    "IE": "EUR",
-}
 _CURRENCY_HINT = "write a currency code such as CNY, USD, HKD or EUR (or 人民币, 美元)"
 _QUANTITY_RE = re.compile(r"^\s*([-+−]?[\d.,，]+)\s*[^\d\s]{0,6}\s*$")
-
-
-def region_currency(region: str) -> str:
-    return _REGION_CURRENCY.get(region.upper(), "CNY")
 
 
 def parse_currency(value: object) -> str | None:
