@@ -53,6 +53,7 @@ from smbcrm.services.preferences import config_dir
 from smbcrm.services.progress import Progress
 from smbcrm.ui.batches_view import BatchesDialog
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.currency_dialog import CurrencyDialog
 from smbcrm.ui.customers_view import CustomersView
 from smbcrm.ui.follow_ups_view import FollowUpsView
 from smbcrm.ui.import_wizard import ImportWizard
@@ -248,6 +249,11 @@ class MainWindow(QMainWindow):
         self.backup_action = self._action(
             file_menu, self.tr("&Back up database…"), self.back_up_database
         )
+        file_menu.addSeparator()
+        self.currencies_action = self._action(
+            file_menu, self.tr("&Currencies and exchange rates…"), self.edit_currencies
+        )
+        self.currencies_action.setObjectName("currenciesAction")
         file_menu.addSeparator()
         self.sign_out_action = self._action(
             file_menu, self.tr("&Sign out"), self.sign_out_requested.emit
@@ -615,6 +621,17 @@ class MainWindow(QMainWindow):
         location = choose_database(self)
         if location:
             self.open_database_requested.emit(location)
+
+    @Slot()
+    def edit_currencies(self) -> CurrencyDialog:
+        """The home currency and exchange rates; saving them re-adds up revenue where shown."""
+        dialog = CurrencyDialog(self.ctx, self)
+        risk_page = getattr(self, "risk_view", None)
+        if risk_page is not None:
+            dialog.saved.connect(risk_page.refresh)
+        self.currency_dialog = dialog
+        dialog.open()
+        return dialog
 
     @Slot()
     def back_up_database(self) -> None:

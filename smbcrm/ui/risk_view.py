@@ -55,7 +55,9 @@ from PySide6.QtWidgets import (
 from smbcrm.models import Tier
 from smbcrm.services import auth, charts_data, risk
 from smbcrm.services.charts_data import MonthValue, WonLost
+from smbcrm.services.currencies import unconverted_text
 from smbcrm.services.errors import SmbcrmError
+from smbcrm.services.money import CURRENCY_SYMBOLS, format_money
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress
 from smbcrm.services.risk import RiskLevel, RiskRow, RiskSnapshot
@@ -63,6 +65,7 @@ from smbcrm.services.ui_support import owner_filter_choices
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.follow_ups_view import FollowUpDialog
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
+from smbcrm.ui.style import ERROR_STYLE
 from smbcrm.ui.workers import Worker
 
 log = logging.getLogger(__name__)
@@ -133,6 +136,7 @@ class RiskTableModel(ListTableModel[RiskRow]):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lang = ui_language()
+        self.currency = "CNY"  # the home currency the revenue is in
 
     def headers(self) -> list[str]:
         return [
@@ -168,7 +172,7 @@ class RiskTableModel(ListTableModel[RiskRow]):
             if col == self.LEVEL:
                 return level_label(row.level)
             if col == self.REVENUE:
-                return f"{row.revenue_12m:,.2f}"
+                return format_money(row.revenue_12m, self.currency)
             if col == self.LAST_ORDER:
                 return row.last_order.isoformat() if row.last_order else tr("never")
             if col == self.REASONS:
@@ -440,6 +444,12 @@ class RiskView(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.summary = QLabel(self)
         self.summary.setObjectName("riskSummary")
+        # Sales in a currency without an exchange rate are not in the revenue shown.
+        self.unconverted = QLabel(self)
+        self.unconverted.setObjectName("riskUnconverted")
+        self.unconverted.setStyleSheet(ERROR_STYLE)
+        self.unconverted.setWordWrap(True)
+        self.unconverted.hide()
         # When the figures were worked out, beside what they say (the filter row is full).
         actions = QHBoxLayout()
         actions.addWidget(self.summary)
@@ -463,6 +473,7 @@ class RiskView(QWidget):
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.table, 1)
         top_layout.addLayout(actions)
+        top_layout.addWidget(self.unconverted)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("riskSplitter")
         self.splitter.addWidget(top)
@@ -560,6 +571,9 @@ class RiskView(QWidget):
 
     def show_snapshot(self, snapshot: RiskSnapshot) -> None:
         self._rows = list(snapshot.rows)
+        self.model.currency = snapshot.currency
+        self.unconverted.setText(unconverted_text(snapshot.unconverted))
+        self.unconverted.setVisible(bool(snapshot.unconverted))
         self.updated_label.setText(
             tr("Updated {0}").format(snapshot.computed_at.strftime("%Y-%m-%d %H:%M"))
         )
@@ -588,7 +602,7 @@ class RiskView(QWidget):
         self.model.set_rows(rows)
         total = sum(r.revenue_12m for r in rows)
         text = tr("{0} customers at risk · {1} revenue in the last 12 months").format(
-            len(rows), f"{total:,.0f}"
+            len(rows), format_money(total, self.model.currency)
         )
         self.summary.setText(text)
         self.status_message.emit(text)
@@ -598,7 +612,8 @@ class RiskView(QWidget):
 
     def _draw_revenue(self, months: list[MonthValue]) -> None:
         labels, span = month_labels([m.month for m in months])
-        chart = _chart(tr("Revenue by month, {0} (thousands)").format(span))
+        unit = CURRENCY_SYMBOLS.get(self.model.currency, self.model.currency)
+        chart = _chart(tr("Revenue by month, {0} ({1} thousands)").format(span, unit))
         bars = QBarSet(tr("Revenue"))
         bars.setColor(QColor("#2e86c1"))
         for m in months:
@@ -649,6 +664,9 @@ class RiskView(QWidget):
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)
         series.attachAxis(y)
+        # An empty year (no sales yet) would leave the axis without a range.
+        top = max((s.at(i) for s in series.barSets() for i in range(s.count())), default=0.0)
+        y.setRange(0, top if top > 0 else 1)
         y.applyNiceNumbers()
 
     # -- actions ------------------------------------------------------------------------
