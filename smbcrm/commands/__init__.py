@@ -12,7 +12,7 @@ import importlib
 from typing import Any
 
 # Modules that add commands; each is imported only when the parser is built.
-COMMAND_MODULES: tuple[str, ...] = ("export", "risk", "orders", "merge", "dedupe")
+COMMAND_MODULES: tuple[str, ...] = ("export", "risk", "rates", "orders", "merge", "dedupe")
 
 
 def register_all(commands: argparse._SubParsersAction[Any]) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from smbcrm.models import Tier, User
-from smbcrm.services import auth, risk
+from smbcrm.services import auth, currencies, risk
+from smbcrm.services.money import format_money
 from smbcrm.services.permissions import Permission, require
 
 TABLE_LIMIT = 20
@@ -41,10 +42,6 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=cmd_risk)
 
 
-def _money(value: float) -> str:
-    return f"{value:,.2f}"
-
-
 def _fit(text: str, width: int) -> str:
     """Cut and pad to ``width`` terminal columns (Chinese characters take two)."""
     out, used = [], 0
@@ -66,6 +63,9 @@ def cmd_risk(args: argparse.Namespace) -> int:
         actor = session.get_one(User, actor.id)
         require(actor, Permission.VIEW_CUSTOMERS)
         owner_id = auth.find_user(session, args.owner).id if args.owner else None
+        rates = currencies.load_rates(session)
+        since = (args.today or date.today()) - timedelta(days=365)
+        missing = currencies.unconverted_orders(session, rates, since=since)
         rows = risk.at_risk(
             session,
             today=args.today,
@@ -81,17 +81,23 @@ def cmd_risk(args: argparse.Namespace) -> int:
             )
             print(f"Wrote {count} customers at risk to {args.report}.")
             return EXIT_OK
+    if missing:
+        print(currencies.unconverted_text(missing))
     if not rows:
         print("No customer is at risk.")
         return EXIT_OK
-    print(f"{'ID':>6}  {'Name':<32} {'Owner':<16} {'Risk':<6} {'12 months':>12}  Reasons")
+    print(f"{'ID':>6}  {'Name':<32} {'Owner':<16} {'Risk':<6} {'12 months':>14}  Reasons")
     for row in rows[:TABLE_LIMIT]:
         print(
             f"{row.id:>6}  {_fit(row.name, 32)} {_fit(row.owner or '—', 16)} "
-            f"{row.level.value:<6} {_money(row.revenue_12m):>12}  {row.text(args.lang)}"
+            f"{row.level.value:<6} {format_money(row.revenue_12m, rates.home):>14}  "
+            f"{row.text(args.lang)}"
         )
     more = len(rows) - TABLE_LIMIT
     total = sum(r.revenue_12m for r in rows)
     tail = f" ({more} more: use --report FILE.xlsx for all)" if more > 0 else ""
-    print(f"{len(rows)} customers at risk, {_money(total)} revenue in 12 months{tail}.")
+    print(
+        f"{len(rows)} customers at risk, {format_money(total, rates.home)} revenue "
+        f"in 12 months{tail}."
+    )
     return EXIT_OK

@@ -84,3 +84,40 @@ def test_risk_report_refuses_other_file_types(book: str, tmp_path: Path) -> None
     result = smbcrm("--db", book, "risk", "--report", str(tmp_path / "x.pdf"))
     assert result.returncode != 0
     assert ".xlsx or .csv" in result.stderr
+
+
+def test_rates_convert_revenue_in_another_currency(book: str) -> None:
+    db = open_database(Path(book))
+    with db.session() as session:
+        abroad = make_customer(session, "Nordwind GmbH")
+        for i in range(12):
+            make_order(
+                session,
+                abroad,
+                amount="1000",
+                currency="EUR",
+                when=TODAY - timedelta(days=150 + 30 * i),
+            )
+    db.dispose()
+    before = smbcrm("--db", book, "risk", "--today", TODAY.isoformat())
+    assert "Revenue leaves out 8 orders in EUR: no exchange rate" in before.stdout
+
+    listed = smbcrm("--db", book, "rates")
+    assert listed.returncode == 0, listed.stderr
+    assert "Home currency: CNY" in listed.stdout and "EUR  no rate" in listed.stdout
+
+    wrong = smbcrm("--db", book, "rates", "--set", "EUR=seven")
+    assert wrong.returncode != 0
+    assert "The rate for EUR, 'seven', is not a number" in wrong.stderr
+
+    saved = smbcrm("--db", book, "rates", "--set", "eur=7.8")
+    assert saved.returncode == 0, saved.stderr
+    assert "1 EUR = 7.8 CNY" in saved.stdout and "leaves out" not in saved.stdout
+    after = smbcrm("--db", book, "risk", "--today", TODAY.isoformat())
+    nordwind = next(line for line in after.stdout.splitlines() if "Nordwind" in line)
+    assert "¥62,400.00" in nordwind  # 8 × €1,000 at 7.8
+    assert "leaves out" not in after.stdout
+
+    # A new home currency converts the rates kept so far.
+    rebased = smbcrm("--db", book, "rates", "--home", "EUR")
+    assert "Home currency: EUR" in rebased.stdout and "1 CNY = 0.128205 EUR" in rebased.stdout
