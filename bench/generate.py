@@ -107,6 +107,7 @@ def build_book(
             except sqlite3.Error:
                 count = -1
         if count == customers:
+            open_database(path).dispose()  # brings a book from an older run up to date
             return path
         path.unlink()
     db = open_database(path)
