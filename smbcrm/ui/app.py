@@ -31,6 +31,7 @@ from smbcrm.ui.context import AppContext
 from smbcrm.ui.main_window import MainWindow
 from smbcrm.ui.sign_in import SignInDialog, choose_database
 from smbcrm.ui.style import apply_style
+from smbcrm.ui.translation import effective_language, install_language
 from smbcrm.ui.welcome import WelcomeDialog
 from smbcrm.ui.workers import unexpected_error_text
 
@@ -56,6 +57,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationDisplayName("smbcrm")
     app.setDesktopFileName("smbcrm")
+    # Before any window exists: every text is translated as it is made.
+    install_language(app, effective_language(Preferences.load().language))
     apply_style(app)
     return app
 

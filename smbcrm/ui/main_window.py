@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -49,7 +50,7 @@ from smbcrm.services import database as dbsvc
 from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.importing.review import pending_reviews
 from smbcrm.services.permissions import ROLE_LABELS, Permission
-from smbcrm.services.preferences import config_dir
+from smbcrm.services.preferences import Preferences, config_dir
 from smbcrm.services.progress import Progress
 from smbcrm.ui.batches_view import BatchesDialog
 from smbcrm.ui.context import AppContext
@@ -61,6 +62,7 @@ from smbcrm.ui.orders_view import OrdersView
 from smbcrm.ui.review_dialog import ReviewDialog
 from smbcrm.ui.sign_in import choose_database
 from smbcrm.ui.style import app_icon
+from smbcrm.ui.translation import LANGUAGES, effective_language
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
@@ -290,6 +292,21 @@ class MainWindow(QMainWindow):
         # actions would otherwise claim the same keys and Qt would run neither.
         view.focus_search_action.setShortcut(QKeySequence())
         view.refresh_action.setShortcut(QKeySequence())
+
+        view_menu.addSeparator()
+        language_menu = view_menu.addMenu(self.tr("&Language"))
+        language_menu.setObjectName("languageMenu")
+        chosen = effective_language(Preferences.load().language)
+        group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        for code, name in LANGUAGES.items():
+            action = QAction(name, self)
+            action.setCheckable(True)
+            action.setChecked(code == chosen)
+            action.triggered.connect(lambda _checked=False, c=code: self.choose_language(c))
+            group.addAction(action)
+            language_menu.addAction(action)
+            self.language_actions[code] = action
 
         help_menu = bar.addMenu(self.tr("&Help"))
         self.help_menu = help_menu
@@ -621,6 +638,23 @@ class MainWindow(QMainWindow):
         location = choose_database(self)
         if location:
             self.open_database_requested.emit(location)
+
+    def choose_language(self, language: str) -> None:
+        """Keep the person's language; windows show it from the next start."""
+        preferences = Preferences.load()
+        if preferences.language == language:
+            return
+        preferences.language = language
+        preferences.save()
+        # Said in both languages: the person may not read the one the window is in.
+        QMessageBox.information(
+            self,
+            self.tr("Language"),
+            "smbcrm will be in English the next time it starts.\nsmbcrm 下次启动时将使用英文界面。"
+            if language == "en"
+            else "smbcrm 下次启动时将使用中文界面。\n"
+            "smbcrm will be in Chinese the next time it starts.",
+        )
 
     @Slot()
     def edit_currencies(self) -> CurrencyDialog:

@@ -204,3 +204,7 @@ def test_bundle_holds_migrations_and_resources(bundle: Bundle) -> None:
         if source.is_file():
             inside = bundle.internal / source.relative_to(ROOT)
             assert inside.is_file(), f"{inside} is missing from the bundle"
+    # The Chinese interface: smbcrm's catalog and Qt's own texts.
+    for name in ("zh.json", "qtbase_zh_CN.qm"):
+        inside = bundle.internal / "resources" / "i18n" / name
+        assert inside.is_file(), f"{inside} is missing from the bundle"

@@ -1,0 +1,184 @@
+"""The interface in English or Chinese (简体中文).
+
+Every text a window shows goes through Qt's ``translate`` (the modules' ``tr``). For
+Chinese a :class:`CatalogTranslator` answers from ``resources/i18n/zh.json`` — the English
+text as written in the code, and its Chinese — and Qt's own translation gives its standard
+buttons and menus (保存, 取消, 复制…). A text missing from the catalog shows in English, never
+blank; a test keeps the catalog complete and its placeholders intact.
+
+Which language: the person's choice (View › Language, kept in their preferences), else
+Chinese when the computer's language is Chinese, else English. The choice applies from the
+next start: windows already open keep the language they were made in.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+
+from smbcrm.resources import resource
+
+LANGUAGES = {"en": "English", "zh": "中文"}
+_CHINESE = QLocale(
+    QLocale.Language.Chinese, QLocale.Script.SimplifiedChineseScript, QLocale.Country.China
+)
+# Qt's own translations: standard buttons, input context menus, file dialogs.
+_QT_CATALOGS = ("qtbase",)
+# Kept referenced for as long as the application runs (Qt does not own translators).
+_installed: list[QTranslator] = []
+_locale_before: list[QLocale] = []  # the default locale to go back to
+
+
+def effective_language(preference: str | None) -> str:
+    """The language to show: the person's choice, else the computer's (Chinese or English)."""
+    if preference in LANGUAGES:
+        return str(preference)
+    return "zh" if QLocale.system().language() == QLocale.Language.Chinese else "en"
+
+
+def catalog_path(language: str) -> Path:
+    return resource("i18n", f"{language}.json")
+
+
+# Where one English word needs two Chinese ones ("Active" customer 成交, "Active" staff
+# member 在职), the catalog's "@contexts" gives the one for a window's context.
+CONTEXTS_KEY = "@contexts"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    texts: dict[str, str]  # English → translation
+    in_context: dict[str, dict[str, str]]  # context → English → translation there
+
+    def lookup(self, context: str, source: str) -> str | None:
+        special = self.in_context.get(context)
+        if special is not None and source in special:
+            return special[source]
+        return self.texts.get(source)
+
+    def __bool__(self) -> bool:
+        return bool(self.texts)
+
+
+def _texts(data: object) -> dict[str, str]:
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, str) and v}
+
+
+def load_catalog(language: str) -> Catalog:
+    """English text → its translation; empty for English or an unreadable catalog."""
+    empty = Catalog({}, {})
+    if language == "en":
+        return empty
+    try:
+        data = json.loads(catalog_path(language).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return empty
+    if not isinstance(data, dict):
+        return empty
+    contexts = data.get(CONTEXTS_KEY)
+    in_context = (
+        {str(c): _texts(t) for c, t in contexts.items()} if isinstance(contexts, dict) else {}
+    )
+    return Catalog(_texts(data), in_context)
+
+
+class CatalogTranslator(QTranslator):
+    """Answers Qt's translate() from a catalog keyed by the English text."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        self.catalog = catalog
+
+    def translate(
+        self,
+        context: str,
+        source_text: str,
+        disambiguation: str | None = None,
+        n: int = -1,
+    ) -> str | None:
+        # None, not "": Qt then tries the next translator and finally shows the source.
+        return self.catalog.lookup(str(context), source_text)
+
+    def isEmpty(self) -> bool:
+        return not self.catalog
+
+
+def _qt_translator(name: str) -> QTranslator | None:
+    for folder in (
+        resource("i18n"),
+        Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+    ):
+        translator = QTranslator()
+        if translator.load(_CHINESE, name, "_", str(folder)):
+            return translator
+    return None
+
+
+def install_language(app: QCoreApplication, language: str) -> bool:
+    """Show the interface in ``language`` from now on; True when a translation was installed.
+
+    English needs nothing. For Chinese the default locale becomes Chinese too, so reports
+    and reasons the windows ask for (at-risk reasons, export headers) come in Chinese.
+    """
+    remove_language(app)
+    if language != "zh":
+        return False
+    catalog = load_catalog(language)
+    if not catalog:
+        return False
+    _locale_before.append(QLocale())
+    QLocale.setDefault(_CHINESE)
+    translators: list[QTranslator] = [CatalogTranslator(catalog)]
+    translators += [t for t in map(_qt_translator, _QT_CATALOGS) if t is not None]
+    for translator in translators:
+        app.installTranslator(translator)
+        _installed.append(translator)
+    return True
+
+
+def remove_language(app: QCoreApplication) -> None:
+    """Back to English (the texts as written)."""
+    while _installed:
+        app.removeTranslator(_installed.pop())
+    if _locale_before:
+        QLocale.setDefault(_locale_before[0])
+        _locale_before.clear()
+
+
+# -- keeping the catalog complete (used by the tests) -----------------------------------
+
+_TRANSLATING_CALLS = {"tr": 0, "_tr": 0, "translate": 1}
+PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}|%\w")
+# "&Save" marks S as the shortcut letter; "&&" is a plain "&", "&nbsp;" an HTML entity.
+ACCELERATOR_RE = re.compile(r"(?<!&)&(?![&#]|[a-zA-Z]+;)(\w)")
+
+
+def texts_in_code(paths: Iterable[Path]) -> dict[str, list[str]]:
+    """Every literal text passed to ``tr`` / ``translate`` in these files → where."""
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            position = _TRANSLATING_CALLS.get(str(name))
+            if position is None or len(node.args) <= position:
+                continue
+            arg = node.args[position]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.setdefault(arg.value, []).append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def ui_files() -> list[Path]:
+    return sorted(Path(__file__).resolve().parent.glob("*.py"))

@@ -1,0 +1,88 @@
+"""The interface in Chinese: menus, pages, dialogs and Qt's own buttons; the language choice."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from smbcrm.models import Database
+from smbcrm.services.preferences import Preferences
+from smbcrm.ui.context import AppContext
+from smbcrm.ui.currency_dialog import CurrencyDialog
+from smbcrm.ui.main_window import MainWindow
+from smbcrm.ui.risk_view import RiskView
+from smbcrm.ui.translation import install_language, remove_language
+from tests.factories import make_customer, make_order
+
+
+@pytest.fixture
+def chinese(qapp: QApplication) -> Iterator[None]:
+    assert install_language(qapp, "zh")
+    yield
+    remove_language(qapp)
+
+
+def _menu_titles(window: MainWindow) -> list[str]:
+    return [action.text() for action in window.menuBar().actions()]
+
+
+def test_the_main_window_in_chinese(qtbot: QtBot, ctx: AppContext, chinese: None) -> None:
+    window = MainWindow(ctx, persist_state=False)
+    qtbot.addWidget(window)
+    titles = _menu_titles(window)
+    assert titles[0] == "文件(&F)" and "帮助(&H)" in titles
+    pages = [window.navigation.item(i).text() for i in range(window.navigation.count())]
+    assert pages[0] == "客户"
+    # No English left on the menus a person opens first.
+    file_menu = window.menuBar().actions()[0].menu()
+    assert all(not a.text() or not a.text().isascii() for a in file_menu.actions())
+
+
+def test_dialogs_and_qt_buttons_in_chinese(qtbot: QtBot, ctx: AppContext, chinese: None) -> None:
+    dialog = CurrencyDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "币种和汇率"
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    assert save is not None and save.text() == "保存"
+
+
+def test_at_risk_reasons_follow_the_language(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database, chinese: None
+) -> None:
+    today = date.today()
+    with gui_db.session() as session:
+        customer = make_customer(session, "静默贸易")
+        for i in range(12):
+            make_order(session, customer, amount="900", when=today - timedelta(days=150 + 30 * i))
+    view = RiskView(ctx)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        view.show()
+    assert view.model.headerData(0, Qt.Orientation.Horizontal) == "客户"
+    assert "通常每 30 天下单一次" in view.model.index(0, view.model.REASONS).data()
+
+
+def test_choosing_a_language_is_kept_for_the_next_start(
+    qtbot: QtBot, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
+    window = MainWindow(ctx, persist_state=False)
+    qtbot.addWidget(window)
+    assert set(window.language_actions) == {"en", "zh"}
+    window.language_actions["zh"].trigger()
+    assert Preferences.load().language == "zh"
+    assert window.language_actions["zh"].isChecked()
+    assert "下次启动" in told[0]
+    window.language_actions["en"].trigger()
+    assert Preferences.load().language == "en"
+    assert "next time it starts" in told[1]

@@ -1,0 +1,63 @@
+"""The Chinese interface's catalog: every text the windows show has its Chinese, and no
+translation loses a placeholder or a keyboard shortcut."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from smbcrm.ui.translation import (
+    ACCELERATOR_RE,
+    PLACEHOLDER_RE,
+    effective_language,
+    load_catalog,
+    texts_in_code,
+    ui_files,
+)
+
+
+def test_every_text_in_the_windows_has_its_chinese() -> None:
+    catalog = load_catalog("zh")
+    missing = {
+        text: places
+        for text, places in texts_in_code(ui_files()).items()
+        if text not in catalog.texts
+    }
+    listed = "\n".join(f"{places[0]}: {text!r}" for text, places in sorted(missing.items()))
+    assert not missing, f"add these texts to resources/i18n/zh.json:\n{listed}"
+
+
+def test_translations_keep_placeholders_and_shortcuts() -> None:
+    problems = []
+    catalog = load_catalog("zh")
+    entries = list(catalog.texts.items())
+    entries += [pair for texts in catalog.in_context.values() for pair in texts.items()]
+    for source, chinese in entries:
+        if Counter(PLACEHOLDER_RE.findall(source)) != Counter(PLACEHOLDER_RE.findall(chinese)):
+            problems.append(f"placeholders differ: {source!r} → {chinese!r}")
+        for letter in ACCELERATOR_RE.findall(source):
+            if f"&{letter.upper()}" not in chinese and f"&{letter}" not in chinese:
+                problems.append(f"shortcut &{letter} lost: {source!r} → {chinese!r}")
+        if not chinese.strip():
+            problems.append(f"empty: {source!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_texts_found_in_the_code_include_each_way_of_asking() -> None:
+    texts = texts_in_code(ui_files())
+    assert "&File" in texts  # self.tr(...)
+    assert "Currencies and exchange rates" in texts  # a module's tr(...)
+    assert "At risk" in texts  # QCoreApplication.translate(context, ...)
+
+
+def test_the_language_shown_is_the_persons_choice() -> None:
+    assert effective_language("zh") == "zh"
+    assert effective_language("en") == "en"
+    assert effective_language(None) in ("en", "zh")  # the computer's
+    assert effective_language("fr") == effective_language(None)
+    assert not load_catalog("en")
+
+
+def test_a_context_can_have_its_own_word() -> None:
+    catalog = load_catalog("zh")
+    assert catalog.lookup("StaffView", "Active") == "在职"
+    assert catalog.lookup("CustomerList", "Active") == catalog.texts["Active"]
