@@ -51,6 +51,7 @@ from smbcrm.models import DuplicateStatus
 from smbcrm.models.keys import fold_text
 from smbcrm.services import duplicates
 from smbcrm.services.duplicates import PairSide, QueuedPair, ScanResult
+from smbcrm.services.duplicates.wording import reasons_in
 from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.merge import MergeResult, UndoMergeResult
 from smbcrm.services.permissions import Permission
@@ -59,6 +60,7 @@ from smbcrm.ui.customers_model import kind_label, status_label
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.merge_dialog import MergeDialog, MergeHistoryDialog
 from smbcrm.ui.style import EMPTY_STYLE, HINT_STYLE, text_width
+from smbcrm.ui.translation import ui_language
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
@@ -148,7 +150,7 @@ class PairTableModel(ListTableModel[QueuedPair]):
             if side is not None:
                 return f"{side.name}\n{side_details(side)}"
             if col == self.WHY:
-                return why_text(pair.reasons)
+                return why_text(reasons_in(pair.reasons, ui_language()))
             if col == self.STATUS:
                 return pair_status_label(pair.status)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -157,7 +159,7 @@ class PairTableModel(ListTableModel[QueuedPair]):
                     name=side.name, details=side_details(side), orders=side.order_count
                 )
             if col == self.WHY:
-                return "\n".join(pair.reasons)
+                return "\n".join(reasons_in(pair.reasons, ui_language()))
         if role == self.SIDE_ROLE and side is not None:
             return 0 if side is pair.a else 1
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -569,7 +571,8 @@ class DuplicatesView(QWidget):
         else:
             self.reasons_label.setText(
                 tr("<b>{score} alike</b> — {reasons}").format(
-                    score=score_text(pair.score), reasons="; ".join(pair.reasons)
+                    score=score_text(pair.score),
+                    reasons="; ".join(reasons_in(pair.reasons, ui_language())),
                 )
             )
         has = pair is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QLocale, QUrl, Signal, Slot
+from PySide6.QtCore import QDate, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,13 +31,10 @@ from smbcrm.services.importing.problems import problem_batches
 from smbcrm.services.progress import Progress
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_picker import CustomerPicker
+from smbcrm.ui.translation import ui_language
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 FORMATS = (("xlsx", "utf-8"), ("csv", "utf-8"), ("csv", "gbk"))
-
-
-def interface_language() -> str:
-    return "zh" if QLocale().language() == QLocale.Language.Chinese else "en"
 
 
 class ExportDialog(QDialog):
@@ -216,7 +213,7 @@ class ExportDialog(QDialog):
                 else None
             ),
             encoding=encoding,
-            language=interface_language(),
+            language=ui_language(),
         )
 
     def suggested_name(self) -> str:

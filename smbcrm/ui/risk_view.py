@@ -24,7 +24,6 @@ from PySide6.QtCharts import (
 )
 from PySide6.QtCore import (
     QCoreApplication,
-    QLocale,
     Qt,
     Signal,
     Slot,
@@ -66,6 +65,7 @@ from smbcrm.ui.context import AppContext
 from smbcrm.ui.follow_ups_view import FollowUpDialog
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.style import ERROR_STYLE
+from smbcrm.ui.translation import ui_language
 from smbcrm.ui.workers import Worker
 
 log = logging.getLogger(__name__)
@@ -101,10 +101,6 @@ def reason_label(reason: risk.Reason) -> str:
         risk.Reason.OPEN_COMPLAINT: tr("Open complaint"),
         risk.Reason.SATISFACTION_FALLING: tr("Satisfaction falling"),
     }[reason]
-
-
-def ui_language() -> str:
-    return "zh" if QLocale().language() == QLocale.Language.Chinese else "en"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,11 @@ def effective_language(preference: str | None) -> str:
     return "zh" if QLocale.system().language() == QLocale.Language.Chinese else "en"
 
 
+def ui_language() -> str:
+    """The language windows are shown in now ("zh" or "en"), for texts made outside Qt."""
+    return "zh" if QLocale().language() == QLocale.Language.Chinese else "en"
+
+
 def catalog_path(language: str) -> Path:
     return resource("i18n", f"{language}.json")
 

@@ -86,3 +86,23 @@ def test_choosing_a_language_is_kept_for_the_next_start(
     window.language_actions["en"].trigger()
     assert Preferences.load().language == "en"
     assert "next time it starts" in told[1]
+
+
+def test_the_duplicate_warning_gives_its_reasons_in_chinese(
+    qtbot: QtBot, ctx: AppContext, chinese: None
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from smbcrm.ui.customer_dialog import CustomerDialog
+
+    with ctx.db.session() as session:
+        make_customer(session, "Golden Sun Trading Co., Ltd.", phones=["138 0013 8000"])
+    dialog = CustomerDialog(ctx, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name_edit, "Golden Sun Trading")
+    qtbot.keyClicks(dialog.phone_edit, "13800138000")
+    qtbot.waitUntil(dialog.similar_panel.isVisible, timeout=3000)
+    texts = " ".join(label.text() for label in dialog.similar_panel.findChildren(QLabel))
+    assert "电话相同" in texts or "手机相同" in texts
+    assert "same phone" not in texts and "same mobile" not in texts
