@@ -350,25 +350,35 @@ def working_minutes_between(a: datetime, b: datetime, calendar: WorkingCalendar)
     return int(total.total_seconds() // 60)
 
 
-def describe_minutes(minutes: int | float | None, day_minutes: int = 9 * 60) -> str:
-    """Working minutes in words: "45 min", "4 h", "1 h 30 min", "2 working days", "1 d 2 h"."""
+_DURATION_WORDS = {
+    "en": {"min": "{0} min", "h": "{0} h", "h min": "{0} h {1} min", "d h": "{0} d {1} h",
+           "day": "{0} working day", "days": "{0} working days"},
+    "zh": {"min": "{0} 分钟", "h": "{0} 小时", "h min": "{0} 小时 {1} 分钟",
+           "d h": "{0} 天 {1} 小时", "day": "{0} 个工作日", "days": "{0} 个工作日"},
+}  # fmt: skip
+
+
+def describe_minutes(
+    minutes: int | float | None, day_minutes: int = 9 * 60, lang: str = "en"
+) -> str:
+    """Working minutes in words: "45 min", "4 h", "1 h 30 min", "2 working days", "1 d 2 h"
+    (in Chinese with ``lang="zh"``: "45 分钟", "2 个工作日", "1 天 2 小时")."""
+    words = _DURATION_WORDS.get(lang, _DURATION_WORDS["en"])
     if minutes is None:
         return "—"
     minutes = round(minutes)
     if minutes < 0:
-        return "−" + describe_minutes(-minutes, day_minutes)
+        return "−" + describe_minutes(-minutes, day_minutes, lang)
     if minutes < 60:
-        return f"{minutes} min"
+        return words["min"].format(minutes)
     if day_minutes > 0 and minutes >= day_minutes:
         days, rest = divmod(minutes, day_minutes)
-        if rest == 0:
-            return f"{days} working day" + ("s" if days != 1 else "")
         hours = round(rest / 60)
         if hours == 0:
-            return f"{days} working day" + ("s" if days != 1 else "")
-        return f"{days} d {hours} h"
+            return words["day" if days == 1 else "days"].format(days)
+        return words["d h"].format(days, hours)
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h" if rest == 0 else f"{hours} h {rest} min"
+    return words["h"].format(hours) if rest == 0 else words["h min"].format(hours, rest)
 
 
 def weekday_hours_text(periods: Sequence[Period]) -> str:

@@ -63,6 +63,7 @@ from smbcrm.services.working_time import WorkingCalendar, describe_minutes, work
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_picker import CustomerPicker
 from smbcrm.ui.style import HINT_STYLE
+from smbcrm.ui.translation import ui_language
 
 AMBER = QColor("#9a6700")
 AMBER_BACKGROUND = QColor("#fff4d6")
@@ -126,7 +127,7 @@ def due_text(
     if met is not None:
         return f"{when}  ✓" if met <= due else tr("{0}  (met late)").format(when)
     left = working_minutes_between(now, due, calendar)
-    span = describe_minutes(abs(left), calendar.day_minutes)
+    span = describe_minutes(abs(left), calendar.day_minutes, lang=ui_language())
     if left > 0:
         return tr("{0}  (in {1})").format(when, span)
     if now < due:
@@ -145,10 +146,16 @@ def promise_text(promise: object, day_minutes: int) -> str:
     parts = []
     if response:
         parts.append(
-            tr("first response within {0}").format(describe_minutes(response, day_minutes))
+            tr("first response within {0}").format(
+                describe_minutes(response, day_minutes, lang=ui_language())
+            )
         )
     if resolution:
-        parts.append(tr("resolved within {0}").format(describe_minutes(resolution, day_minutes)))
+        parts.append(
+            tr("resolved within {0}").format(
+                describe_minutes(resolution, day_minutes, lang=ui_language())
+            )
+        )
     return tr("Promise: {0}.").format(", ".join(parts))
 
 

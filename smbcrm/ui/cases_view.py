@@ -59,6 +59,7 @@ from smbcrm.ui.case_dialog import (
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.style import HINT_STYLE
+from smbcrm.ui.translation import ui_language
 
 
 def tr(text: str) -> str:
@@ -631,7 +632,9 @@ class ServiceFiguresDialog(QDialog):
                 overall.resolution_kept,
             ),
         ):
-            self.tiles[key].setText(describe_minutes(median, day) if median is not None else "—")
+            self.tiles[key].setText(
+                describe_minutes(median, day, lang=ui_language()) if median is not None else "—"
+            )
             self.captions[key].setText(self._caption(key, promised, kept, day))
         self.tiles["repeats"].setText(str(overall.repeat_complaints))
         self.tiles["satisfaction"].setText(
@@ -657,7 +660,7 @@ class ServiceFiguresDialog(QDialog):
         text = tr("First response, median") if key == "response" else tr("Resolution, median")
         if promised is not None:
             text += "\n" + tr("promised {0}; {1} in time").format(
-                describe_minutes(promised, day), percent(kept)
+                describe_minutes(promised, day, lang=ui_language()), percent(kept)
             )
         return text
 
@@ -670,11 +673,11 @@ class ServiceFiguresDialog(QDialog):
                 str(g.complaints),
                 str(g.resolved),
                 percent(g.first_contact_share),
-                describe_minutes(g.median_response, day),
-                describe_minutes(g.promised_response, day),
+                describe_minutes(g.median_response, day, lang=ui_language()),
+                describe_minutes(g.promised_response, day, lang=ui_language()),
                 percent(g.response_kept),
-                describe_minutes(g.median_resolution, day),
-                describe_minutes(g.promised_resolution, day),
+                describe_minutes(g.median_resolution, day, lang=ui_language()),
+                describe_minutes(g.promised_resolution, day, lang=ui_language()),
                 percent(g.resolution_kept),
                 str(g.repeat_complaints),
                 "—" if g.average_satisfaction is None else f"{g.average_satisfaction:.1f}",

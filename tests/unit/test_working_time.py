@@ -168,6 +168,15 @@ def test_describe_minutes() -> None:
     assert describe_minutes(2 * 540, 540) == "2 working days"
     assert describe_minutes(540 + 120, 540) == "1 d 2 h"
     assert describe_minutes(None) == "—"
+    assert describe_minutes(540, 540) == "1 working day"
+
+
+def test_describe_minutes_in_chinese() -> None:
+    assert describe_minutes(45, lang="zh") == "45 分钟"
+    assert describe_minutes(90, lang="zh") == "1 小时 30 分钟"
+    assert describe_minutes(2 * 540, 540, lang="zh") == "2 个工作日"
+    assert describe_minutes(540 + 120, 540, lang="zh") == "1 天 2 小时"
+    assert describe_minutes(-60, lang="zh") == "−1 小时"
 
 
 def test_only_owners_and_managers_save_the_calendar(db: Database) -> None:
