@@ -69,7 +69,7 @@ SIMILAR_DELAY_MS = 300
 SIMILAR_SHOWN = 3
 SOURCE_SUGGESTIONS = ("Referral", "Trade show", "Website", "Cold call", "Walk-in", "WeChat")
 # Service field name → the object name stem of the label showing its message.
-ERROR_LABELS = {
+ERROR_LABEL_NAMES = {
     "name": "nameError",
     "owner_id": "ownerError",
     "phones": "phonesError",
@@ -136,7 +136,7 @@ class CustomerDialog(QDialog):
     # -- building -------------------------------------------------------------------------
     def _error_label(self, field: str) -> QLabel:
         label = QLabel()
-        label.setObjectName(ERROR_LABELS[field])
+        label.setObjectName(ERROR_LABEL_NAMES[field])
         label.setStyleSheet(ERROR_STYLE)
         label.setWordWrap(True)
         label.hide()
@@ -539,7 +539,7 @@ class CustomerDialog(QDialog):
             hint.setVisible(bool(values))
         self._on_kind_changed()
         # Problems already stored (say, an imported junk phone) show at once.
-        self._touched = set(ERROR_LABELS)
+        self._touched = set(ERROR_LABEL_NAMES)
         if form.edit_denied:
             self._make_read_only(form.edit_denied)
         else:
@@ -731,7 +731,7 @@ class CustomerDialog(QDialog):
     # -- saving ---------------------------------------------------------------------------
     def save(self, *, expected_version: int | None = None) -> bool:
         """Save the form; True when saved (the dialog is then accepted)."""
-        self._touched = set(ERROR_LABELS)
+        self._touched = set(ERROR_LABEL_NAMES)
         if self._validate() or self._read_only_reason:
             return False
         data = self.customer_input()

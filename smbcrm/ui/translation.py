@@ -160,18 +160,39 @@ def remove_language(app: QCoreApplication) -> None:
 
 # -- keeping the catalog complete (used by the tests) -----------------------------------
 
-_TRANSLATING_CALLS = {"tr": 0, "_tr": 0, "translate": 1}
+_TRANSLATING_CALLS = {"tr": 0, "_tr": 0, "translate": 1, "QT_TR_NOOP": 0, "QT_TRANSLATE_NOOP": 1}
 PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}|%\w")
 # "&Save" marks S as the shortcut letter; "&&" is a plain "&", "&nbsp;" an HTML entity.
 ACCELERATOR_RE = re.compile(r"(?<!&)&(?![&#]|[a-zA-Z]+;)(\w)")
 
 
+def _is_label_table(name: str) -> bool:
+    """Tables of texts a window passes to tr() one by one (column titles, labels)."""
+    return name == "COLUMNS" or name.endswith(("_LABELS", "_WORDS"))
+
+
+def _table_texts(value: ast.expr) -> list[ast.Constant]:
+    items = value.values if isinstance(value, ast.Dict) else getattr(value, "elts", [])
+    return [c for c in items if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+
+
 def texts_in_code(paths: Iterable[Path]) -> dict[str, list[str]]:
-    """Every literal text passed to ``tr`` / ``translate`` in these files → where."""
+    """Every literal text passed to ``tr`` / ``translate`` (or marked for it) in these files,
+    and the texts of their label tables → where."""
     found: dict[str, list[str]] = {}
+
+    def add(text: str, path: Path, line: int) -> None:
+        found.setdefault(text, []).append(f"{path.name}:{line}")
+
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and _is_label_table(target.id):
+                    for constant in _table_texts(node.value):
+                        add(constant.value, path, constant.lineno)
+                continue
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
@@ -181,7 +202,7 @@ def texts_in_code(paths: Iterable[Path]) -> dict[str, list[str]]:
                 continue
             arg = node.args[position]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found.setdefault(arg.value, []).append(f"{path.name}:{node.lineno}")
+                add(arg.value, path, node.lineno)
     return found
 
 

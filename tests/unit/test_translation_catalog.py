@@ -15,13 +15,30 @@ from smbcrm.ui.translation import (
 )
 
 
+def _labels_from_services() -> dict[str, list[str]]:
+    """Labels the services keep for the windows, which pass them through tr() as shown."""
+    from smbcrm.services import cases
+    from smbcrm.services.activities import ACTIVITY_LABELS
+    from smbcrm.services.importing.fields import SPECS
+    from smbcrm.services.importing.orders_match import ROUTE_LABELS
+    from smbcrm.services.permissions import ROLE_LABELS
+
+    tables = {
+        "cases.STATE_LABELS": cases.STATE_LABELS.values(),
+        "cases.KIND_LABELS": cases.KIND_LABELS.values(),
+        "cases.SEVERITY_LABELS": cases.SEVERITY_LABELS.values(),
+        "ACTIVITY_LABELS": ACTIVITY_LABELS.values(),
+        "ROUTE_LABELS": ROUTE_LABELS.values(),
+        "ROLE_LABELS": ROLE_LABELS.values(),
+        "import fields": [spec.label for spec in SPECS.values()],
+    }
+    return {text: [where] for where, texts in tables.items() for text in texts}
+
+
 def test_every_text_in_the_windows_has_its_chinese() -> None:
     catalog = load_catalog("zh")
-    missing = {
-        text: places
-        for text, places in texts_in_code(ui_files()).items()
-        if text not in catalog.texts
-    }
+    shown = texts_in_code(ui_files()) | _labels_from_services()
+    missing = {text: places for text, places in shown.items() if text not in catalog.texts}
     listed = "\n".join(f"{places[0]}: {text!r}" for text, places in sorted(missing.items()))
     assert not missing, f"add these texts to resources/i18n/zh.json:\n{listed}"
 
@@ -47,6 +64,8 @@ def test_the_texts_found_in_the_code_include_each_way_of_asking() -> None:
     assert "&File" in texts  # self.tr(...)
     assert "Currencies and exchange rates" in texts  # a module's tr(...)
     assert "At risk" in texts  # QCoreApplication.translate(context, ...)
+    assert "Assigned to" in texts  # QT_TRANSLATE_NOOP(context, ...)
+    assert "Very unhappy" in texts  # a window's label table
 
 
 def test_the_language_shown_is_the_persons_choice() -> None:
