@@ -171,9 +171,13 @@ def _is_label_table(name: str) -> bool:
     return name == "COLUMNS" or name.endswith(("_LABELS", "_WORDS"))
 
 
-def _table_texts(value: ast.expr) -> list[ast.Constant]:
+def _table_texts(value: ast.expr) -> list[tuple[str, int]]:
     items = value.values if isinstance(value, ast.Dict) else getattr(value, "elts", [])
-    return [c for c in items if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+    return [
+        (c.value, c.lineno)
+        for c in items
+        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+    ]
 
 
 def texts_in_code(paths: Iterable[Path]) -> dict[str, list[str]]:
@@ -190,8 +194,8 @@ def texts_in_code(paths: Iterable[Path]) -> dict[str, list[str]]:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
                 if isinstance(target, ast.Name) and _is_label_table(target.id):
-                    for constant in _table_texts(node.value):
-                        add(constant.value, path, constant.lineno)
+                    for text, line in _table_texts(node.value):
+                        add(text, path, line)
                 continue
             if not isinstance(node, ast.Call):
                 continue
