@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QCoreApplication, QEvent, QItemSelection, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -68,6 +68,8 @@ class CustomersView(QWidget):
     """Search, filter and browse customers; edit them and log what happened."""
 
     SEARCH_DELAY_MS = 200
+    # Below this width the search box takes a row of its own above the filters.
+    NARROW_WIDTH = 860
     DETAIL_DELAY_MS = 60  # arrowing through the list does not read every customer passed
 
     status_message = Signal(str)
@@ -156,14 +158,36 @@ class CustomersView(QWidget):
         self.count_label.setObjectName("customerCount")
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        bar = QHBoxLayout()
-        bar.addWidget(self.search_edit, 3)
-        bar.addWidget(self.status_filter)
-        bar.addWidget(self.owner_filter)
-        bar.addWidget(self.tier_filter)
-        bar.addWidget(self.archived_check)
-        bar.addWidget(self.count_label, 1)
-        self._filter_bar = bar
+        self._filter_bar = QGridLayout()
+        self._filters_narrow: bool | None = None
+        self._arrange_filters(narrow=False)
+
+    def _arrange_filters(self, narrow: bool) -> None:
+        """One row of search and filters; in a narrow window the search box gets a row of
+        its own, so it stays wide enough to read what was typed."""
+        if narrow == self._filters_narrow:
+            return
+        self._filters_narrow = narrow
+        bar = self._filter_bar
+        filters = [self.status_filter, self.owner_filter, self.tier_filter, self.archived_check]
+        for widget in [self.search_edit, *filters, self.count_label]:
+            bar.removeWidget(widget)
+        for column in range(len(filters) + 2):
+            bar.setColumnStretch(column, 0)
+        if narrow:
+            bar.addWidget(self.search_edit, 0, 0, 1, len(filters) + 1)
+            for column, widget in enumerate([*filters, self.count_label]):
+                bar.addWidget(widget, 1, column)
+            bar.setColumnStretch(len(filters), 1)
+        else:
+            for column, widget in enumerate([self.search_edit, *filters, self.count_label]):
+                bar.addWidget(widget, 0, column)
+            bar.setColumnStretch(0, 3)
+            bar.setColumnStretch(len(filters) + 1, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._arrange_filters(event.size().width() < self.NARROW_WIDTH)
+        super().resizeEvent(event)
 
     def _build_table(self) -> None:
         table = CustomerTable()

@@ -94,3 +94,27 @@ def test_the_customer_pane_leaves_the_list_its_room(qtbot: QtBot, ctx: AppContex
     # The name, its badges and the buttons beside it must not force a wide pane.
     assert view.detail.minimumSizeHint().width() <= 460
     assert view.table.width() > view.detail.width()
+
+
+def test_in_a_small_window_the_search_box_gets_a_row_of_its_own(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    from smbcrm.ui.customers_view import CustomersView
+
+    view = CustomersView(ctx)
+    qtbot.addWidget(view)
+    view.resize(1100, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    search, status = view.search_edit.geometry(), view.status_filter.geometry()
+    assert abs(search.center().y() - status.center().y()) < 4  # one row
+
+    view.resize(570, 480)  # a 760 × 520 window less the navigation
+    qtbot.waitUntil(lambda: view.search_edit.geometry().bottom() < view.status_filter.y())
+    assert view.search_edit.width() >= 400
+    # Every filter still shows, none pushed out of the page.
+    for widget in (view.status_filter, view.owner_filter, view.tier_filter, view.archived_check):
+        assert widget.isVisible() and widget.geometry().right() <= view.width()
+
+    view.resize(1100, 600)
+    qtbot.waitUntil(lambda: abs(view.search_edit.y() - view.status_filter.y()) < 4)
