@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
 from smbcrm.models import Tier
 from smbcrm.services import auth, charts_data, risk
 from smbcrm.services.charts_data import MonthValue, WonLost
-from smbcrm.services.currencies import unconverted_text
+from smbcrm.services.currencies import load_rates, unconverted_text
 from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.money import CURRENCY_SYMBOLS, format_money
 from smbcrm.services.permissions import Permission
@@ -192,6 +192,7 @@ class RiskSettingsDialog(QDialog):
         self.ctx = ctx
         with ctx.read_session() as session:
             current = risk.RiskSettings.load(session)
+            home = load_rates(session).home
         defaults = risk.RiskSettings()
 
         def days(name: str, value: int, top: int = 3650) -> QSpinBox:
@@ -229,6 +230,8 @@ class RiskSettingsDialog(QDialog):
         self.decline_min_revenue.setRange(0, 1e9)
         self.decline_min_revenue.setDecimals(0)
         self.decline_min_revenue.setGroupSeparatorShown(True)
+        # Revenue is weighed in the home currency, whatever the orders were in.
+        self.decline_min_revenue.setPrefix(CURRENCY_SYMBOLS.get(home, home + " "))
         self.decline_min_revenue.setValue(current.decline_min_revenue)
         self.no_contact_days = days("noContactDays", current.no_contact_days)
         self.lost_after_days = days("lostAfterDays", current.lost_after_days)

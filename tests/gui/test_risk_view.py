@@ -207,6 +207,7 @@ def test_thresholds_dialog_rejudges_and_tiers_are_brought_up_to_date(
     dialog = view.edit_settings()
     qtbot.addWidget(dialog)
     assert dialog.overdue_factor.value() == 2.0
+    assert dialog.decline_min_revenue.prefix() == "¥"  # the home currency's
     # 150 silent days against a 30-day rhythm: no longer overdue at six times the interval;
     # spend down two thirds: no longer declining when only a 99% drop counts.
     dialog.overdue_factor.setValue(6.0)
