@@ -53,7 +53,7 @@ from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_picker import CustomerPicker
 from smbcrm.ui.customers_model import kind_label, status_label
 from smbcrm.ui.style import ERROR_STYLE, text_width
-from smbcrm.ui.translation import ui_language
+from smbcrm.ui.translation import message_text, ui_language
 
 log = logging.getLogger(__name__)
 
@@ -703,7 +703,12 @@ class CustomerDialog(QDialog):
         self._validate()
 
     def _validate(self) -> dict[str, str]:
-        errors = customers.validate_customer_input(self.customer_input(), self._ctx.region)
+        errors = {
+            field: message_text(message)
+            for field, message in customers.validate_customer_input(
+                self.customer_input(), self._ctx.region
+            ).items()
+        }
         self._errors = errors
         self._show_errors({k: v for k, v in errors.items() if k in self._touched})
         return errors

@@ -22,6 +22,7 @@ from smbcrm.services.importing.plan import (
     RowPlan,
 )
 from smbcrm.services.importing.reader import Table
+from smbcrm.ui.translation import message_text
 
 KIND = ImportKind.CUSTOMERS  # what a file is imported as unless it reads like orders
 FILE_FILTER = "Spreadsheets (*.xlsx *.xlsm *.xls *.csv *.txt)"
@@ -187,8 +188,8 @@ def outcome_label(row: RowPlan) -> str:
 def problem_text(problem: CellProblem) -> str:
     """ "Column '邮箱': 'x@' is not an e-mail address → write it as name@example.com"."""
     where = tr("Column '{0}'").format(problem.column) if problem.column else tr("Row")
-    text = f"{where}: {problem.message.rstrip('.')}"
-    return f"{text} → {problem.hint.rstrip('.')}" if problem.hint else text
+    text = f"{where}: {message_text(problem.message).rstrip('.')}"
+    return f"{text} → {message_text(problem.hint).rstrip('.')}" if problem.hint else text
 
 
 def row_details(row: RowPlan, staff: dict[int, str], region: str) -> str:
@@ -196,7 +197,7 @@ def row_details(row: RowPlan, staff: dict[int, str], region: str) -> str:
     if row.outcome == Outcome.ERROR:
         text = "; ".join(problem_text(p) for p in row.problems)
     else:
-        parts = [row.reason] if row.reason else []
+        parts = [message_text(row.reason)] if row.reason else []
         if row.changes and row.effective == Outcome.UPDATE:
             parts.append(
                 "; ".join(

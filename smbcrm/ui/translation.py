@@ -23,6 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from smbcrm.resources import resource
+from smbcrm.services.errors import set_message_wording, worded
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 _CHINESE = QLocale(
@@ -40,6 +41,12 @@ def effective_language(preference: str | None) -> str:
     if preference in LANGUAGES:
         return str(preference)
     return "zh" if QLocale.system().language() == QLocale.Language.Chinese else "en"
+
+
+def message_text(text: str) -> str:
+    """A message from the services (a progress line, a row's problem) in the windows'
+    language; errors read so by themselves."""
+    return worded(text)
 
 
 def ui_language() -> str:
@@ -116,6 +123,90 @@ class CatalogTranslator(QTranslator):
         return not self.catalog
 
 
+_TOKEN_RE = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[^{}]+")
+
+
+def _tokens(template: str) -> list[tuple[bool, str]]:
+    """A message template as (is a placeholder, text) parts; {{ and }} are literal braces."""
+    parts: list[tuple[bool, str]] = []
+    for token in _TOKEN_RE.findall(template):
+        if token in ("{{", "}}"):
+            parts.append((False, token[0]))
+        else:
+            parts.append((token.startswith("{"), token))
+    return parts
+
+
+class MessageWording:
+    """Messages the services write in English, in another language.
+
+    The catalog's keys are the messages' templates as the code writes them (an f-string's
+    text, ``'{value}' is not a phone number``); a message matches a template when it reads
+    the same with any text in its placeholders, and is then given in the translation with
+    the same values. Several messages joined by "; " are worded one by one. A message no
+    template matches is left as it is.
+    """
+
+    def __init__(self, templates: dict[str, str]) -> None:
+        self.exact: dict[str, str] = {}
+        self.patterns: list[tuple[re.Pattern[str], list[str], list[tuple[bool, str]]]] = []
+        for source, target in templates.items():
+            parts = _tokens(source)
+            names = [text for placeholder, text in parts if placeholder]
+            if not names:
+                self.exact["".join(text for _p, text in parts)] = "".join(
+                    text for _p, text in _tokens(target)
+                )
+                continue
+            regex = "".join(
+                "(.+?)" if placeholder else re.escape(text) for placeholder, text in parts
+            )
+            self.patterns.append((re.compile(regex, re.DOTALL), names, _tokens(target)))
+
+    def __call__(self, text: str) -> str:
+        found = self._one(text)
+        if found is not None:
+            return found
+        if "; " in text:
+            parts = text.split("; ")
+            worded = [self._one(part) for part in parts]
+            if any(w is not None for w in worded):
+                return "；".join(
+                    w if w is not None else p for w, p in zip(worded, parts, strict=True)
+                )
+        return text
+
+    def _one(self, text: str) -> str | None:
+        exact = self.exact.get(text)
+        if exact is not None:
+            return exact
+        for regex, names, target in self.patterns:
+            match = regex.fullmatch(text)
+            if match is None:
+                continue
+            values: dict[str, str] = {}
+            for name, value in zip(names, match.groups(), strict=True):
+                values.setdefault(name, value)
+            return "".join(
+                values.get(part, "") if placeholder else part for placeholder, part in target
+            )
+        return None
+
+
+def messages_path(language: str) -> Path:
+    return resource("i18n", f"{language}-messages.json")
+
+
+def load_message_wording(language: str) -> MessageWording | None:
+    if language == "en":
+        return None
+    try:
+        data = json.loads(messages_path(language).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return MessageWording(_texts(data)) if isinstance(data, dict) and data else None
+
+
 def _qt_translator(name: str) -> QTranslator | None:
     for folder in (
         resource("i18n"),
@@ -146,11 +237,13 @@ def install_language(app: QCoreApplication, language: str) -> bool:
     for translator in translators:
         app.installTranslator(translator)
         _installed.append(translator)
+    set_message_wording(load_message_wording(language))
     return True
 
 
 def remove_language(app: QCoreApplication) -> None:
     """Back to English (the texts as written)."""
+    set_message_wording(None)
     while _installed:
         app.removeTranslator(_installed.pop())
     if _locale_before:

@@ -39,6 +39,7 @@ from smbcrm import __version__
 from smbcrm.models.db import data_dir
 from smbcrm.services.errors import Cancelled, SmbcrmError
 from smbcrm.services.progress import CancelToken, Progress
+from smbcrm.ui.translation import message_text
 
 ERROR_LOG_NAME = "smbcrm-errors.log"
 # Progress reports closer together than this are merged: the UI repaints ~20 times a second.
@@ -273,7 +274,7 @@ class ProgressDialog(QDialog):
             self.bar.setRange(0, total)
             self.bar.setValue(min(done, total))
         if message and not self._worker.token.cancelled:
-            self.message.setText(message)
+            self.message.setText(message_text(message))
 
     @Slot()
     def request_cancel(self) -> None:

@@ -106,3 +106,26 @@ def test_the_duplicate_warning_gives_its_reasons_in_chinese(
     texts = " ".join(label.text() for label in dialog.similar_panel.findChildren(QLabel))
     assert "电话相同" in texts or "手机相同" in texts
     assert "same phone" not in texts and "same mobile" not in texts
+
+
+def test_the_customer_form_says_what_is_wrong_in_chinese(
+    qtbot: QtBot, ctx: AppContext, chinese: None
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from smbcrm.ui.customer_dialog import CustomerDialog
+
+    dialog = CustomerDialog(ctx, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(dialog.name_edit, "Golden Sun")
+    qtbot.mouseClick(dialog.email_edit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.email_edit.hasFocus)
+    qtbot.keyClicks(dialog.email_edit, "not-an-address")
+    qtbot.keyClick(dialog.email_edit, Qt.Key.Key_Tab)  # leaving the field shows its problem
+    error = dialog.findChild(QLabel, "emailsError")
+    assert error is not None and error.isVisible()
+    assert "not-an-address" in error.text()  # the value kept …
+    assert "is not an e-mail address" not in error.text()  # … in a Chinese sentence
+    assert not error.text().isascii()
