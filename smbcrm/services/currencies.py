@@ -90,22 +90,13 @@ class ExchangeRates:
             return Decimal(1)
         return self.rates.get(code)
 
-    def convert(self, amount: Decimal | float | int, currency: str | None) -> Decimal | None:
-        """The amount in the home currency, to the cent; None without a rate."""
-        rate = self.rate(currency)
-        if rate is None:
-            return None
-        return (Decimal(str(amount)) * rate).quantize(Decimal("0.01"))
-
-    def in_home(self, amount: Any = None, currency: Any = None) -> ColumnElement[Any]:
+    def in_home(self, amount: Any = None) -> ColumnElement[Any]:
         """SQL: an order's amount in the home currency, as a float; NULL without a rate
-        (so SUM leaves it out). Defaults to ``Order.amount`` (as a float) and
-        ``Order.currency``."""
+        (so SUM leaves it out). ``amount`` defaults to ``Order.amount`` as a float."""
         amount = cast(Order.amount, Float) if amount is None else amount
-        currency = Order.currency if currency is None else currency
         factors: dict[str, float] = {code: float(rate) for code, rate in self.rates.items()}
         factors[self.home] = 1.0
-        factor = case(factors, value=currency, else_=null())
+        factor = case(factors, value=Order.currency, else_=null())
         return type_coerce(amount * factor, Float)
 
 
@@ -132,7 +123,9 @@ def _rate_number(text: str) -> str | None:
     return None
 
 
-def _valid_rate(value: object) -> Decimal | None:
+def parse_rate(value: object) -> Decimal | None:
+    """A rate as typed, or None when it is no rate (see :func:`_rate_number`, and the
+    bounds that catch a missing decimal point)."""
     number = _rate_number(str(value))
     if number is None:
         return None
@@ -145,14 +138,26 @@ def _valid_rate(value: object) -> Decimal | None:
     return rate
 
 
-def currency_counts(session: Session) -> dict[str, int]:
-    """Currency → how many orders are in it, most used first."""
-    rows = session.execute(
+def currency_counts(
+    session: Session, date_from: date | None = None, date_to: date | None = None
+) -> dict[str, int]:
+    """Currency → how many orders (dated within the range, when given) are in it, most
+    used first."""
+    stmt = (
         select(Order.currency, func.count())
         .group_by(Order.currency)
         .order_by(func.count().desc(), Order.currency)
     )
-    return {str(code): int(count) for code, count in rows if code}
+    if date_from is not None:
+        stmt = stmt.where(Order.order_date >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(Order.order_date <= date_to)
+    counts: dict[str, int] = {}
+    for code, count in session.execute(stmt):
+        if code:
+            key = str(code).upper()
+            counts[key] = counts.get(key, 0) + int(count)
+    return counts
 
 
 def load_rates(session: Session) -> ExchangeRates:
@@ -171,7 +176,7 @@ def load_rates(session: Session) -> ExchangeRates:
     raw = stored.get(RATES_KEY)
     if isinstance(raw, dict):
         for code_text, rate_text in raw.items():
-            code, rate = _valid_code(code_text), _valid_rate(rate_text)
+            code, rate = _valid_code(code_text), parse_rate(rate_text)
             if code is not None and rate is not None and code != home:
                 rates[code] = rate
     return ExchangeRates(home, dict(sorted(rates.items())))
@@ -196,7 +201,7 @@ def check_rates(home: str, rates: Mapping[str, object]) -> ExchangeRates:
             continue
         if value is None or str(value).strip() == "" or code == home_code:
             continue
-        rate = _valid_rate(value)
+        rate = parse_rate(value)
         if rate is None:
             problems[code] = (
                 f"The rate for {code}, '{value}', is not a number between {_LOWEST_RATE} "

@@ -55,8 +55,8 @@ def test_home_currency_is_the_company_countrys_until_set(company: Database) -> N
     with company.new_session() as session:
         rates = currencies.load_rates(session)
     assert (rates.home, dict(rates.rates)) == ("USD", {"HKD": Decimal("0.128")})
-    assert rates.convert(Decimal("1000"), "HKD") == Decimal("128.00")
-    assert rates.convert(Decimal("1000"), "EUR") is None
+    assert rates.rate("hkd") == Decimal("0.128") and rates.rate("USD") == Decimal(1)
+    assert rates.rate("EUR") is None
 
 
 def test_tiers_rank_customers_by_revenue_in_the_home_currency(company: Database) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Float, Select, cast, func, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import Customer, Order, OrderLine
+from smbcrm.services.currencies import currency_counts
 from smbcrm.services.export.workbook import Column, ColumnKind, Row, Sheet
 
 STREAM_CHUNK = 5000
@@ -54,15 +55,6 @@ def date_filter(stmt: AnySelect, date_from: date | None, date_to: date | None) -
     if date_to is not None:
         stmt = stmt.where(Order.order_date <= date_to)
     return stmt
-
-
-def currency_counts(
-    session: Session, date_from: date | None, date_to: date | None
-) -> dict[str, int]:
-    """Orders in the range per currency, most common first."""
-    counted: AnySelect = select(Order.currency, func.count()).group_by(Order.currency)
-    stmt = date_filter(counted, date_from, date_to).order_by(func.count().desc())
-    return {str(cur).upper(): int(n) for cur, n in session.execute(stmt)}
 
 
 def main_currency(session: Session, date_from: date | None, date_to: date | None) -> str:
