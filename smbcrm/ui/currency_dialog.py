@@ -33,6 +33,7 @@ from smbcrm.services.currencies import (
     ExchangeRates,
     currency_counts,
     load_rates,
+    parse_rate,
     rebased,
     save_rates,
 )
@@ -233,13 +234,9 @@ class CurrencyDialog(QDialog):
         new_home = self.home
         if new_home == old_home:
             return
-        values = self.typed_rates()
-        try:
-            typed = ExchangeRates(
-                old_home, {c: Decimal(v) for c, v in values.items() if v and Decimal(v) > 0}
-            )
-        except ArithmeticError:
-            typed = ExchangeRates(old_home, {})
+        # Read as saving would read them (7,8 is 7.8); a rate that is no number is dropped.
+        parsed = {code: parse_rate(text) for code, text in self.typed_rates().items()}
+        typed = ExchangeRates(old_home, {c: r for c, r in parsed.items() if r is not None})
         moved = rebased(typed, new_home)
         if moved is not None:
             self._fill(new_home, {c: _rate_text(r) for c, r in moved.rates.items()})

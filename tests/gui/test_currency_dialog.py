@@ -116,6 +116,23 @@ def test_a_new_home_currency_converts_the_rates_typed(
     assert (stored.home, stored.rates) == ("USD", {"CHF": Decimal("1.1"), "CNY": Decimal("0.125")})
 
 
+def test_a_rate_typed_with_a_decimal_comma_is_converted_too(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database
+) -> None:
+    with gui_db.session() as session:
+        customer = make_customer(session, "Comma Ltd")
+        for currency in ("USD", "EUR"):
+            make_order(session, customer, currency=currency)
+    dialog = CurrencyDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.rate_edits["USD"].setText("8")
+    dialog.rate_edits["EUR"].setText("7,8")  # as saving reads it: 7.8
+    dialog.home_box.setCurrentIndex(dialog.home_box.findData("USD"))
+    assert dialog.rate_edits["CNY"].text() == "0.125"
+    assert dialog.rate_edits["EUR"].text() == "0.975"
+
+
 def test_sales_staff_see_the_rates_but_cannot_change_them(qtbot: QtBot, gui_db: Database) -> None:
     add_salesperson(gui_db, "li.lei", "Li Lei")
     with gui_db.session() as session:
