@@ -726,9 +726,13 @@ class RiskSnapshot:
     rows: tuple[RiskRow, ...]
     computed_at: datetime
     today: date
-    currency: str = "CNY"  # the home currency revenue is in
+    rates: ExchangeRates  # revenue is in their home currency
     # currency → sales of the last 12 months left out of revenue: no exchange rate
     unconverted: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        return self.rates.home
 
     def counts(self) -> dict[RiskLevel, int]:
         result = dict.fromkeys(RiskLevel, 0)
@@ -767,7 +771,7 @@ def refresh(
         rates = load_rates(session)
         rows = assess(session, today, progress=progress, rates=rates)
         missing = unconverted_orders(session, rates, since=today - timedelta(days=365))
-    snapshot = RiskSnapshot(tuple(rows), utcnow(), today, rates.home, missing)
+    snapshot = RiskSnapshot(tuple(rows), utcnow(), today, rates, missing)
     with _lock:
         _snapshots[db] = snapshot
     return snapshot

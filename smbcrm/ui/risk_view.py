@@ -117,7 +117,7 @@ def load_screen_data(ctx: AppContext, progress: Progress) -> RiskScreenData:
     snapshot = risk.refresh(ctx.db, progress=progress, update_tiers=True)
     with ctx.read_session() as session:
         settings = risk.RiskSettings.load(session)
-        revenue = charts_data.revenue_by_month(session, snapshot.today)
+        revenue = charts_data.revenue_by_month(session, snapshot.today, rates=snapshot.rates)
         won_lost = charts_data.won_lost_by_month(
             session, snapshot.today, lost_after_days=settings.lost_after_days
         )
