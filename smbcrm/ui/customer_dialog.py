@@ -45,15 +45,13 @@ from smbcrm.models.keys import split_phones
 from smbcrm.services import auth, customers, duplicates
 from smbcrm.services.customers import CustomerInput
 from smbcrm.services.duplicates import DraftIdentity, SimilarCustomer
-from smbcrm.services.duplicates.wording import reasons_in
-from smbcrm.services.errors import ConflictError, SmbcrmError, ValidationError
+from smbcrm.services.errors import ConflictError, SmbcrmError, ValidationError, worded
 from smbcrm.services.permissions import Permission
 from smbcrm.services.ui_support import CustomerForm, customer_form
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_picker import CustomerPicker
 from smbcrm.ui.customers_model import kind_label, status_label
 from smbcrm.ui.style import ERROR_STYLE, text_width
-from smbcrm.ui.translation import message_text, ui_language
 
 log = logging.getLogger(__name__)
 
@@ -642,7 +640,7 @@ class CustomerDialog(QDialog):
         row.setObjectName(f"similar_{match.id}")
         facts = [match.city, match.phone, match.owner or tr("unassigned")]
         details = " · ".join(html.escape(f) for f in facts if f)
-        why = "; ".join(reasons_in(match.reasons, ui_language()))
+        why = "; ".join(map(worded, match.reasons))
         text = QLabel(
             f"<b>{html.escape(match.name)}</b>"
             + (f" &nbsp;·&nbsp; {details}" if details else "")
@@ -704,7 +702,7 @@ class CustomerDialog(QDialog):
 
     def _validate(self) -> dict[str, str]:
         errors = {
-            field: message_text(message)
+            field: worded(message)
             for field, message in customers.validate_customer_input(
                 self.customer_input(), self._ctx.region
             ).items()

@@ -51,8 +51,7 @@ from smbcrm.models import DuplicateStatus
 from smbcrm.models.keys import fold_text
 from smbcrm.services import duplicates
 from smbcrm.services.duplicates import PairSide, QueuedPair, ScanResult
-from smbcrm.services.duplicates.wording import reasons_in
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.services.errors import SmbcrmError, worded
 from smbcrm.services.merge import MergeResult, UndoMergeResult
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
@@ -60,7 +59,6 @@ from smbcrm.ui.customers_model import kind_label, status_label
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.merge_dialog import MergeDialog, MergeHistoryDialog
 from smbcrm.ui.style import EMPTY_STYLE, HINT_STYLE, text_width
-from smbcrm.ui.translation import ui_language
 from smbcrm.ui.workers import ProgressDialog, Worker
 
 log = logging.getLogger(__name__)
@@ -150,7 +148,7 @@ class PairTableModel(ListTableModel[QueuedPair]):
             if side is not None:
                 return f"{side.name}\n{side_details(side)}"
             if col == self.WHY:
-                return why_text(reasons_in(pair.reasons, ui_language()))
+                return why_text(tuple(map(worded, pair.reasons)))
             if col == self.STATUS:
                 return pair_status_label(pair.status)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -159,7 +157,7 @@ class PairTableModel(ListTableModel[QueuedPair]):
                     name=side.name, details=side_details(side), orders=side.order_count
                 )
             if col == self.WHY:
-                return "\n".join(reasons_in(pair.reasons, ui_language()))
+                return "\n".join(map(worded, pair.reasons))
         if role == self.SIDE_ROLE and side is not None:
             return 0 if side is pair.a else 1
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -572,7 +570,7 @@ class DuplicatesView(QWidget):
             self.reasons_label.setText(
                 tr("<b>{score} alike</b> — {reasons}").format(
                     score=score_text(pair.score),
-                    reasons="; ".join(reasons_in(pair.reasons, ui_language())),
+                    reasons="; ".join(map(worded, pair.reasons)),
                 )
             )
         has = pair is not None

@@ -12,6 +12,7 @@ from PySide6.QtCore import (
 
 from smbcrm.models import ImportKind
 from smbcrm.models.keys import format_phone
+from smbcrm.services.errors import worded
 from smbcrm.services.importing.fields import SPECS, Field, FieldSpec
 from smbcrm.services.importing.mapping import (
     Mapping,
@@ -22,7 +23,6 @@ from smbcrm.services.importing.plan import (
     RowPlan,
 )
 from smbcrm.services.importing.reader import Table
-from smbcrm.ui.translation import message_text
 
 KIND = ImportKind.CUSTOMERS  # what a file is imported as unless it reads like orders
 FILE_FILTER = "Spreadsheets (*.xlsx *.xlsm *.xls *.csv *.txt)"
@@ -188,8 +188,8 @@ def outcome_label(row: RowPlan) -> str:
 def problem_text(problem: CellProblem) -> str:
     """ "Column '邮箱': 'x@' is not an e-mail address → write it as name@example.com"."""
     where = tr("Column '{0}'").format(problem.column) if problem.column else tr("Row")
-    text = f"{where}: {message_text(problem.message).rstrip('.')}"
-    return f"{text} → {message_text(problem.hint).rstrip('.')}" if problem.hint else text
+    text = f"{where}: {worded(problem.message).rstrip('.')}"
+    return f"{text} → {worded(problem.hint).rstrip('.')}" if problem.hint else text
 
 
 def row_details(row: RowPlan, staff: dict[int, str], region: str) -> str:
@@ -197,7 +197,7 @@ def row_details(row: RowPlan, staff: dict[int, str], region: str) -> str:
     if row.outcome == Outcome.ERROR:
         text = "; ".join(problem_text(p) for p in row.problems)
     else:
-        parts = [message_text(row.reason)] if row.reason else []
+        parts = [worded(row.reason)] if row.reason else []
         if row.changes and row.effective == Outcome.UPDATE:
             parts.append(
                 "; ".join(

@@ -13,17 +13,15 @@ next start: windows already open keep the language they were made in.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from smbcrm.resources import resource
-from smbcrm.services.errors import set_message_wording, worded
+from smbcrm.services.errors import set_message_wording
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 _CHINESE = QLocale(
@@ -41,12 +39,6 @@ def effective_language(preference: str | None) -> str:
     if preference in LANGUAGES:
         return str(preference)
     return "zh" if QLocale.system().language() == QLocale.Language.Chinese else "en"
-
-
-def message_text(text: str) -> str:
-    """A message from the services (a progress line, a row's problem) in the windows'
-    language; errors read so by themselves."""
-    return worded(text)
 
 
 def ui_language() -> str:
@@ -78,6 +70,15 @@ class Catalog:
         return bool(self.texts)
 
 
+def _read(path: Path) -> dict[str, object]:
+    """A catalog file's contents; empty when it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _texts(data: object) -> dict[str, str]:
     if not isinstance(data, dict):
         return {}
@@ -86,15 +87,7 @@ def _texts(data: object) -> dict[str, str]:
 
 def load_catalog(language: str) -> Catalog:
     """English text → its translation; empty for English or an unreadable catalog."""
-    empty = Catalog({}, {})
-    if language == "en":
-        return empty
-    try:
-        data = json.loads(catalog_path(language).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return empty
-    if not isinstance(data, dict):
-        return empty
+    data = {} if language == "en" else _read(catalog_path(language))
     contexts = data.get(CONTEXTS_KEY)
     in_context = (
         {str(c): _texts(t) for c, t in contexts.items()} if isinstance(contexts, dict) else {}
@@ -143,13 +136,14 @@ class MessageWording:
     The catalog's keys are the messages' templates as the code writes them (an f-string's
     text, ``'{value}' is not a phone number``); a message matches a template when it reads
     the same with any text in its placeholders, and is then given in the translation with
-    the same values. Several messages joined by "; " are worded one by one. A message no
-    template matches is left as it is.
+    the same values. Where several templates match ("same e-mail {email}" and "same e-mail
+    name: {a} / {b}"), the one with the most words of its own wins. Several messages joined
+    by "; " are worded one by one. A message no template matches is left as it is.
     """
 
     def __init__(self, templates: dict[str, str]) -> None:
         self.exact: dict[str, str] = {}
-        self.patterns: list[tuple[re.Pattern[str], list[str], list[tuple[bool, str]]]] = []
+        found: list[tuple[int, re.Pattern[str], list[str], list[tuple[bool, str]]]] = []
         for source, target in templates.items():
             parts = _tokens(source)
             names = [text for placeholder, text in parts if placeholder]
@@ -161,7 +155,11 @@ class MessageWording:
             regex = "".join(
                 "(.+?)" if placeholder else re.escape(text) for placeholder, text in parts
             )
-            self.patterns.append((re.compile(regex, re.DOTALL), names, _tokens(target)))
+            own = sum(len(text) for placeholder, text in parts if not placeholder)
+            found.append((own, re.compile(regex, re.DOTALL), names, _tokens(target)))
+        # The most specific template first: the one with the most text of its own.
+        found.sort(key=lambda item: -item[0])
+        self.patterns = [(regex, names, target) for _own, regex, names, target in found]
 
     def __call__(self, text: str) -> str:
         found = self._one(text)
@@ -198,13 +196,8 @@ def messages_path(language: str) -> Path:
 
 
 def load_message_wording(language: str) -> MessageWording | None:
-    if language == "en":
-        return None
-    try:
-        data = json.loads(messages_path(language).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return MessageWording(_texts(data)) if isinstance(data, dict) and data else None
+    templates = {} if language == "en" else _texts(_read(messages_path(language)))
+    return MessageWording(templates) if templates else None
 
 
 def _qt_translator(name: str) -> QTranslator | None:
@@ -249,59 +242,3 @@ def remove_language(app: QCoreApplication) -> None:
     if _locale_before:
         QLocale.setDefault(_locale_before[0])
         _locale_before.clear()
-
-
-# -- keeping the catalog complete (used by the tests) -----------------------------------
-
-_TRANSLATING_CALLS = {"tr": 0, "_tr": 0, "translate": 1, "QT_TR_NOOP": 0, "QT_TRANSLATE_NOOP": 1}
-PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}|%\w")
-# "&Save" marks S as the shortcut letter; "&&" is a plain "&", "&nbsp;" an HTML entity.
-ACCELERATOR_RE = re.compile(r"(?<!&)&(?![&#]|[a-zA-Z]+;)(\w)")
-
-
-def _is_label_table(name: str) -> bool:
-    """Tables of texts a window passes to tr() one by one (column titles, labels)."""
-    return name == "COLUMNS" or name.endswith(("_LABELS", "_WORDS"))
-
-
-def _table_texts(value: ast.expr) -> list[tuple[str, int]]:
-    items = value.values if isinstance(value, ast.Dict) else getattr(value, "elts", [])
-    return [
-        (c.value, c.lineno)
-        for c in items
-        if isinstance(c, ast.Constant) and isinstance(c.value, str)
-    ]
-
-
-def texts_in_code(paths: Iterable[Path]) -> dict[str, list[str]]:
-    """Every literal text passed to ``tr`` / ``translate`` (or marked for it) in these files,
-    and the texts of their label tables → where."""
-    found: dict[str, list[str]] = {}
-
-    def add(text: str, path: Path, line: int) -> None:
-        found.setdefault(text, []).append(f"{path.name}:{line}")
-
-    for path in paths:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Name) and _is_label_table(target.id):
-                    for text, line in _table_texts(node.value):
-                        add(text, path, line)
-                continue
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            position = _TRANSLATING_CALLS.get(str(name))
-            if position is None or len(node.args) <= position:
-                continue
-            arg = node.args[position]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                add(arg.value, path, node.lineno)
-    return found
-
-
-def ui_files() -> list[Path]:
-    return sorted(Path(__file__).resolve().parent.glob("*.py"))

@@ -37,9 +37,8 @@ from PySide6.QtWidgets import (
 
 from smbcrm import __version__
 from smbcrm.models.db import data_dir
-from smbcrm.services.errors import Cancelled, SmbcrmError
+from smbcrm.services.errors import Cancelled, SmbcrmError, worded
 from smbcrm.services.progress import CancelToken, Progress
-from smbcrm.ui.translation import message_text
 
 ERROR_LOG_NAME = "smbcrm-errors.log"
 # Progress reports closer together than this are merged: the UI repaints ~20 times a second.
@@ -274,7 +273,7 @@ class ProgressDialog(QDialog):
             self.bar.setRange(0, total)
             self.bar.setValue(min(done, total))
         if message and not self._worker.token.cancelled:
-            self.message.setText(message_text(message))
+            self.message.setText(worded(message))
 
     @Slot()
     def request_cancel(self) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from bench.dedupe_data import book_rows, febrl_rows, to_record
 from smbcrm.services.duplicates.engine import detect
-from smbcrm.services.duplicates.wording import reason_in, reasons_in
+from smbcrm.services.errors import worded
+from smbcrm.ui.translation import MessageWording, load_message_wording
+
+
+def _chinese() -> MessageWording:
+    wording = load_message_wording("zh")
+    assert wording is not None
+    return wording
 
 
 def _all_reasons() -> set[str]:
@@ -20,19 +27,21 @@ def _all_reasons() -> set[str]:
 
 def test_every_reason_the_scan_gives_reads_in_chinese() -> None:
     reasons = _all_reasons()
+    reason_in = _chinese()
     assert len({r.split(" ")[0] for r in reasons}) >= 4  # same, names, different, …
-    english = sorted(r for r in reasons if reason_in(r, "zh") == r)
+    english = sorted(r for r in reasons if reason_in(r) == r)
     assert not english, f"no Chinese for: {english[:20]}"
     for reason in reasons:
-        chinese = reason_in(reason, "zh")
+        chinese = reason_in(reason)
         # The values stay: every digit of the English reason is in the Chinese one.
         assert sorted(c for c in reason if c.isdigit()) == sorted(c for c in chinese if c.isdigit())
 
 
 def test_reasons_read_as_written_in_english_and_unknown_ones_are_kept() -> None:
     reasons = ("same mobile +86 138 0013 8000", "names 94% alike")
-    assert reasons_in(reasons, "en") == reasons
-    assert reasons_in(reasons, "zh") == ("手机相同 +86 138 0013 8000", "名称相似度 94%")
-    assert reason_in("same name, legal form aside", "zh") == "名称相同（不计公司类型）"
-    assert reason_in("same e-mail name: li.lei / lilei", "zh") == "邮箱用户名相同：li.lei / lilei"
-    assert reason_in("something new", "zh") == "something new"
+    assert tuple(map(worded, reasons)) == reasons  # no wording installed: as written
+    reason_in = _chinese()
+    assert tuple(map(reason_in, reasons)) == ("手机相同 +86 138 0013 8000", "名称相似度 94%")
+    assert reason_in("same name, legal form aside") == "名称相同（不计公司类型）"
+    assert reason_in("same e-mail name: li.lei / lilei") == "邮箱用户名相同：li.lei / lilei"
+    assert reason_in("something new") == "something new"

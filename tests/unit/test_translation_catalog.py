@@ -3,16 +3,68 @@ translation loses a placeholder or a keyboard shortcut."""
 
 from __future__ import annotations
 
+import ast
+import re
 from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
 
-from smbcrm.ui.translation import (
-    ACCELERATOR_RE,
-    PLACEHOLDER_RE,
-    effective_language,
-    load_catalog,
-    texts_in_code,
-    ui_files,
-)
+from smbcrm.ui.translation import effective_language, load_catalog
+
+UI = Path(__file__).resolve().parents[2] / "smbcrm" / "ui"
+
+_TRANSLATING_CALLS = {"tr": 0, "_tr": 0, "translate": 1, "QT_TR_NOOP": 0, "QT_TRANSLATE_NOOP": 1}
+PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}|%\w")
+# "&Save" marks S as the shortcut letter; "&&" is a plain "&", "&nbsp;" an HTML entity.
+ACCELERATOR_RE = re.compile(r"(?<!&)&(?![&#]|[a-zA-Z]+;)(\w)")
+
+
+def _is_label_table(name: str) -> bool:
+    """Tables of texts a window passes to tr() one by one (column titles, labels)."""
+    return name == "COLUMNS" or name.endswith(("_LABELS", "_WORDS"))
+
+
+def _table_texts(value: ast.expr) -> list[tuple[str, int]]:
+    items = value.values if isinstance(value, ast.Dict) else getattr(value, "elts", [])
+    return [
+        (c.value, c.lineno)
+        for c in items
+        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+    ]
+
+
+def texts_in_code(paths: Iterable[Path]) -> dict[str, list[str]]:
+    """Every literal text passed to ``tr`` / ``translate`` (or marked for it) in these files,
+    and the texts of their label tables → where."""
+    found: dict[str, list[str]] = {}
+
+    def add(text: str, path: Path, line: int) -> None:
+        found.setdefault(text, []).append(f"{path.name}:{line}")
+
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and _is_label_table(target.id):
+                    for text, line in _table_texts(node.value):
+                        add(text, path, line)
+                continue
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            position = _TRANSLATING_CALLS.get(str(name))
+            if position is None or len(node.args) <= position:
+                continue
+            arg = node.args[position]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                add(arg.value, path, node.lineno)
+    return found
+
+
+def ui_files() -> list[Path]:
+    return sorted(UI.glob("*.py"))
 
 
 def _labels_from_services() -> dict[str, list[str]]:
