@@ -158,7 +158,8 @@ def sign_in(session: Session, login: str, password: str, *, now: datetime | None
         if user.failed_sign_ins > FREE_ATTEMPTS:
             lock = min(BASE_LOCK * 2 ** (user.failed_sign_ins - FREE_ATTEMPTS - 1), MAX_LOCK)
             user.locked_until = now + lock
-            message += f" Sign-in is locked for {_duration(int(lock.total_seconds()))}."
+            locked = _duration(int(lock.total_seconds()))
+            message = f"Wrong login or password. Sign-in is locked for {locked}."
         session.commit()
         raise AuthenticationError(message)
     user.failed_sign_ins = 0

@@ -278,7 +278,7 @@ def unconverted_text(missing: Mapping[str, int]) -> str:
         f"{count:,} {'order' if count == 1 else 'orders'} in {code}"
         for code, count in missing.items()
     ]
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = ", ".join(parts)
     return (
         f"Revenue leaves out {listed}: no exchange rate. An owner or manager sets one "
         "under File › Currencies and exchange rates."

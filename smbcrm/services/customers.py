@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from smbcrm.models import (
     Activity,
+    ActivityKind,
     AssignmentChange,
     AuditEntry,
     Case,
@@ -730,6 +731,7 @@ class HistoryEntry:
     kind: str  # conversion, merge, activity, order, case or ownership
     text: str
     by: str | None = None
+    activity_kind: ActivityKind | None = None  # which kind of contact, for an activity
 
 
 @dataclass(frozen=True)
@@ -815,11 +817,20 @@ def order_stats(session: Session, customer_id: int) -> OrderStats:
 
 
 def conversion_text(order_number: str | None, order_date: date | None, owner: str | None) -> str:
-    """'Became a customer with order SO-1001 on 2026-03-02; prospect owned by Li Lei'."""
-    when = f" on {order_date.isoformat()}" if order_date else ""
-    what = f"with order {order_number}" if order_number else "with its first order"
+    """'Became a customer with order SO-1001 on 2026-03-02; prospect owned by Li Lei'.
+
+    Each part is a whole phrase of its own, so an interface in another language can word it.
+    """
+    if order_number and order_date:
+        what = f"with order {order_number} on {order_date.isoformat()}"
+    elif order_number:
+        what = f"with order {order_number}"
+    elif order_date:
+        what = f"with its first order on {order_date.isoformat()}"
+    else:
+        what = "with its first order"
     whose = f"prospect owned by {owner}" if owner else "the prospect was unassigned"
-    return f"Became a customer {what}{when}; {whose}"
+    return f"Became a customer {what}; {whose}"
 
 
 def customer_history(session: Session, customer_id: int) -> list[HistoryEntry]:
@@ -861,10 +872,8 @@ def customer_history(session: Session, customer_id: int) -> list[HistoryEntry]:
         else {}
     )
     for merge, by in merges:
-        absorbed = [names.get(int(i), f"customer {i}") for i in merge.absorbed_ids or []]
-        entries.append(
-            HistoryEntry(merge.merged_at, "merge", "Merged in: " + ", ".join(absorbed), by)
-        )
+        absorbed = ", ".join(names.get(int(i), f"customer {i}") for i in merge.absorbed_ids or [])
+        entries.append(HistoryEntry(merge.merged_at, "merge", f"Merged in: {absorbed}", by))
     entries += _timeline_events(session, customer_id)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:TIMELINE_LIMIT]
@@ -892,12 +901,9 @@ def _timeline_events(session: Session, customer_id: int) -> list[HistoryEntry]:
         .order_by(Activity.occurred_at.desc())
         .limit(limit)
     ):
-        text = f"{kind.value.capitalize()}: {subject or ''}".rstrip(": ")
-        if wanted:
-            text += f" — wanted: {wanted}"
-        if opportunity:
-            text += " (opportunity)"
-        entries.append(HistoryEntry(at, "activity", text, by))
+        entries.append(
+            HistoryEntry(at, "activity", _activity_text(subject, wanted, opportunity), by, kind)
+        )
     for number, day, amount, currency, status, created in session.execute(
         select(
             Order.order_number,
@@ -912,9 +918,8 @@ def _timeline_events(session: Session, customer_id: int) -> list[HistoryEntry]:
         .limit(limit)
     ):
         at = datetime(day.year, day.month, day.day) if day else created
-        text = f"Order {number}: {format_money(amount, currency)}" + (
-            f" ({status})" if status else ""
-        )
+        money = format_money(amount, currency)
+        text = f"Order {number}: {money} ({status})" if status else f"Order {number}: {money}"
         entries.append(HistoryEntry(at, "order", text))
     assignee = aliased(User)
     for case_id, title, category, opened, resolved, resolution, who in session.execute(
@@ -932,8 +937,12 @@ def _timeline_events(session: Session, customer_id: int) -> list[HistoryEntry]:
         .order_by(Case.opened_at.desc())
         .limit(limit)
     ):
-        where = f" [{category}]" if category else ""
-        entries.append(HistoryEntry(opened, "case", f"Case #{case_id} opened{where}: {title}", who))
+        opened_text = (
+            f"Case #{case_id} opened [{category}]: {title}"
+            if category
+            else f"Case #{case_id} opened: {title}"
+        )
+        entries.append(HistoryEntry(opened, "case", opened_text, who))
         if resolved is not None:
             done = f"Case #{case_id} resolved: {resolution or title}"
             entries.append(HistoryEntry(resolved, "case", done, who))
@@ -953,9 +962,27 @@ def _timeline_events(session: Session, customer_id: int) -> list[HistoryEntry]:
         .order_by(AssignmentChange.changed_at.desc())
         .limit(limit)
     ):
-        text = f"Owner: {old or 'nobody'} → {new or 'nobody'}" + (f" ({reason})" if reason else "")
+        old, new = old or "the unassigned pool", new or "the unassigned pool"
+        text = f"Owner: {old} → {new} ({reason})" if reason else f"Owner: {old} → {new}"
         entries.append(HistoryEntry(at, "ownership", text, by))
     return entries
+
+
+def _activity_text(subject: str | None, wanted: str | None, opportunity: bool) -> str:
+    """What was said or done; the kind of contact shows beside it. One whole phrase per
+    case, so an interface in another language can word it."""
+    subject = (subject or "").strip()
+    if wanted and opportunity:
+        return (
+            f"{subject} — wanted: {wanted} (opportunity)"
+            if subject
+            else f"Wanted: {wanted} (opportunity)"
+        )
+    if wanted:
+        return f"{subject} — wanted: {wanted}" if subject else f"Wanted: {wanted}"
+    if opportunity:
+        return f"{subject} (opportunity)" if subject else "An opportunity"
+    return subject
 
 
 def customer_detail(

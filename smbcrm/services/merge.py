@@ -275,7 +275,10 @@ class _Names:
             return ""
         if name == "owner_id":
             user = self.users.get(value)
-            return f"{user[0]}{'' if user[1] else ' (left)'}" if user else f"staff {value}"
+            if user is None:
+                return f"staff {value}"
+            name, active = user
+            return name if active else f"{name} (left)"
         if name == "referred_by_id":
             return f"{self.customers.get(value, 'customer')} (ID {value})"
         if isinstance(value, Enum):
@@ -1075,13 +1078,18 @@ def _field_plan(
         shown_now = _show(session, key, now_value, names)
         shown_old = _show(session, key, old, names)
         who, at = _later_change(session, survivor.id, int(snap.get("audit_id") or 0), key)
-        by = f" by {who}" if who else ""
-        when = f" on {at:%Y-%m-%d %H:%M}" if at else ""
+        # One phrase for who and when, so it can be worded as a whole in another language.
+        if who and at:
+            by = f" by {who} on {at:%Y-%m-%d %H:%M}"
+        elif who:
+            by = f" by {who}"
+        else:
+            by = f" on {at:%Y-%m-%d %H:%M}" if at else ""
         questions.append(
             UndoQuestion(
                 key=key,
                 text=(
-                    f"{label} was changed to “{shown_now}” after the merge{by}{when}: keep "
+                    f"{label} was changed to “{shown_now}” after the merge{by}: keep "
                     f"“{shown_now}” on {survivor.name}, or restore “{shown_old}”?"
                 ),
                 options=((KEEP, f"Keep “{shown_now}”"), (RESTORE, f"Restore “{shown_old}”")),
@@ -1455,9 +1463,10 @@ def undo_merge(
             # Nobody's customers may sit with someone who has left.
             heir = survivor.owner_id if _active_user(session, survivor.owner_id) else None
             names = _Names(session, [other.owner_id], [])
+            goes_to = f"the owner of {survivor.name}" if heir else "the unassigned pool"
             notes.append(
                 f"{other.name}'s owner {names.text('owner_id', other.owner_id)} has left; it "
-                f"goes to {'the owner of ' + survivor.name if heir else 'the unassigned pool'}."
+                f"goes to {goes_to}."
             )
             session.add(
                 AssignmentChange(

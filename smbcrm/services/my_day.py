@@ -200,8 +200,8 @@ def reminder_text(overdue: int, today: int) -> str:
         return ""
     if not today:
         return f"{overdue} follow-up{'s' if overdue != 1 else ''} overdue"
-    text = f"{today} follow-up{'s' if today != 1 else ''} due today"
-    return f"{text}, {overdue} overdue" if overdue else text
+    due = f"{today} follow-up{'s' if today != 1 else ''} due today"
+    return f"{due}, {overdue} overdue" if overdue else due
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from smbcrm.models import CustomerKind, CustomerStatus, is_cancelled_status
+from smbcrm.models import ActivityKind, CustomerKind, CustomerStatus, is_cancelled_status
 from smbcrm.services import customers, referrals
+from smbcrm.services.activities import ACTIVITY_LABELS
 from smbcrm.services.customers import CustomerDetail
-from smbcrm.services.errors import NotFoundError
+from smbcrm.services.errors import NotFoundError, worded
 from smbcrm.services.money import format_money, format_totals
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import (
@@ -59,7 +60,9 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("CustomerDetailPane", text)
 
 
-def timeline_kind(kind: str) -> str:
+def timeline_kind(kind: str, activity_kind: ActivityKind | None = None) -> str:
+    if activity_kind is not None:
+        return tr(ACTIVITY_LABELS[activity_kind])
     labels = {
         "activity": tr("Contact"),
         "order": tr("Order"),
@@ -437,9 +440,9 @@ class CustomerDetailPane(QWidget):
             [
                 [
                     format_date(h.at.date()) if h.kind == "order" else format_datetime(h.at),
-                    timeline_kind(h.kind),
+                    timeline_kind(h.kind, h.activity_kind),
                     h.by or EMPTY,
-                    h.text,
+                    worded(h.text),
                 ]
                 for h in d.history
             ]
@@ -506,7 +509,7 @@ class CustomerDetailPane(QWidget):
                 tr("Revenue"),
                 format_totals(stats.totals) if stats.count else "",
             ),
-            ("customer_since", tr("Became a customer"), d.conversion or ""),
+            ("customer_since", tr("Became a customer"), worded(d.conversion or "")),
             ("first_order", tr("First order"), format_date(stats.first_order)),
             ("last_order", tr("Last order"), self._last_order_text(stats.last_order)),
             (

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.models import utcnow
 from smbcrm.services import my_day
+from smbcrm.services.errors import worded
 from smbcrm.services.my_day import DueCounts, DueTask
 from smbcrm.ui.referrers_view import TopReferrersDialog
 
@@ -190,6 +191,7 @@ class Reminders(QObject):
     def show(self, text: str) -> None:
         self.last_text = text
         self.shown += 1
+        text = worded(text)
         tray = self.tray()
         if tray is not None:
             tray.showMessage(

@@ -116,6 +116,13 @@ class CatalogTranslator(QTranslator):
         return not self.catalog
 
 
+_ENGLISH_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+# Placeholders that carry what people wrote (a customer called "Open" is not an order
+# status): their values are never worded.
+_PEOPLES_TEXT_RE = re.compile(
+    r"name|absorbed|subject|title|wanted|resolution|\bwho\b|original|raw|text|cell|part"
+    r"|(?<![.\w])value|shown|key|code|login|path|sheet|column"
+)
 _TOKEN_RE = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[^{}]+")
 
 
@@ -130,6 +137,17 @@ def _tokens(template: str) -> list[tuple[bool, str]]:
     return parts
 
 
+# {'s' if count != 1 else ''}: a choice between two words written in the code.
+_CHOICE_RE = re.compile(r"""\{'([^']*)' if .+ else '([^']*)'\}""")
+
+
+def _placeholder_regex(placeholder: str) -> str:
+    choice = _CHOICE_RE.fullmatch(placeholder)
+    if choice is None:
+        return "(.*?)"
+    return "(" + "|".join(re.escape(word) for word in choice.groups()) + ")"
+
+
 class MessageWording:
     """Messages the services write in English, in another language.
 
@@ -139,7 +157,13 @@ class MessageWording:
     the same values. Where several templates match ("same e-mail {email}" and "same e-mail
     name: {a} / {b}"), the one with the most words of its own wins. Several messages joined
     by "; " are worded one by one. A message no template matches is left as it is.
+
+    A value that is itself a piece the code puts into sentences — a permission ("merge
+    customers"), a role, a duration ("5 minutes"), a clause (" (it looks like a web page)")
+    — is worded too when the catalog has it, so the sentence reads in one language.
     """
+
+    _PIECE_DEPTH = 2  # a piece inside a piece inside the message, no deeper
 
     def __init__(self, templates: dict[str, str]) -> None:
         self.exact: dict[str, str] = {}
@@ -153,13 +177,17 @@ class MessageWording:
                 )
                 continue
             regex = "".join(
-                "(.+?)" if placeholder else re.escape(text) for placeholder, text in parts
+                _placeholder_regex(text) if placeholder else re.escape(text)
+                for placeholder, text in parts
             )
             own = sum(len(text) for placeholder, text in parts if not placeholder)
             found.append((own, re.compile(regex, re.DOTALL), names, _tokens(target)))
         # The most specific template first: the one with the most text of its own.
         found.sort(key=lambda item: -item[0])
         self.patterns = [(regex, names, target) for _own, regex, names, target in found]
+        # A piece as people type it: an order status comes "paid", "Paid" or "PAID".
+        self.folded = {source.casefold(): target for source, target in self.exact.items()}
+        self._pieces: dict[tuple[str, int], str] = {}
 
     def __call__(self, text: str) -> str:
         found = self._one(text)
@@ -174,7 +202,7 @@ class MessageWording:
                 )
         return text
 
-    def _one(self, text: str) -> str | None:
+    def _one(self, text: str, depth: int = 0) -> str | None:
         exact = self.exact.get(text)
         if exact is not None:
             return exact
@@ -184,11 +212,36 @@ class MessageWording:
                 continue
             values: dict[str, str] = {}
             for name, value in zip(names, match.groups(), strict=True):
+                if not _PEOPLES_TEXT_RE.search(name):
+                    value = self._piece(value, depth + 1)
                 values.setdefault(name, value)
             return "".join(
                 values.get(part, "") if placeholder else part for placeholder, part in target
             )
         return None
+
+    def _piece(self, value: str, depth: int) -> str:
+        # Names, numbers and file paths stay as they are; only English words are looked up.
+        if depth > self._PIECE_DEPTH or not _ENGLISH_WORD_RE.search(value):
+            return value
+        key = (value, depth)
+        if key not in self._pieces:
+            if len(self._pieces) > 10_000:
+                self._pieces.clear()
+            worded = self._list(value, depth) or self._one(value, depth)
+            if worded is None:
+                worded = self.folded.get(value.strip().casefold())
+            self._pieces[key] = value if worded is None else worded
+        return self._pieces[key]
+
+    def _list(self, value: str, depth: int) -> str | None:
+        """A list of pieces ("3 orders in GBP, 1 order in CHF") when each item is known."""
+        if ", " not in value:
+            return None
+        items = [self._one(item, depth) for item in value.split(", ")]
+        if any(item is None for item in items):
+            return None
+        return "、".join(item for item in items if item is not None)
 
 
 def messages_path(language: str) -> Path:

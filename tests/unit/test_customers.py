@@ -276,6 +276,7 @@ def test_timeline_has_every_kind_of_event_newest_first(company: Database) -> Non
 
     from smbcrm.models import Activity, ActivityKind, AssignmentChange, Case, User
     from smbcrm.services.customers import customer_detail
+    from smbcrm.ui.translation import load_message_wording
 
     with company.session() as session:
         boss = session.scalars(select(User)).first()
@@ -319,7 +320,18 @@ def test_timeline_has_every_kind_of_event_newest_first(company: Database) -> Non
     assert [(e.kind, e.text) for e in timeline] == [
         ("case", f"Case #{case_id} resolved: Sent by express"),
         ("case", f"Case #{case_id} opened [Delivery]: Late delivery"),
-        ("activity", "Call: Asked for a quote — wanted: A4 paper, 50 boxes (opportunity)"),
+        ("activity", "Asked for a quote — wanted: A4 paper, 50 boxes (opportunity)"),
         ("order", "Order SO-TL-1: ¥1,200.00"),
-        ("ownership", "Owner: nobody → Wang Fang (New account)"),
+        ("ownership", "Owner: the unassigned pool → Wang Fang (New account)"),
+    ]
+    assert timeline[2].activity_kind == ActivityKind.CALL
+    # In the Chinese interface each entry reads in Chinese around the data people typed.
+    wording = load_message_wording("zh")
+    assert wording is not None
+    assert [wording(e.text) for e in timeline] == [
+        f"服务单 #{case_id} 已解决：Sent by express",
+        f"服务单 #{case_id} 已创建［Delivery］：Late delivery",
+        "Asked for a quote — 需求：A4 paper, 50 boxes（商机）",
+        "订单 SO-TL-1：¥1,200.00",
+        "负责销售：公共池 → Wang Fang（New account）",
     ]

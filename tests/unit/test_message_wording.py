@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from smbcrm.models import Database, ImportKind
+from smbcrm.services import auth, currencies, my_day
 from smbcrm.services.errors import ConflictError, ValidationError, set_message_wording
+from smbcrm.services.export.service import export
+from smbcrm.services.importing.apply import apply_plan
+from smbcrm.services.importing.orders import OrderImportPlan, apply_order_plan
+from smbcrm.services.importing.service import prepare_import
+from smbcrm.services.progress import Progress
 from smbcrm.ui.translation import MessageWording, load_message_wording, messages_path
 
 SERVICES = Path(__file__).resolve().parents[2] / "smbcrm" / "services"
@@ -120,3 +127,71 @@ def test_translations_keep_every_value() -> None:
         if wanted != given or not chinese.strip():
             problems.append(f"{source!r} → {chinese!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_pieces_put_into_sentences_read_in_chinese_too(chinese_messages: MessageWording) -> None:
+    """A sentence built around a permission, a role or a duration reads in one language."""
+    from smbcrm.models import Role
+    from smbcrm.services.auth import _duration
+    from smbcrm.services.permissions import ROLE_LABELS, Permission
+
+    untranslated = [
+        piece
+        for piece in [p.value for p in Permission] + [r.lower() for r in ROLE_LABELS.values()]
+        if chinese_messages(piece) == piece
+    ]
+    assert not untranslated
+    denied = (
+        f"A {ROLE_LABELS[Role.SALES].lower()} may not {Permission.MERGE.value}; "
+        "ask an owner or manager."
+    )
+    assert chinese_messages(denied) == "销售人员无权合并客户；请联系老板或经理。"
+    locked = f"Wrong login or password. Sign-in is locked for {_duration(300)}."
+    assert chinese_messages(locked) == "登录名或密码错误。登录已锁定 5 分钟。"
+    assert chinese_messages(f"Order SO-1: ¥10.00 ({'PAID'})") == "订单 SO-1：¥10.00（已付款）"
+    assert chinese_messages(my_day.reminder_text(1, 3)) == "3 个跟进今天到期，1 个已逾期"
+
+
+def test_names_and_codes_inside_a_sentence_stay_as_written(
+    chinese_messages: MessageWording,
+) -> None:
+    # A customer called "Open" is a name here, not the order status "open".
+    assert chinese_messages("Merged in: Open") == "已并入：Open"
+    assert chinese_messages("Open (opportunity)") == "Open（商机）"
+    assert chinese_messages("'open' is not a phone number") == "‘open’不是电话号码"
+    # A list of pieces reads as a Chinese list.
+    assert chinese_messages(currencies.unconverted_text({"GBP": 3, "CHF": 1})) == (
+        "销售额未计入 GBP 订单 3 笔、CHF 订单 1 笔：缺少汇率。老板或经理可在“文件 › 币种与汇率”中设置。"
+    )
+
+
+def test_progress_lines_of_an_import_and_an_export_read_in_chinese(
+    chinese_messages: MessageWording, sqlite_db: Database, tmp_path: Path
+) -> None:
+    """Everything the progress dialog shows while importing and exporting, in Chinese."""
+    auth.create_company(sqlite_db, "Acme Trading", "boss", "Wang Fang", "a-long-password")
+    with sqlite_db.new_session() as session:
+        boss = auth.find_user(session, "boss").id
+    lines: list[str] = []
+    progress = Progress(lambda _done, _total, message: lines.append(message))
+    customers_file = tmp_path / "customers.csv"
+    customers_file.write_text(
+        "客户编号,客户名称,手机\nC1,华强贸易,13800138000\nC2,绿源科技,13900139000\n",
+        encoding="utf-8",
+    )
+    prepared = prepare_import(sqlite_db, customers_file, source_system="erp", progress=progress)
+    apply_plan(sqlite_db, boss, prepared.plan, progress=progress)
+    orders_file = tmp_path / "orders.csv"
+    orders_file.write_text("订单号,日期,客户编号,金额\nSO-1,2026-03-02,C1,100\n", encoding="utf-8")
+    prepared = prepare_import(
+        sqlite_db, orders_file, ImportKind.ORDERS, source_system="erp", progress=progress
+    )
+    assert isinstance(prepared.plan, OrderImportPlan)
+    apply_order_plan(sqlite_db, boss, prepared.plan, progress=progress)
+    for kind in ("customers", "orders"):
+        result = export(sqlite_db, boss, kind, tmp_path / f"{kind}.xlsx", progress=progress)
+        lines.append(result.summary.replace(str(result.path), ""))
+    shown = [chinese_messages(line) for line in lines if line]
+    assert shown
+    english = [line for line in shown if re.search(r"[A-Za-z]{3,}", line)]
+    assert not english, english

@@ -667,9 +667,11 @@ def build_plan(
             continue
         head = book.customers[match.customer_id]
         row.customer_id = match.customer_id
-        row.reason = f"{head.name}: {match.reason}"
-        if head.archived:
-            row.reason += " (archived)"
+        row.reason = (
+            f"{head.name} (archived): {match.reason}"
+            if head.archived
+            else f"{head.name}: {match.reason}"
+        )
         if not match.definite:
             row.outcome = _for_possible_duplicate(options.on_duplicate)
             if row.outcome == Outcome.CREATE:
