@@ -8,6 +8,7 @@ write their own. Anyone who may see customers sees a customer's history; the ful
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from smbcrm.models import AuditEntry, ChangeAction, Customer, User
 from smbcrm.services.errors import NotFoundError, ValidationError
-from smbcrm.services.permissions import Permission, require
+from smbcrm.services.permissions import ROLE_LABELS, Permission, require
 
 ENTITY_LABELS = {
     "customer": "Customer",
@@ -29,7 +30,9 @@ ENTITY_LABELS = {
     "user": "Staff",
 }
 
+# Every field the trail records, as a person calls it (the windows translate these).
 FIELD_LABELS = {
+    "id": "ID",
     "owner_id": "salesperson",
     "team": "account team",
     "team_removed": "removed from team",
@@ -37,6 +40,51 @@ FIELD_LABELS = {
     "active": "active",
     "deactivated_at": "deactivated",
     "full_name": "name",
+    "kind": "kind",
+    "name": "name",
+    "status": "status",
+    "tier": "tier",
+    "source": "source",
+    "referred_by_id": "referred by",
+    "birthday": "birthday",
+    "tax_id": "tax ID",
+    "country": "country",
+    "province": "province",
+    "city": "city",
+    "district": "district",
+    "address": "address",
+    "postcode": "postcode",
+    "website": "website",
+    "notes": "notes",
+    "custom_fields": "custom fields",
+    "merged_into_id": "merged into",
+    "created_by_id": "created by",
+    "customer_id": "customer",
+    "contact_id": "contact",
+    "title": "title",
+    "department": "department",
+    "is_primary": "main one",
+    "value": "value",
+    "label": "label",
+    "system": "system",
+    "login": "login",
+    "role": "role",
+    "email": "e-mail",
+    "phone": "phone",
+    "category": "category",
+    "severity": "severity",
+    "description": "description",
+    "resolution": "resolution",
+    "assignee_id": "assigned to",
+    "opened_at": "opened",
+    "first_response_at": "first response",
+    "resolved_at": "resolved",
+    "resolved_on_first_contact": "resolved on first contact",
+    "response_due_at": "response due",
+    "resolution_due_at": "resolution due",
+    "first_response_minutes": "first response (minutes)",
+    "resolution_minutes": "resolution (minutes)",
+    "warn_minutes": "warning (minutes)",
 }
 
 
@@ -57,24 +105,62 @@ class AuditRow:
     def entity_label(self) -> str:
         return ENTITY_LABELS.get(self.entity, self.entity)
 
-    def describe(self, names: dict[int, str] | None = None) -> str:
-        """``field: old → new; …`` with staff ids shown as names when ``names`` has them."""
-        parts = []
+    def changed_fields(
+        self, names: dict[int, str] | None = None, word: Callable[[str], str] = str
+    ) -> list[tuple[str, str, str]]:
+        """(field, old, new) for each change, staff ids shown as names when ``names`` has
+        them; ``word`` gives field names, choices and yes/no in the reader's language."""
+        fields = []
         for key, value in sorted(self.changes.items()):
             old, new = [*value, None, None][:2] if isinstance(value, list) else (None, value)
-            if key in ("owner_id", "team_removed", "created_by_id") and names is not None:
+            if key in _STAFF_FIELDS and names is not None:
                 old = names.get(old, old) if isinstance(old, int) else old
                 new = names.get(new, new) if isinstance(new, int) else new
-            label = FIELD_LABELS.get(key, key.replace("_", " "))
-            parts.append(f"{label}: {_show(old)} → {_show(new)}")
-        return "; ".join(parts)
+            choices = VALUE_LABELS.get((self.entity, key), {})
+            label = word(FIELD_LABELS.get(key, key.replace("_", " ")))
+            fields.append((label, _show(old, choices, word), _show(new, choices, word)))
+        return fields
+
+    def describe(self, names: dict[int, str] | None = None) -> str:
+        """``field: old → new; …`` in English."""
+        return "; ".join(f"{f}: {old} → {new}" for f, old, new in self.changed_fields(names))
 
 
-def _show(value: Any) -> str:
+_STAFF_FIELDS = frozenset({"owner_id", "team_removed", "created_by_id", "assignee_id"})
+
+# Stored choices, as a person calls them (the windows translate these).
+VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("customer", "status"): {
+        "prospect": "Prospect",
+        "active": "Active customer",
+        "lapsed": "Lapsed",
+    },
+    ("customer", "kind"): {"company": "Company", "person": "Person"},
+    ("user", "role"): {role.value: label for role, label in ROLE_LABELS.items()},
+    ("contact_point", "kind"): {
+        "mobile": "Mobile",
+        "phone": "Phone",
+        "email": "E-mail",
+        "wechat": "WeChat",
+        "whatsapp": "WhatsApp",
+        "qq": "QQ",
+        "other": "Other",
+    },
+    ("case", "kind"): {"complaint": "Complaint", "request": "Request", "question": "Question"},
+    ("case", "severity"): {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"},
+    ("case", "status"): {"open": "Not resolved", "resolved": "Resolved"},
+}
+
+
+def _show(value: Any, choices: dict[str, str], word: Callable[[str], str]) -> str:
     if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, bool):
+        return word("yes" if value else "no")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and value in choices:
+        return word(choices[value])
     return str(value)
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.services import audit_log
 from smbcrm.services.audit_log import ENTITY_LABELS, AuditQuery, AuditRow
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.services.errors import SmbcrmError, worded
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import format_datetime
 from smbcrm.ui.workers import unexpected_error_text
@@ -146,7 +146,7 @@ class AuditLogDialog(QDialog):
                 f"{tr(row.entity_label)} {row.entity_id}",
                 row.customer or "",
                 tr(row.action.value.capitalize()),
-                row.describe(self.names) or (row.summary or ""),
+                _changes_text(row, self.names) or worded(row.summary or ""),
             ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -162,3 +162,10 @@ class AuditLogDialog(QDialog):
                 total=f"{page.total:,}", shown=shown
             )
         )
+
+
+def _changes_text(row: AuditRow, names: dict[int, str]) -> str:
+    return tr("; ").join(
+        tr("{0}: {1} → {2}").format(field, old, new)
+        for field, old, new in row.changed_fields(names, tr)
+    )

@@ -129,3 +129,46 @@ def test_the_customer_form_says_what_is_wrong_in_chinese(
     assert "not-an-address" in error.text()  # the value kept …
     assert "is not an e-mail address" not in error.text()  # … in a Chinese sentence
     assert not error.text().isascii()
+
+
+def test_the_audit_log_and_the_timeline_read_in_chinese(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database, chinese: None
+) -> None:
+    from smbcrm.models import Role
+    from smbcrm.services import customers as customers_svc
+    from smbcrm.services import ownership
+    from smbcrm.services.auth import add_staff, find_user
+    from smbcrm.ui.audit_view import AuditLogDialog
+    from smbcrm.ui.customer_detail import CustomerDetailPane
+
+    with gui_db.session() as session:
+        boss = find_user(session, "boss")
+        add_staff(
+            session, boss, login="li", full_name="Li Lei", role=Role.SALES, password="pw-li-1234"
+        )
+        session.info["user_id"] = boss.id
+        customer = make_customer(session, "审计贸易")
+        make_order(session, customer, amount="900", number="SO-77")
+        cid = customer.id
+    with gui_db.session() as session:
+        boss = find_user(session, "boss")
+        session.info["user_id"] = boss.id
+        data = customers_svc.input_from_customer(customers_svc.get_customer(session, cid))
+        data.notes = "Prefers WeChat"
+        customers_svc.update_customer(session, boss, cid, data)
+        ownership.bulk_reassign(session, boss, [cid], find_user(session, "li").id, reason="换区")
+    dialog = AuditLogDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() > 0)
+    changes = {dialog.table.item(r, 5).text() for r in range(dialog.table.rowCount())}
+    assert "备注：— → Prefers WeChat" in changes, changes
+    pane = CustomerDetailPane(ctx)
+    qtbot.addWidget(pane)
+    pane.show_customer(cid)
+    table = pane.history_page.table
+    timeline = {table.item(r, 3).text() for r in range(table.rowCount())}
+    assert "订单 SO-77：¥900.00" in timeline, timeline
+    assert any(t.startswith("负责销售：") and t.endswith("Li Lei（换区）") for t in timeline), (
+        timeline
+    )
