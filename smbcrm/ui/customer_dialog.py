@@ -549,6 +549,16 @@ class CustomerDialog(QDialog):
         self._read_only_reason = reason
         self.banner.setText(reason)
         self.banner.show()
+        # Nothing can be saved, so nothing invites typing: the fields show, they do not edit.
+        for editor in self.findChildren(QLineEdit) + self.findChildren(QPlainTextEdit):
+            editor.setReadOnly(True)
+        for choice in self.findChildren(QComboBox) + self.findChildren(QCheckBox):
+            choice.setEnabled(False)
+        for picker in self.findChildren(QDateEdit):
+            picker.setReadOnly(True)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        if cancel is not None:
+            cancel.setText(tr("Close"))
         self._validate()
 
     # -- reading the form -----------------------------------------------------------------

@@ -291,7 +291,7 @@ class CustomersView(QWidget):
         self.table.open_requested.connect(self.edit_customer)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._keep_sortable_indicator)
         self.new_action.triggered.connect(self.new_customer)
-        self.edit_action.triggered.connect(self.edit_customer)
+        self.edit_action.triggered.connect(lambda _checked=False: self.edit_customer())
         self.log_activity_action.triggered.connect(self.log_activity)
         self.focus_search_action.triggered.connect(self.focus_search)
         self.refresh_action.triggered.connect(self.refresh)

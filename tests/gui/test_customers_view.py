@@ -320,6 +320,32 @@ def test_editing_someone_elses_customer_explains_why_not(qtbot: QtBot, ctx: AppC
     qtbot.addWidget(dialog)
     assert dialog.banner.text().startswith("Li Na may not edit Boss's Own Account")
     assert not dialog.save_button.isEnabled()
+    # The form shows the customer but invites no typing it could not keep.
+    assert dialog.name_edit.text() == "Boss's Own Account" and dialog.name_edit.isReadOnly()
+    assert dialog.notes_edit.isReadOnly() and not dialog.status_combo.isEnabled()
+
+
+def test_edit_customer_from_the_button_menu_and_shortcut_opens_the_selected_one(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    add_customer(ctx, "First Trading")
+    customer_id = add_customer(ctx, "Second Trading")
+    view = make_view(qtbot, ctx)
+    view.select_customer(customer_id)
+    opened: list[CustomerDialog] = []
+    original = view._open_customer_dialog
+
+    def remember(cid: int | None) -> CustomerDialog:
+        opened.append(original(cid))
+        return opened[-1]
+
+    view._open_customer_dialog = remember  # type: ignore[method-assign]
+    view.edit_action.trigger()  # the button, the menu item and Ctrl+E share this action
+    assert len(opened) == 1
+    dialog = opened[0]
+    qtbot.addWidget(dialog)
+    assert dialog.name_edit.text() == "Second Trading"
+    assert not dialog.banner.isVisible()
 
 
 # ---------------------------------------------------------------------------------------
