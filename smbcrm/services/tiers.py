@@ -11,7 +11,10 @@ The rule (documented here and in the at-risk screen's tooltip):
 * prospects who never bought keep no tier.
 
 Archived and merged-away customers are left as they are. Only rows whose tier changes are
-written, in a few set-based ``UPDATE`` statements (the version goes up, as for any edit).
+written, in a few set-based ``UPDATE`` statements. A tier is worked out, not edited: its
+change leaves the customer's version and "updated" time alone, so someone editing the
+customer meanwhile is not told that a colleague saved it, and the list does not show every
+re-ranked customer as updated today.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from smbcrm.models import Customer, CustomerStatus, Order, Tier, counts_as_sale, utcnow
+from smbcrm.models import Customer, CustomerStatus, Order, Tier, counts_as_sale
 from smbcrm.services.currencies import load_rates
 
 A_SHARE = 0.80
@@ -81,7 +84,6 @@ def recompute_tiers(session: Session, today: date | None = None) -> TierResult:
         counts[new] += 1
         if new != tier:
             wanted.setdefault(new, []).append(cid)
-    now = utcnow()
     changed = 0
     for tier, ids in wanted.items():
         for i in range(0, len(ids), _CHUNK):
@@ -89,7 +91,8 @@ def recompute_tiers(session: Session, today: date | None = None) -> TierResult:
             session.execute(
                 update(Customer)
                 .where(Customer.id.in_(chunk))
-                .values(tier=tier, version=Customer.version + 1, updated_at=now)
+                # Stated, or the column's on-update default would stamp the time.
+                .values(tier=tier, updated_at=Customer.updated_at)
                 .execution_options(synchronize_session=False)
             )
             changed += len(chunk)

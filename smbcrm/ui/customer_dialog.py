@@ -226,6 +226,15 @@ class CustomerDialog(QDialog):
         self.tier_combo.addItem(tr("— None —"), None)
         for tier in Tier:
             self.tier_combo.addItem(tier.value, tier)
+        # Worked out from revenue whenever the at-risk page is opened: a choice here would
+        # not last, so the form shows it without offering it.
+        self.tier_combo.setEnabled(False)
+        self.tier_combo.setToolTip(
+            tr(
+                "Set from the last 12 months' revenue: A brings the first 80%, B the next "
+                "15%, C the rest. Prospects who never bought have none."
+            )
+        )
         self.source_combo = QComboBox()
         self.source_combo.setObjectName("sourceCombo")
         self.source_combo.setEditable(True)
