@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from smbcrm.models import BatchStatus
+from smbcrm.models import BatchStatus, ImportKind
 from smbcrm.services.importing.undo import (
     BatchRow,
     UndoConflict,
@@ -195,7 +195,11 @@ class BatchesDialog(QDialog):
         self.setObjectName("batchesDialog")
         self.setWindowTitle(tr("Import history"))
         self._ctx = ctx
-        self._may_undo = ctx.can(Permission.IMPORT_CUSTOMERS)
+        # Who may undo a batch: whoever may import its kind (a bookkeeper, orders).
+        self._may_undo_kind = {
+            ImportKind.CUSTOMERS.value: ctx.can(Permission.IMPORT_CUSTOMERS),
+            ImportKind.ORDERS.value: ctx.can(Permission.IMPORT_ORDERS),
+        }
         self._batches: list[BatchRow] = []
         self.runner: UndoRunner | None = None
 
@@ -297,13 +301,20 @@ class BatchesDialog(QDialog):
         return False
 
     # -- undo -----------------------------------------------------------------------------
+    def _may_undo(self, batch: BatchRow) -> bool:
+        return self._may_undo_kind.get(batch.kind, False)
+
     def _update_buttons(self) -> None:
         batch = self.selected_batch()
         busy = self.runner is not None and self.runner.is_running()
-        if not self._may_undo:
-            reason = tr("Only an owner or a manager can undo imports.")
-        elif batch is None:
+        if batch is None:
             reason = tr("Select the import to undo.")
+        elif not self._may_undo(batch):
+            reason = (
+                tr("Only an owner, a manager or a bookkeeper can undo an orders import.")
+                if batch.kind == ImportKind.ORDERS.value
+                else tr("Only an owner or a manager can undo a customers import.")
+            )
         elif batch.status != BatchStatus.APPLIED:
             reason = tr("This batch is not in effect, so there is nothing to undo.")
         else:
@@ -314,7 +325,7 @@ class BatchesDialog(QDialog):
     @Slot()
     def undo_selected(self) -> None:
         batch = self.selected_batch()
-        if batch is None or batch.status != BatchStatus.APPLIED or not self._may_undo:
+        if batch is None or batch.status != BatchStatus.APPLIED or not self._may_undo(batch):
             return
         runner = UndoRunner(self._ctx, batch.id, self)
         runner.undone.connect(self._on_undone)

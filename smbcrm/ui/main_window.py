@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self._messages: dict[int, str] = {}
         self._backup_worker: Worker | None = None
         self._may_import = ctx.can(Permission.IMPORT_CUSTOMERS)
+        self._may_see_imports = self._may_import or ctx.can(Permission.IMPORT_ORDERS)
         # The open import dialogs, if any (each deletes itself when closed).
         self.import_wizard: ImportWizard | None = None
         self.batches_dialog: BatchesDialog | None = None
@@ -336,11 +337,12 @@ class MainWindow(QMainWindow):
         self.import_history_action.setObjectName("importHistoryAction")
         self.import_history_action.setStatusTip(self.tr("Every import so far, and undoing one."))
         self.import_actions = [self.import_action, self.review_action, self.import_history_action]
-        # Only owners and managers import (the services refuse anyone else anyway): the
-        # menu is not shown to the others, and its shortcut does nothing for them.
+        # Only owners and managers import customers (the services refuse anyone else
+        # anyway); a bookkeeper, who imports orders, still sees and undoes those imports.
         for action in self.import_actions:
             action.setEnabled(self._may_import)
-        menu.menuAction().setVisible(self._may_import)
+        self.import_history_action.setEnabled(self._may_see_imports)
+        menu.menuAction().setVisible(self._may_see_imports)
         menu.aboutToShow.connect(self.update_review_count)
         self.update_review_count()
 
@@ -486,7 +488,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_import_history(self) -> BatchesDialog | None:
-        if not self._may_import:
+        if not self._may_see_imports:
             return None
         if self.batches_dialog is not None:
             self.batches_dialog.reload()

@@ -25,6 +25,8 @@ from smbcrm.models import (
     Role,
 )
 from smbcrm.services import customers
+from smbcrm.services.importing.apply import apply_plan
+from smbcrm.services.importing.service import prepare_import
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_detail import CustomerDetailPane
 from smbcrm.ui.import_tables import OrderFilter, OrderRowsModel
@@ -203,6 +205,22 @@ def test_a_bookkeeper_imports_orders_from_the_import_menu(
     assert orders_import.update_count() == 1
     assert "(1)" in orders_import.unmatched_action.text()
     wizard.close()
+    # The bookkeeper finds that import again later and may undo it, not a customers import.
+    boss = context_for(gui_db, "boss")
+    customers_file = tmp_path / "customers.csv"
+    customers_file.write_text("客户名称,手机\n新客户贸易,13700137000\n", encoding="utf-8")
+    prepared = prepare_import(gui_db, customers_file, ImportKind.CUSTOMERS)
+    apply_plan(gui_db, boss.user_id, prepared.plan)
+    assert window.import_history_action.isEnabled()
+    history = window.open_import_history()
+    assert history is not None
+    qtbot.addWidget(history)
+    kinds = [b.kind for b in history._batches]
+    history.table.selectRow(kinds.index(ImportKind.ORDERS.value))
+    assert history.undo_button.isEnabled()
+    history.table.selectRow(kinds.index(ImportKind.CUSTOMERS.value))
+    assert not history.undo_button.isEnabled()
+    assert "customers import" in history.undo_button.toolTip()
 
 
 def test_a_bookkeeper_drops_an_order_export_on_the_window(
