@@ -78,7 +78,7 @@ SURVIVOR_STYLE = (
     "QFrame#mergeSide { background: #e8f0fe; border: 2px solid #2563eb; border-radius: 6px; }"
 )
 # What moves to the survivor, in the order the summary names it: (key, one, many).
-WHAT_MOVES = (
+MOVED_WORDS = (
     ("orders", "{n} order", "{n} orders"),
     ("contacts", "{n} contact", "{n} contacts"),
     ("contact_points", "{n} phone or e-mail", "{n} phones and e-mails"),
@@ -106,9 +106,9 @@ def tr(text: str) -> str:
 def moves_text(moves: dict[str, int]) -> str:
     """ "12 orders, 3 contacts and 1 tag" — only what there is, in a fixed order."""
     parts = [
-        counted(moves[key], tr(one), tr(many)) for key, one, many in WHAT_MOVES if moves.get(key)
+        counted(moves[key], tr(one), tr(many)) for key, one, many in MOVED_WORDS if moves.get(key)
     ]
-    known = {key for key, _one, _many in WHAT_MOVES} | NOT_MOVED
+    known = {key for key, _one, _many in MOVED_WORDS} | NOT_MOVED
     parts += [
         f"{count:,} {key.replace('_', ' ')}"
         for key, count in moves.items()
@@ -121,7 +121,7 @@ def joined(parts: Sequence[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     if len(parts) <= 1:
         return "".join(parts)
-    return tr("{first} and {last}").format(first=", ".join(parts[:-1]), last=parts[-1])
+    return tr("{first} and {last}").format(first=tr(", ").join(parts[:-1]), last=parts[-1])
 
 
 def counted(n: int, one: str, many: str) -> str:
@@ -317,7 +317,7 @@ class MergeDialog(QDialog):
             grid.setColumnStretch(col, 1)
         self._rows = {}
         for row, field in enumerate(preview.fields, start=1):
-            label = QLabel(field.label, grid_widget)
+            label = QLabel(tr(field.label), grid_widget)
             label.setObjectName(f"mergeLabel_{field.field}")
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
             label.setContentsMargins(0, 6, 0, 0)

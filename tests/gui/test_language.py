@@ -172,3 +172,24 @@ def test_the_audit_log_and_the_timeline_read_in_chinese(
     assert any(t.startswith("负责销售：") and t.endswith("Li Lei（换区）") for t in timeline), (
         timeline
     )
+
+
+def test_the_merge_window_in_chinese(
+    qtbot: QtBot, ctx: AppContext, gui_db: Database, chinese: None
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from smbcrm.ui.merge_dialog import MergeDialog
+
+    with gui_db.session() as session:
+        first = make_customer(session, "合并贸易有限公司", phones=["13800138000"], city="深圳")
+        second = make_customer(session, "合并贸易", phones=["13900139000"], city="深圳")
+        make_order(session, first, amount="100")
+        make_order(session, second, amount="200")
+        ids = [first.id, second.id]
+    dialog = MergeDialog(ctx, ids)
+    qtbot.addWidget(dialog)
+    name_label = dialog.findChild(QLabel, "mergeLabel_name")
+    assert name_label is not None and name_label.text() == "名称"
+    assert "1 个订单" in dialog.summary.text()
+    assert "phone" not in dialog.summary.text()

@@ -26,6 +26,12 @@ def _is_label_table(name: str) -> bool:
 
 def _table_texts(value: ast.expr) -> list[tuple[str, int]]:
     items = value.values if isinstance(value, ast.Dict) else getattr(value, "elts", [])
+    # Rows of a table ("key", "one", "many"): the texts after the key.
+    items = [
+        text
+        for item in items
+        for text in (item.elts[1:] if isinstance(item, ast.Tuple) else [item])
+    ]
     return [
         (c.value, c.lineno)
         for c in items
@@ -74,6 +80,7 @@ def _labels_from_services() -> dict[str, list[str]]:
     from smbcrm.services.audit_log import ENTITY_LABELS, FIELD_LABELS, VALUE_LABELS
     from smbcrm.services.importing.fields import SPECS
     from smbcrm.services.importing.orders_match import ROUTE_LABELS
+    from smbcrm.services.merge import _LABELS as MERGE_FIELD_LABELS
     from smbcrm.services.permissions import ROLE_LABELS
 
     tables = {
@@ -87,6 +94,7 @@ def _labels_from_services() -> dict[str, list[str]]:
         "audit_log.FIELD_LABELS": [*FIELD_LABELS.values(), "yes", "no"],
         "audit_log.VALUE_LABELS": [v for values in VALUE_LABELS.values() for v in values.values()],
         "import fields": [spec.label for spec in SPECS.values()],
+        "merge field labels": MERGE_FIELD_LABELS.values(),
     }
     return {text: [where] for where, texts in tables.items() for text in texts}
 
