@@ -209,7 +209,7 @@ def row_details(row: RowPlan, staff: dict[int, str], region: str) -> str:
             parts.append(tr("nothing new in this row"))
         text = " — ".join(parts)
     if row.warnings:
-        text += " (" + "; ".join(row.warnings) + ")"
+        text += tr(" ({0})").format(tr("; ").join(worded(w) for w in row.warnings))
     return text
 
 

@@ -193,3 +193,23 @@ def test_the_merge_window_in_chinese(
     assert name_label is not None and name_label.text() == "名称"
     assert "1 个订单" in dialog.summary.text()
     assert "phone" not in dialog.summary.text()
+
+
+def test_an_import_rows_notes_read_in_chinese(chinese: None) -> None:
+    from smbcrm.services.importing.plan import Outcome, RowPlan, RowValues
+    from smbcrm.ui.import_texts import row_details
+
+    row = RowPlan(
+        row_number=3,
+        raw=[],
+        values=RowValues(),
+        outcome=Outcome.CREATE,
+        reason="no customer in the book matches",
+        warnings=[
+            "no staff member is called '李四': the customer goes to the unassigned pool "
+            "(or choose to create the staff member)"
+        ],
+    )
+    text = row_details(row, {}, "CN")
+    assert "李四" in text and "公共池" in text
+    assert "staff member" not in text and "book matches" not in text
