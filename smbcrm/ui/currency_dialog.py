@@ -145,6 +145,10 @@ class CurrencyDialog(QDialog):
         layout.addWidget(scroll, 1)
         if self.may_edit:
             layout.addLayout(add_row)
+        else:
+            # Not laid out, so not shown either (it would float over the top of the window).
+            for widget in (self.add_box, self.add_button):
+                widget.hide()
         layout.addWidget(self.hint)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
@@ -192,7 +196,8 @@ class CurrencyDialog(QDialog):
             edit.setObjectName(f"rate_{code}")
             edit.setPlaceholderText(tr("no rate"))
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-            edit.setFixedWidth(text_width(edit, 12))
+            # Room for a converted rate such as 0.138889 with a margin.
+            edit.setMinimumWidth(text_width(edit, 14))
             edit.setReadOnly(not self.may_edit)
             self.grid.addWidget(edit, row, 3)
             self.grid.addWidget(QLabel(home, self.grid_host), row, 4)

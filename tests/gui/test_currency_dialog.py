@@ -7,11 +7,19 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QLineEdit,
+    QStyle,
+    QStyleOptionFrame,
+)
 from pytestqt.qtbot import QtBot
 
 from smbcrm.models import Database
@@ -21,6 +29,7 @@ from smbcrm.ui.context import AppContext
 from smbcrm.ui.currency_dialog import CurrencyDialog
 from smbcrm.ui.main_window import MainWindow
 from smbcrm.ui.risk_view import RiskView
+from smbcrm.ui.style import style_sheet, ui_font
 from tests.factories import make_customer, make_order
 from tests.gui.conftest import add_salesperson, context_for
 
@@ -89,8 +98,19 @@ def test_owner_sets_rates_and_the_at_risk_page_converts(
     assert revenue["Thames Trading"] == "¥72,800.00"
 
 
+@pytest.fixture
+def styled(qapp: QApplication) -> Iterator[None]:
+    """The app's own look (its padding decides what fits in a field)."""
+    font, sheet = qapp.font(), qapp.styleSheet()
+    qapp.setFont(ui_font())
+    qapp.setStyleSheet(style_sheet())
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setFont(font)
+
+
 def test_a_new_home_currency_converts_the_rates_typed(
-    qtbot: QtBot, ctx: AppContext, gui_db: Database
+    qtbot: QtBot, ctx: AppContext, gui_db: Database, styled: None
 ) -> None:
     with gui_db.session() as session:
         customer = make_customer(session, "Mixed Ltd")
@@ -104,6 +124,12 @@ def test_a_new_home_currency_converts_the_rates_typed(
     assert set(dialog.rate_edits) == {"CNY"}
     assert dialog.rate_edits["CNY"].text() == "0.125"
     assert "converted to USD" in dialog.hint.text()
+    # A converted rate shows whole, not cut off at its first digits.
+    edit = dialog.rate_edits["CNY"]
+    shown = edit.style().subElementRect(
+        QStyle.SubElement.SE_LineEditContents, _line_edit_option(edit), edit
+    )
+    assert shown.width() >= edit.fontMetrics().horizontalAdvance("0.138889")
     # A currency that no order uses yet can be given a rate ahead of time.
     dialog.add_box.setEditText("chf")
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
@@ -145,6 +171,8 @@ def test_sales_staff_see_the_rates_but_cannot_change_them(qtbot: QtBot, gui_db: 
     assert not dialog.home_box.isEnabled()
     assert dialog.buttons.button(QDialogButtonBox.StandardButton.Save) is None
     assert "Only owners and managers" in dialog.hint.text()
+    # Nothing to add a currency with, not even a greyed-out button floating over the text.
+    assert not dialog.add_button.isVisible() and not dialog.add_box.isVisible()
 
 
 def test_the_file_menu_opens_the_rates(qtbot: QtBot, ctx: AppContext) -> None:
@@ -154,3 +182,9 @@ def test_the_file_menu_opens_the_rates(qtbot: QtBot, ctx: AppContext) -> None:
     dialog = window.currency_dialog
     assert dialog.isVisible() and dialog.windowTitle() == "Currencies and exchange rates"
     dialog.reject()
+
+
+def _line_edit_option(edit: QLineEdit) -> QStyleOptionFrame:
+    option = QStyleOptionFrame()
+    edit.initStyleOption(option)
+    return option
