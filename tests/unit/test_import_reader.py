@@ -627,3 +627,33 @@ def test_table_is_a_plain_dataclass(tmp_path: Path) -> None:
     assert isinstance(table, Table)
     assert table.path == tmp_path / "p.csv"
     assert table.rows == [["1"]] and table.header == ["a"]
+
+
+def test_a_stray_value_far_beyond_the_list_is_refused_not_fatal(tmp_path: Path) -> None:
+    """One value typed in the sheet's last cell must not make the reader build the whole
+    grid (hundreds of gigabytes, which ends the program); run apart so a failure is a
+    failed test, not a dead test run."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "far.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("客户")
+    sheet.write_row(0, 0, ["客户名称", "手机"])
+    sheet.write_row(1, 0, ["深圳华强", "13800138000"])
+    sheet.write(1048575, 16383, "x")  # XFD1048576
+    book.close()
+    code = (
+        "import sys\n"
+        "from smbcrm.services.importing.reader import ReadError, read_table\n"
+        "try:\n"
+        f"    read_table({str(path)!r})\n"
+        "except ReadError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "'far.xlsx' sheet '客户' reaches cell XFD1048576" in done.stdout
+    assert "delete the rows and columns after your data" in done.stdout

@@ -93,6 +93,11 @@ _META_LINE_RE = re.compile(r"^[^:：\d]{1,20}[:：]")  # "导出日期：2024-03
 _SPACE_RUN_RE = re.compile(r"\s+")
 _WORKBOOK_PART_RE = re.compile(r"^xl/[^/]*workbook[^/]*\.(?:xml|bin)$", re.I)
 _SHEET_FORMULA_RE = re.compile(rb"<(?:\w+:)?f\b[^>]*>[^<]*\b(?:SUM|SUBTOTAL|AGGREGATE)\s*\(", re.I)
+# The sheet's used range, e.g. <dimension ref="A1:H100001"/>.
+_EXTENT_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+# The reader builds the whole used range as a grid in memory: a stray value typed far away
+# (cell XFD1048576) would ask for hundreds of gigabytes and end the program outright.
+MAX_SHEET_CELLS = 10_000_000
 _DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
 
 HeaderHint = Callable[[list[str]], int]
@@ -468,6 +473,8 @@ def _read_workbook(
             # The first visible sheet that holds anything; hidden sheets are lookup lists.
             candidates = _visible_names(workbook) or names
             for name in candidates:
+                if is_zip:
+                    _check_extent(path, name)
                 raw, first_row, _ = _load_sheet(workbook, path, name)
                 if _has_content(raw):
                     sheet = name
@@ -475,6 +482,8 @@ def _read_workbook(
             else:
                 sheet = candidates[0]
         else:
+            if is_zip:
+                _check_extent(path, sheet)
             raw, first_row, _ = _load_sheet(workbook, path, sheet)
     finally:
         workbook.close()
@@ -522,6 +531,38 @@ def _xml_member_names(archive: zipfile.ZipFile) -> dict[str, str]:
         if rid in targets:
             members[element.get("name", "")] = targets[rid]
     return members
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _check_extent(path: Path, sheet: str) -> None:
+    """Refuse a sheet whose used range is too large to build, before the reader tries."""
+    with (
+        contextlib.suppress(zipfile.BadZipFile, OSError, KeyError, ValueError),
+        zipfile.ZipFile(path) as archive,
+    ):
+        member = _xml_member_names(archive).get(sheet)
+        if member is None:
+            return
+        with archive.open(member) as handle:
+            found = _EXTENT_RE.search(handle.read(4096))
+        if found is None or found.group(3) is None:
+            return
+        rows = int(found.group(4)) - int(found.group(2)) + 1
+        columns = _column_number(found.group(3)) - _column_number(found.group(1)) + 1
+        if rows * columns > MAX_SHEET_CELLS:
+            corner = (found.group(3) + found.group(4)).decode()
+            raise ReadError(
+                f"'{path.name}' sheet '{sheet}' reaches cell {corner}: something was typed "
+                f"far beyond the list, so the sheet spans {rows:,} rows × {columns:,} "
+                "columns, too many to read. In Excel, delete the rows and columns after "
+                "your data (or copy the list into a new workbook), save it and import again."
+            )
 
 
 def _xlsx_row_counts(path: Path) -> dict[str, int]:
