@@ -17,6 +17,8 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from smbcrm.models import AuditEntry, ChangeAction, Customer, User
+from smbcrm.services import cases
+from smbcrm.services.customers import POINT_LABELS
 from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.permissions import ROLE_LABELS, Permission, require
 
@@ -137,17 +139,9 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
     },
     ("customer", "kind"): {"company": "Company", "person": "Person"},
     ("user", "role"): {role.value: label for role, label in ROLE_LABELS.items()},
-    ("contact_point", "kind"): {
-        "mobile": "Mobile",
-        "phone": "Phone",
-        "email": "E-mail",
-        "wechat": "WeChat",
-        "whatsapp": "WhatsApp",
-        "qq": "QQ",
-        "other": "Other",
-    },
-    ("case", "kind"): {"complaint": "Complaint", "request": "Request", "question": "Question"},
-    ("case", "severity"): {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"},
+    ("contact_point", "kind"): {kind.value: label for kind, label in POINT_LABELS.items()},
+    ("case", "kind"): {kind.value: label for kind, label in cases.KIND_LABELS.items()},
+    ("case", "severity"): {level.value: label for level, label in cases.SEVERITY_LABELS.items()},
     ("case", "status"): {"open": "Not resolved", "resolved": "Resolved"},
 }
 

@@ -769,7 +769,7 @@ class CustomerDetail:
     conversion: str | None = None
 
 
-_POINT_LABELS = {
+POINT_LABELS = {
     ContactPointKind.MOBILE: "Mobile",
     ContactPointKind.PHONE: "Phone",
     ContactPointKind.EMAIL: "E-mail",
@@ -1011,7 +1011,7 @@ def customer_detail(
             title=c.title,
             is_primary=c.is_primary,
             points=[
-                (_POINT_LABELS[ContactPointKind(p.kind)], _readable(p, region))
+                (POINT_LABELS[ContactPointKind(p.kind)], _readable(p, region))
                 for p in customer.contact_points
                 if p.contact_id == c.id
             ],

@@ -93,12 +93,11 @@ _META_LINE_RE = re.compile(r"^[^:：\d]{1,20}[:：]")  # "导出日期：2024-03
 _SPACE_RUN_RE = re.compile(r"\s+")
 _WORKBOOK_PART_RE = re.compile(r"^xl/[^/]*workbook[^/]*\.(?:xml|bin)$", re.I)
 _SHEET_FORMULA_RE = re.compile(rb"<(?:\w+:)?f\b[^>]*>[^<]*\b(?:SUM|SUBTOTAL|AGGREGATE)\s*\(", re.I)
-# The sheet's used range, e.g. <dimension ref="A1:H100001"/>.
-_EXTENT_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+# A sheet's used range, e.g. <dimension ref="A1:H100001"/>: first column and row, then last.
+_DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
 # The reader builds the whole used range as a grid in memory: a stray value typed far away
 # (cell XFD1048576) would ask for hundreds of gigabytes and end the program outright.
 MAX_SHEET_CELLS = 10_000_000
-_DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
 
 HeaderHint = Callable[[list[str]], int]
 _Kind = Literal["zip", "ole", "text"]
@@ -461,6 +460,7 @@ def _read_workbook(
         names = _worksheet_names(workbook)
         if not names:
             raise ReadError(f"'{path.name}' has no worksheets; open it in Excel and check it.")
+        heads = _sheet_heads(path) if is_zip else {}
         if sheet is not None and sheet not in names:
             listed = ", ".join(f"'{n}'" for n in names)
             raise ReadError(
@@ -473,8 +473,7 @@ def _read_workbook(
             # The first visible sheet that holds anything; hidden sheets are lookup lists.
             candidates = _visible_names(workbook) or names
             for name in candidates:
-                if is_zip:
-                    _check_extent(path, name)
+                _check_extent(path, name, heads.get(name))
                 raw, first_row, _ = _load_sheet(workbook, path, name)
                 if _has_content(raw):
                     sheet = name
@@ -482,8 +481,7 @@ def _read_workbook(
             else:
                 sheet = candidates[0]
         else:
-            if is_zip:
-                _check_extent(path, sheet)
+            _check_extent(path, sheet, heads.get(sheet))
             raw, first_row, _ = _load_sheet(workbook, path, sheet)
     finally:
         workbook.close()
@@ -540,46 +538,45 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _check_extent(path: Path, sheet: str) -> None:
+def _check_extent(path: Path, sheet: str, head: bytes | None) -> None:
     """Refuse a sheet whose used range is too large to build, before the reader tries."""
-    with (
-        contextlib.suppress(zipfile.BadZipFile, OSError, KeyError, ValueError),
-        zipfile.ZipFile(path) as archive,
-    ):
-        member = _xml_member_names(archive).get(sheet)
-        if member is None:
-            return
-        with archive.open(member) as handle:
-            found = _EXTENT_RE.search(handle.read(4096))
-        if found is None or found.group(3) is None:
-            return
-        rows = int(found.group(4)) - int(found.group(2)) + 1
-        columns = _column_number(found.group(3)) - _column_number(found.group(1)) + 1
-        if rows * columns > MAX_SHEET_CELLS:
-            corner = (found.group(3) + found.group(4)).decode()
-            raise ReadError(
-                f"'{path.name}' sheet '{sheet}' reaches cell {corner}: something was typed "
-                f"far beyond the list, so the sheet spans {rows:,} rows × {columns:,} "
-                "columns, too many to read. In Excel, delete the rows and columns after "
-                "your data (or copy the list into a new workbook), save it and import again."
-            )
+    found = _DIMENSION_RE.search(head) if head else None
+    if found is None or found.group(3) is None:
+        return
+    rows = int(found.group(4)) - int(found.group(2)) + 1
+    columns = _column_number(found.group(3)) - _column_number(found.group(1)) + 1
+    if rows * columns > MAX_SHEET_CELLS:
+        corner = (found.group(3) + found.group(4)).decode()
+        raise ReadError(
+            f"'{path.name}' sheet '{sheet}' reaches cell {corner}: something was typed "
+            f"far beyond the list, so the sheet spans {rows:,} rows × {columns:,} "
+            "columns, too many to read. In Excel, delete the rows and columns after "
+            "your data (or copy the list into a new workbook), save it and import again."
+        )
 
 
-def _xlsx_row_counts(path: Path) -> dict[str, int]:
-    """Row counts from each sheet's <dimension>, which sits in the first bytes of its XML."""
-    counts: dict[str, int] = {}
+def _sheet_heads(path: Path) -> dict[str, bytes]:
+    """The first bytes of each sheet's XML, where its <dimension> sits."""
+    heads: dict[str, bytes] = {}
     with (
         contextlib.suppress(zipfile.BadZipFile, OSError, KeyError, ValueError),
         zipfile.ZipFile(path) as archive,
     ):
         for name, member in _xml_member_names(archive).items():
             with archive.open(member) as handle:
-                head = handle.read(4096)
-            found = _DIMENSION_RE.search(head)
-            if found and found.group(1):
-                counts[name] = int(found.group(1))
-            elif b"<sheetData/>" in head:
-                counts[name] = 0
+                heads[name] = handle.read(4096)
+    return heads
+
+
+def _xlsx_row_counts(path: Path) -> dict[str, int]:
+    """Row counts from each sheet's <dimension>."""
+    counts: dict[str, int] = {}
+    for name, head in _sheet_heads(path).items():
+        found = _DIMENSION_RE.search(head)
+        if found and found.group(4):
+            counts[name] = int(found.group(4))
+        elif b"<sheetData/>" in head:
+            counts[name] = 0
     return counts
 
 
