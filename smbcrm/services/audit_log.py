@@ -123,10 +123,6 @@ class AuditRow:
             fields.append((label, _show(old, choices, word), _show(new, choices, word)))
         return fields
 
-    def describe(self, names: dict[int, str] | None = None) -> str:
-        """``field: old → new; …`` in English."""
-        return "; ".join(f"{f}: {old} → {new}" for f, old, new in self.changed_fields(names))
-
 
 _STAFF_FIELDS = frozenset({"owner_id", "team_removed", "created_by_id", "assignee_id"})
 

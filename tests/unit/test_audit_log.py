@@ -55,9 +55,11 @@ def test_customer_history_lists_every_change_to_it_and_its_contacts(
     kinds = [(r.entity, r.action.value) for r in rows]
     assert ("customer", "created") in kinds and ("contact", "created") in kinds
     newest = rows[0]
-    assert newest.user == "Mgr" and newest.describe(names) == "salesperson: Wang Fang → Li"
+    assert newest.user == "Mgr" and newest.changed_fields(names) == [
+        ("salesperson", "Wang Fang", "Li")
+    ]
     edit = next(r for r in rows if "notes" in r.changes)
-    assert edit.describe() == "notes: — → Prefers WeChat"
+    assert edit.changed_fields() == [("notes", "—", "Prefers WeChat")]
     assert all(r.customer == "华强电子有限公司" for r in rows)
 
 
