@@ -32,6 +32,14 @@ ENTITY_LABELS = {
     "user": "Staff",
 }
 
+ACTION_LABELS = {
+    ChangeAction.CREATED: "Created",
+    ChangeAction.UPDATED: "Updated",
+    ChangeAction.DELETED: "Deleted",
+    ChangeAction.ARCHIVED: "Archived",
+    ChangeAction.RESTORED: "Restored",
+}
+
 # Every field the trail records, as a person calls it (the windows translate these).
 FIELD_LABELS = {
     "id": "ID",

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.services import audit_log
-from smbcrm.services.audit_log import ENTITY_LABELS, AuditQuery, AuditRow
+from smbcrm.services.audit_log import ACTION_LABELS, ENTITY_LABELS, AuditQuery, AuditRow
 from smbcrm.services.errors import SmbcrmError, worded
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import format_datetime
@@ -145,7 +145,7 @@ class AuditLogDialog(QDialog):
                 row.user or tr("(system)"),
                 f"{tr(row.entity_label)} {row.entity_id}",
                 row.customer or "",
-                tr(row.action.value.capitalize()),
+                tr(ACTION_LABELS[row.action]),
                 _changes_text(row, self.names) or worded(row.summary or ""),
             ]
             for c, text in enumerate(cells):

@@ -163,6 +163,8 @@ def test_the_audit_log_and_the_timeline_read_in_chinese(
     qtbot.waitUntil(lambda: dialog.table.rowCount() > 0)
     changes = {dialog.table.item(r, 5).text() for r in range(dialog.table.rowCount())}
     assert "备注：— → Prefers WeChat" in changes, changes
+    actions = {dialog.table.item(r, 4).text() for r in range(dialog.table.rowCount())}
+    assert {"新建", "修改"} <= actions, actions
     pane = CustomerDetailPane(ctx)
     qtbot.addWidget(pane)
     pane.show_customer(cid)

@@ -77,7 +77,12 @@ def _labels_from_services() -> dict[str, list[str]]:
     """Labels the services keep for the windows, which pass them through tr() as shown."""
     from smbcrm.services import cases
     from smbcrm.services.activities import ACTIVITY_LABELS
-    from smbcrm.services.audit_log import ENTITY_LABELS, FIELD_LABELS, VALUE_LABELS
+    from smbcrm.services.audit_log import (
+        ACTION_LABELS,
+        ENTITY_LABELS,
+        FIELD_LABELS,
+        VALUE_LABELS,
+    )
     from smbcrm.services.importing.fields import SPECS
     from smbcrm.services.importing.orders_match import ROUTE_LABELS
     from smbcrm.services.merge import _LABELS as MERGE_FIELD_LABELS
@@ -91,6 +96,7 @@ def _labels_from_services() -> dict[str, list[str]]:
         "ROUTE_LABELS": ROUTE_LABELS.values(),
         "ROLE_LABELS": ROLE_LABELS.values(),
         "audit_log.ENTITY_LABELS": ENTITY_LABELS.values(),
+        "audit_log.ACTION_LABELS": ACTION_LABELS.values(),
         "audit_log.FIELD_LABELS": [*FIELD_LABELS.values(), "yes", "no"],
         "audit_log.VALUE_LABELS": [v for values in VALUE_LABELS.values() for v in values.values()],
         "import fields": [spec.label for spec in SPECS.values()],
