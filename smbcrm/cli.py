@@ -22,7 +22,7 @@ from smbcrm.models import Database, ImportKind, Role, User
 from smbcrm.models.db import data_dir
 from smbcrm.services import auth
 from smbcrm.services import database as dbsvc
-from smbcrm.services.errors import SmbcrmError, ValidationError
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.services.importing.plan import OnDuplicate
 from smbcrm.services.progress import Progress
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from smbcrm.models import ExportEntry, User
 from smbcrm.services import duplicates
-from smbcrm.services.errors import SmbcrmError, ValidationError
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.services.export.csv_writer import write_csv
 from smbcrm.services.export.workbook import Column, ColumnKind, Sheet, new_workbook, write_sheet
 from smbcrm.services.permissions import Permission, require

@@ -13,7 +13,7 @@ from typing import Any
 
 from smbcrm.models import User
 from smbcrm.services import currencies
-from smbcrm.services.errors import ValidationError
+from smbcrm.errors import ValidationError
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import NotFoundError, ValidationError
 from smbcrm.models import Activity, ActivityKind, Customer, FollowUp, User, utcnow
-from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.permissions import Permission, require
 
 ACTIVITY_LABELS = {

@@ -36,8 +36,8 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased
 
+from smbcrm.errors import ValidationError
 from smbcrm.models import Customer, FollowUp, Order, Setting, User, counts_as_sale, utcnow
-from smbcrm.services.errors import ValidationError
 from smbcrm.services.money import format_money
 from smbcrm.services.permissions import Permission, require
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from smbcrm.errors import DatabaseError
 from smbcrm.models import Database, User
 from smbcrm.models.db import data_dir, sqlite_path
 from smbcrm.services import auth
 from smbcrm.services import database as dbsvc
-from smbcrm.services.errors import DatabaseError
 from smbcrm.services.permissions import ROLE_LABELS
 from smbcrm.services.preferences import Preferences
 from smbcrm.services.progress import Progress

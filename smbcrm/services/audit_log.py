@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from smbcrm.errors import NotFoundError, ValidationError
 from smbcrm.models import AuditEntry, ChangeAction, Customer, User
 from smbcrm.services import cases
 from smbcrm.services.customers import POINT_LABELS
-from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.permissions import ROLE_LABELS, Permission, require
 
 ENTITY_LABELS = {

@@ -15,11 +15,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import AuthenticationError, NotFoundError, ValidationError
 from smbcrm.models import Database, Role, Setting, User, utcnow
 from smbcrm.models.keys import DEFAULT_REGION
 from smbcrm.models.settings import COMPANY_NAME
 from smbcrm.models.settings import DEFAULT_REGION as REGION_KEY
-from smbcrm.services.errors import AuthenticationError, NotFoundError, ValidationError
 from smbcrm.services.permissions import Permission, require
 
 MIN_PASSWORD_LENGTH = 8

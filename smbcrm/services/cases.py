@@ -36,6 +36,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import ConflictError, NotFoundError, ValidationError
 from smbcrm.models import (
     Activity,
     ActivityKind,
@@ -50,7 +51,6 @@ from smbcrm.models import (
     User,
     utcnow,
 )
-from smbcrm.services.errors import ConflictError, NotFoundError, ValidationError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.working_time import (
     WorkingCalendar,

@@ -29,7 +29,7 @@ from sqlalchemy.sql import ColumnElement
 
 from smbcrm.models import Order, Setting, User, counts_as_sale
 from smbcrm.models.settings import DEFAULT_REGION
-from smbcrm.services.errors import ValidationError
+from smbcrm.errors import ValidationError
 from smbcrm.services.permissions import Permission, require
 
 HOME_KEY = "money.home_currency"

@@ -44,7 +44,7 @@ from smbcrm.models import (
 )
 from smbcrm.models.db import as_date
 from smbcrm.models.keys import DEFAULT_REGION, format_phone, normalize_email, normalize_phone
-from smbcrm.services.errors import ConflictError, NotFoundError, ValidationError
+from smbcrm.errors import ConflictError, NotFoundError, ValidationError
 from smbcrm.services.money import format_money
 from smbcrm.services.permissions import Permission, require, require_edit_customer
 from smbcrm.services.search import SearchIndex, search_terms

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from smbcrm.models import Database, Setting, User
 from smbcrm.models.db import sqlite_path
 from smbcrm.models.settings import COMPANY_NAME, DEMO_COMPANY
-from smbcrm.services.errors import DatabaseError
+from smbcrm.errors import DatabaseError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BACKUPS_KEPT = 5

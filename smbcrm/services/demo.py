@@ -63,7 +63,7 @@ from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.models.settings import COMPANY_NAME, DEMO_COMPANY
 from smbcrm.models.settings import DEFAULT_REGION as REGION_KEY
 from smbcrm.services import auth, currencies
-from smbcrm.services.errors import ValidationError
+from smbcrm.errors import ValidationError
 from smbcrm.services.progress import Progress
 
 __all__ = [

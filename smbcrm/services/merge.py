@@ -41,6 +41,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from smbcrm.errors import ConflictError, NotFoundError, SmbcrmError, ValidationError
 from smbcrm.models import (
     Activity,
     AssignmentChange,
@@ -69,7 +70,6 @@ from smbcrm.models import (
     customer_team,
     utcnow,
 )
-from smbcrm.services.errors import ConflictError, NotFoundError, SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require
 
 # Keeps every id list well under the engines' limits on bound parameters.

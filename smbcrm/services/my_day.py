@@ -18,8 +18,8 @@ from typing import Final, Literal
 from sqlalchemy import ColumnElement, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from smbcrm.errors import NotFoundError, ValidationError
 from smbcrm.models import Activity, Customer, FollowUp, Order, Role, User, utcnow
-from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.permissions import Permission, require
 
 EVERYONE: Final = "everyone"

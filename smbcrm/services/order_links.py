@@ -36,7 +36,7 @@ from smbcrm.models import (
 from smbcrm.models.keys import DEFAULT_REGION, normalize_key_text, normalize_name, normalize_phone
 from smbcrm.services.after_sales import plan_after_sales_follow_ups
 from smbcrm.services.customers import CustomerInput, create_customer
-from smbcrm.services.errors import NotFoundError, SmbcrmError, ValidationError
+from smbcrm.errors import NotFoundError, SmbcrmError, ValidationError
 from smbcrm.services.importing.orders_match import Buyer, buyer_fits, city_key
 from smbcrm.services.permissions import Permission, require
 

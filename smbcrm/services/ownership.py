@@ -42,7 +42,7 @@ from smbcrm.models import (
     utcnow,
 )
 from smbcrm.models.bulk import bulk_insert
-from smbcrm.services.errors import ConflictError, NotFoundError, SmbcrmError, ValidationError
+from smbcrm.errors import ConflictError, NotFoundError, SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require, require_manage_user
 from smbcrm.services.progress import Progress
 

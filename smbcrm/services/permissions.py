@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from smbcrm.errors import PermissionDenied
 from smbcrm.models import Customer, Role, User
-from smbcrm.services.errors import PermissionDenied
 
 
 class Permission(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from smbcrm.services.errors import Cancelled
+from smbcrm.errors import Cancelled
 
 ProgressCallback = Callable[[int, int, str], None]  # done, total, what is happening
 

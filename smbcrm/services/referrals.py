@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
+from smbcrm.errors import NotFoundError, ValidationError
 from smbcrm.models import Customer, CustomerStatus, Order, User, counts_as_sale
 from smbcrm.models.keys import DEFAULT_REGION
 from smbcrm.services.currencies import load_rates
 from smbcrm.services.customers import CustomerFilter, CustomerList
-from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.permissions import require_edit_customer
 
 CENTS = Decimal("0.01")

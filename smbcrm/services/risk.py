@@ -66,7 +66,7 @@ from smbcrm.models import (
 from smbcrm.models.db import as_date
 from smbcrm.services import cases as cases_service
 from smbcrm.services.currencies import ExchangeRates, load_rates, unconverted_orders
-from smbcrm.services.errors import SmbcrmError, ValidationError
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 from smbcrm.services.tiers import recompute_tiers

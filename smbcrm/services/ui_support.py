@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import PermissionDenied
 from smbcrm.models import ContactPointKind, Customer, User
 from smbcrm.models.keys import DEFAULT_REGION, format_phone
 from smbcrm.services.customers import (
@@ -23,7 +24,6 @@ from smbcrm.services.customers import (
     get_customer,
     input_from_customer,
 )
-from smbcrm.services.errors import PermissionDenied
 from smbcrm.services.permissions import require_edit_customer
 
 

@@ -38,8 +38,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import ValidationError
 from smbcrm.models import Setting, User
-from smbcrm.services.errors import ValidationError
 from smbcrm.services.permissions import Permission, require
 
 HOURS_KEY = "service.working_hours"

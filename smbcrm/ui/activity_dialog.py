@@ -47,9 +47,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.models import ActivityKind
 from smbcrm.services import activities, customers, my_day
-from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.style import ERROR_STYLE, HINT_STYLE, text_width
 

@@ -25,7 +25,7 @@ from smbcrm import __version__
 from smbcrm.models import Database, User
 from smbcrm.services import app_support
 from smbcrm.services import database as dbsvc
-from smbcrm.services.errors import DatabaseError, SmbcrmError
+from smbcrm.errors import DatabaseError, SmbcrmError
 from smbcrm.services.preferences import Preferences
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.main_window import MainWindow

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError, worded
 from smbcrm.services import audit_log
 from smbcrm.services.audit_log import ACTION_LABELS, ENTITY_LABELS, AuditQuery, AuditRow
-from smbcrm.services.errors import SmbcrmError, worded
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import format_datetime
 from smbcrm.ui.workers import unexpected_error_text

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.models import (
     ActivityKind,
     Case,
@@ -58,7 +59,6 @@ from smbcrm.models import (
 from smbcrm.services import auth, cases
 from smbcrm.services.activities import ACTIVITY_LABELS
 from smbcrm.services.cases import CaseInput, CaseState
-from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.working_time import WorkingCalendar, describe_minutes, working_minutes_between
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_picker import CustomerPicker

@@ -41,10 +41,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.models import Role, utcnow
 from smbcrm.services import cases
 from smbcrm.services.cases import CaseFilter, CaseRow, CaseScope, CaseState, FigureGroup
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.permissions import Permission
 from smbcrm.services.working_time import WorkingCalendar, describe_minutes
 from smbcrm.ui.case_dialog import (

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.services.currencies import (
     COMMON_CURRENCIES,
     ISO_CURRENCIES,
@@ -37,7 +38,6 @@ from smbcrm.services.currencies import (
     rebased,
     save_rates,
 )
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.style import ERROR_STYLE, HINT_STYLE, text_width

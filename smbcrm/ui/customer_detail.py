@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import NotFoundError, worded
 from smbcrm.models import ActivityKind, CustomerKind, CustomerStatus, is_cancelled_status
 from smbcrm.services import customers, referrals
 from smbcrm.services.activities import ACTIVITY_LABELS
 from smbcrm.services.customers import CustomerDetail
-from smbcrm.services.errors import NotFoundError, worded
 from smbcrm.services.money import format_money, format_totals
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customers_model import (

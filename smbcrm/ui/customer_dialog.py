@@ -45,7 +45,7 @@ from smbcrm.models.keys import split_phones
 from smbcrm.services import auth, customers, duplicates
 from smbcrm.services.customers import CustomerInput
 from smbcrm.services.duplicates import DraftIdentity, SimilarCustomer
-from smbcrm.services.errors import ConflictError, SmbcrmError, ValidationError, worded
+from smbcrm.errors import ConflictError, SmbcrmError, ValidationError, worded
 from smbcrm.services.permissions import Permission
 from smbcrm.services.ui_support import CustomerForm, customer_form
 from smbcrm.ui.context import AppContext

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.models import CustomerStatus, Tier
 from smbcrm.services import customers
 from smbcrm.services.customers import UNASSIGNED, CustomerFilter
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.permissions import Permission
 from smbcrm.services.ui_support import owner_filter_choices
 from smbcrm.ui.activity_dialog import ActivityDialog

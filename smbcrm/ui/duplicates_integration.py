@@ -19,8 +19,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListWidgetItem, QMenu, QMessageBox
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.services import duplicates
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.merge import MergeResult, UndoMergeResult
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.duplicates_view import DuplicatesView

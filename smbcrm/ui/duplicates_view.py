@@ -47,11 +47,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError, worded
 from smbcrm.models import DuplicateStatus
 from smbcrm.models.keys import fold_text
 from smbcrm.services import duplicates
 from smbcrm.services.duplicates import PairSide, QueuedPair, ScanResult
-from smbcrm.services.errors import SmbcrmError, worded
 from smbcrm.services.merge import MergeResult, UndoMergeResult
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext

@@ -77,9 +77,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.services import after_sales, my_day
 from smbcrm.services.after_sales import AfterSaleScope, AfterSalesSettings
-from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.my_day import DueCounts, Opportunity, OpportunityStatus, Person, Task
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.context import AppContext

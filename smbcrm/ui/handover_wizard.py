@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.models import User
 from smbcrm.services import ownership
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.errors import SmbcrmError
 from smbcrm.services.ownership import HandoverPlan, HandoverResult, Strategy, Workload
 from smbcrm.services.progress import Progress
 from smbcrm.ui.context import AppContext

@@ -10,9 +10,9 @@ from PySide6.QtCore import (
     QCoreApplication,
 )
 
+from smbcrm.errors import worded
 from smbcrm.models import ImportKind
 from smbcrm.models.keys import format_phone
-from smbcrm.services.errors import worded
 from smbcrm.services.importing.fields import SPECS, Field, FieldSpec
 from smbcrm.services.importing.mapping import (
     Mapping,

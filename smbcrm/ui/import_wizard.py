@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.models import ImportKind
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.errors import SmbcrmError
 from smbcrm.services.importing.apply import BatchResult, PreviewOutdated, apply_plan
 from smbcrm.services.importing.mapping import (
     Mapping,

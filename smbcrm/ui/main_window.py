@@ -45,9 +45,9 @@ from PySide6.QtWidgets import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm import __version__
+from smbcrm.errors import SmbcrmError
 from smbcrm.models.db import data_dir, sqlite_path
 from smbcrm.services import database as dbsvc
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.importing.review import pending_reviews
 from smbcrm.services.permissions import ROLE_LABELS, Permission
 from smbcrm.services.preferences import Preferences, config_dir

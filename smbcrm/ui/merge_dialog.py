@@ -43,9 +43,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.models import CustomerKind, CustomerStatus
 from smbcrm.services import merge
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.merge import (
     FieldChoice,
     MergePreview,

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.models import Customer
 from smbcrm.services import auth, ownership
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.errors import SmbcrmError
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.style import ERROR_STYLE
 from smbcrm.ui.workers import unexpected_error_text

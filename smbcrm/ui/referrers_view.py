@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.services import referrals
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.money import format_money
 from smbcrm.services.referrals import ReferredCustomer, TopReferrer
 from smbcrm.ui.context import AppContext

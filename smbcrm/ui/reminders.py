@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import worded
 from smbcrm.models import utcnow
 from smbcrm.services import my_day
-from smbcrm.services.errors import worded
 from smbcrm.services.my_day import DueCounts, DueTask
 from smbcrm.ui.referrers_view import TopReferrersDialog
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.errors import SmbcrmError
 from smbcrm.services.importing.review import (
     ReviewDecision,
     ReviewRow,

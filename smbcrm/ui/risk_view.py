@@ -55,7 +55,7 @@ from smbcrm.models import Tier
 from smbcrm.services import auth, charts_data, risk
 from smbcrm.services.charts_data import MonthValue, WonLost
 from smbcrm.services.currencies import load_rates, unconverted_text
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.errors import SmbcrmError
 from smbcrm.services.money import CURRENCY_SYMBOLS, format_money
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress

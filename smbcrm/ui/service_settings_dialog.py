@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.services import cases
 from smbcrm.services.cases import PromiseInput
-from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.working_time import (
     WEEKDAY_NAMES,
     WorkingCalendar,

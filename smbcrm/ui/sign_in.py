@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import AuthenticationError, SmbcrmError
 from smbcrm.models import Database, User
 from smbcrm.models.db import data_dir
 from smbcrm.services import auth
-from smbcrm.services.errors import AuthenticationError, SmbcrmError
 
 
 class SignInDialog(QDialog):

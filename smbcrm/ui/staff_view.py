@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.models import Role, User
 from smbcrm.services import auth
 from smbcrm.services.auth import StaffRow
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.permissions import ROLE_LABELS
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.handover_wizard import HandoverWizard

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from smbcrm.errors import set_message_wording
 from smbcrm.resources import resource
-from smbcrm.services.errors import set_message_wording
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 _CHINESE = QLocale(

@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.services import order_links
 from smbcrm.services.customers import CustomerFilter, CustomerRow
-from smbcrm.services.errors import SmbcrmError
 from smbcrm.services.money import format_money, format_totals
 from smbcrm.services.order_links import LinkResult, UnmatchedBuyer
 from smbcrm.services.permissions import Permission

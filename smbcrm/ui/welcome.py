@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.models import Database, User
 from smbcrm.services import app_support, auth
 from smbcrm.services import database as dbsvc
-from smbcrm.services.errors import SmbcrmError, ValidationError
 from smbcrm.services.progress import Progress
 from smbcrm.ui.sign_in import choose_database
 from smbcrm.ui.workers import ProgressDialog, Worker, unexpected_error_text

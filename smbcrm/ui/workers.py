@@ -7,7 +7,7 @@ listeners on the UI thread, whatever thread they were connected from:
 
 * ``progressed(done, total, message)`` — throttled, so a per-row report cannot flood the UI;
 * ``finished(result)`` — ``fn`` returned;
-* ``cancelled()`` — ``fn`` raised :class:`~smbcrm.services.errors.Cancelled`;
+* ``cancelled()`` — ``fn`` raised :class:`~smbcrm.errors.Cancelled`;
 * ``failed(message)`` — an :class:`SmbcrmError` gives its own message; anything else gives
   one line naming the log file that holds the full traceback;
 * ``ended()`` — always last, after exactly one of the three above.
@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from smbcrm import __version__
+from smbcrm.errors import Cancelled, SmbcrmError, worded
 from smbcrm.models.db import data_dir
-from smbcrm.services.errors import Cancelled, SmbcrmError, worded
 from smbcrm.services.progress import CancelToken, Progress
 
 ERROR_LOG_NAME = "smbcrm-errors.log"

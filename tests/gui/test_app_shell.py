@@ -35,7 +35,7 @@ from smbcrm.services import activities, app_support, auth
 from smbcrm.services import database as dbsvc
 from smbcrm.services import orders as ordersvc
 from smbcrm.services.customers import CustomerInput, create_customer
-from smbcrm.services.errors import Cancelled, ValidationError
+from smbcrm.errors import Cancelled, ValidationError
 from smbcrm.services.preferences import Preferences
 from smbcrm.services.progress import Progress
 from smbcrm.ui import app as app_module

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
+from smbcrm.errors import PermissionDenied, ValidationError
 from smbcrm.models import Customer, Database, FollowUp, ImportKind, Order, Role, User
 from smbcrm.services import after_sales
 from smbcrm.services.after_sales import AfterSaleScope, AfterSalesSettings
 from smbcrm.services.auth import find_user
-from smbcrm.services.errors import PermissionDenied, ValidationError
 from tests.conftest import add_user
 from tests.factories import make_customer, make_order
 

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from smbcrm.errors import PermissionDenied, ValidationError
 from smbcrm.models import Database, Role, utcnow
 from smbcrm.services import auth, ownership
 from smbcrm.services import customers as customers_svc
 from smbcrm.services.audit_log import AuditQuery, audit_log, customer_history, staff_names
 from smbcrm.services.customers import CustomerInput
-from smbcrm.services.errors import PermissionDenied, ValidationError
 
 
 @pytest.fixture

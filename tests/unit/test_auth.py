@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from smbcrm.errors import AuthenticationError, PermissionDenied, ValidationError
 from smbcrm.models import Database, Role, User, utcnow
 from smbcrm.services import auth
-from smbcrm.services.errors import AuthenticationError, PermissionDenied, ValidationError
 from tests.conftest import OWNER_PASSWORD, add_user
 
 

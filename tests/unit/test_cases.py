@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import ConflictError, PermissionDenied, ValidationError
 from smbcrm.models import (
     ActivityKind,
     Case,
@@ -23,7 +24,6 @@ from smbcrm.models import (
 from smbcrm.services import cases
 from smbcrm.services.activities import ActivityInput, log_activity
 from smbcrm.services.cases import CaseFilter, CaseInput, CaseScope, CaseState, PromiseInput
-from smbcrm.services.errors import ConflictError, PermissionDenied, ValidationError
 from smbcrm.services.working_time import WorkingCalendar, save_calendar
 from tests.conftest import add_user
 from tests.factories import make_customer

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
+from smbcrm.errors import PermissionDenied, ValidationError
 from smbcrm.models import Database, Role, Tier
 from smbcrm.services import charts_data, currencies, referrals, risk, tiers
 from smbcrm.services.auth import find_user
 from smbcrm.services.customers import order_stats
-from smbcrm.services.errors import PermissionDenied, ValidationError
 from smbcrm.services.export import ExportKind, ExportOptions, export
 from smbcrm.services.risk import RiskSettings
 from tests.conftest import add_user

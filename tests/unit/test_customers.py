@@ -18,7 +18,7 @@ from smbcrm.models import (
 from smbcrm.services import customers as svc
 from smbcrm.services.activities import ActivityInput, log_activity, open_follow_ups
 from smbcrm.services.customers import CustomerFilter, CustomerInput, CustomerList, SortColumn
-from smbcrm.services.errors import ConflictError, PermissionDenied, ValidationError
+from smbcrm.errors import ConflictError, PermissionDenied, ValidationError
 from tests.conftest import add_user
 from tests.factories import make_customer, make_order
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from smbcrm.errors import Cancelled, ValidationError
 from smbcrm.models import (
     Activity,
     AssignmentChange,
@@ -42,7 +43,6 @@ from smbcrm.services.demo import (
     DemoSummary,
     create_demo_company,
 )
-from smbcrm.services.errors import Cancelled, ValidationError
 from smbcrm.services.progress import CancelToken, Progress
 
 TODAY = date(2026, 5, 14)

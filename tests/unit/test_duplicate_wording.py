@@ -4,8 +4,8 @@ on the labelled sets reads in Chinese, with its values (phones, names, dates) ke
 from __future__ import annotations
 
 from bench.dedupe_data import book_rows, febrl_rows, to_record
+from smbcrm.errors import worded
 from smbcrm.services.duplicates.engine import detect
-from smbcrm.services.errors import worded
 from smbcrm.ui.translation import MessageWording, load_message_wording
 
 

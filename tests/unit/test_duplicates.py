@@ -22,6 +22,7 @@ from bench.dedupe_data import (
     to_record,
     true_pairs,
 )
+from smbcrm.errors import Cancelled, NotFoundError, PermissionDenied, ValidationError
 from smbcrm.models import (
     Customer,
     CustomerKind,
@@ -46,7 +47,6 @@ from smbcrm.services.duplicates import (
 from smbcrm.services.duplicates.engine import detect
 from smbcrm.services.duplicates.records import IdentityRecord
 from smbcrm.services.duplicates.scoring import judge
-from smbcrm.services.errors import Cancelled, NotFoundError, PermissionDenied, ValidationError
 from smbcrm.services.importing.apply import apply_plan
 from smbcrm.services.importing.fields import Field, fold_header, header_index
 from smbcrm.services.importing.plan import (

@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
 from smbcrm.models import Database, ExportEntry, OrderLine, Role, Tier, User
-from smbcrm.services.errors import Cancelled, PermissionDenied, SmbcrmError, ValidationError
+from smbcrm.errors import Cancelled, PermissionDenied, SmbcrmError, ValidationError
 from smbcrm.services.export import ExportKind, ExportOptions, available_kinds, export
 from smbcrm.services.export.workbook import neutralise_csv_text
 from smbcrm.services.progress import CancelToken, Progress

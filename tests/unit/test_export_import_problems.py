@@ -8,8 +8,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
+from smbcrm.errors import NotFoundError
 from smbcrm.models import Customer, Database, ImportProblem, User
-from smbcrm.services.errors import NotFoundError
 from smbcrm.services.export import ExportKind, ExportOptions, available_kinds, export
 from smbcrm.services.importing.apply import apply_plan
 from smbcrm.services.importing.problems import problem_batches

@@ -11,6 +11,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
+from smbcrm.errors import Cancelled, PermissionDenied
 from smbcrm.models import (
     AssignmentChange,
     AuditEntry,
@@ -30,7 +31,6 @@ from smbcrm.services.customers import (
     input_from_customer,
     update_customer,
 )
-from smbcrm.services.errors import Cancelled, PermissionDenied
 from smbcrm.services.importing.apply import ImportRefused, apply_plan
 from smbcrm.services.importing.fields import Field
 from smbcrm.services.importing.mapping import save_mapping
@@ -479,7 +479,7 @@ def test_rows_left_for_review_are_decided_one_by_one(company: Database, tmp_path
 def test_an_edit_after_the_preview_stops_the_import_with_nothing_written(
     company: Database, tmp_path: Path
 ) -> None:
-    from smbcrm.services.errors import ConflictError
+    from smbcrm.errors import ConflictError
 
     with company.session() as session:
         existing = make_customer(session, "深圳市华强电子有限公司", phones=["13800138000"]).id

@@ -57,7 +57,7 @@ from smbcrm.services.customers import (
     archive_customer,
     customer_detail,
 )
-from smbcrm.services.errors import NotFoundError, PermissionDenied, SmbcrmError, ValidationError
+from smbcrm.errors import NotFoundError, PermissionDenied, SmbcrmError, ValidationError
 from smbcrm.services.importing.apply import apply_plan
 from smbcrm.services.importing.plan import ImportOptions
 from smbcrm.services.importing.service import prepare_import

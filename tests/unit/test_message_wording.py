@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from smbcrm.errors import ConflictError, ValidationError, set_message_wording
 from smbcrm.models import Database, ImportKind
 from smbcrm.services import auth, currencies, my_day
-from smbcrm.services.errors import ConflictError, ValidationError, set_message_wording
 from smbcrm.services.export.service import export
 from smbcrm.services.importing.apply import apply_plan
 from smbcrm.services.importing.orders import OrderImportPlan, apply_order_plan

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import PermissionDenied, ValidationError
 from smbcrm.models import Activity, ActivityKind, Customer, Database, FollowUp, Role, User
 from smbcrm.services import my_day
 from smbcrm.services.activities import ActivityInput, log_activity
 from smbcrm.services.auth import find_user
-from smbcrm.services.errors import PermissionDenied, ValidationError
 from tests.conftest import add_user
 from tests.factories import make_customer, make_order
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from smbcrm.errors import PermissionDenied
 from smbcrm.models import (
     Conversion,
     Customer,
@@ -34,7 +35,6 @@ from smbcrm.services.customers import (
     input_from_customer,
     update_customer,
 )
-from smbcrm.services.errors import PermissionDenied
 from smbcrm.services.importing.orders import OrderImportPlan, OrderOutcome
 from smbcrm.services.importing.service import MappingError, apply_import, prepare_import
 from smbcrm.services.importing.undo import list_batches, undo_batch
@@ -531,8 +531,8 @@ def test_external_id_table_is_untouched_by_automatic_links(
 def test_bookkeepers_import_orders_but_not_customers_and_sales_neither(
     company: Database, tmp_path: Path
 ) -> None:
+    from smbcrm.errors import PermissionDenied
     from smbcrm.models import Role
-    from smbcrm.services.errors import PermissionDenied
     from smbcrm.services.importing.apply import apply_plan
     from tests.conftest import add_user
 

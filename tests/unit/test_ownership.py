@@ -29,7 +29,7 @@ from smbcrm.services import auth
 from smbcrm.services import customers as customers_svc
 from smbcrm.services import ownership as svc
 from smbcrm.services.auth import find_user
-from smbcrm.services.errors import (
+from smbcrm.errors import (
     ConflictError,
     NotFoundError,
     PermissionDenied,

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import PermissionDenied
 from smbcrm.models import ActivityKind, Database, Role, User
 from smbcrm.services import auth, ownership
 from smbcrm.services import customers as customers_svc
 from smbcrm.services.activities import ActivityInput, log_activity
 from smbcrm.services.audit_log import audit_log, customer_history
 from smbcrm.services.customers import CustomerInput
-from smbcrm.services.errors import PermissionDenied
 from smbcrm.services.permissions import ROLE_PERMISSIONS, Permission
 from tests.factories import make_customer
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from smbcrm.errors import PermissionDenied, ValidationError
 from smbcrm.models import AuditEntry, Customer, Database, Role, User
 from smbcrm.services import referrals
 from smbcrm.services.auth import find_user
 from smbcrm.services.customers import CustomerList
-from smbcrm.services.errors import PermissionDenied, ValidationError
 from tests.conftest import add_user
 from tests.factories import make_customer, make_order
 

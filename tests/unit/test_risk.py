@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import ValidationError
 from smbcrm.models import (
     Activity,
     ActivityKind,
@@ -20,7 +21,6 @@ from smbcrm.models import (
     utcnow,
 )
 from smbcrm.services import risk
-from smbcrm.services.errors import ValidationError
 from smbcrm.services.progress import Progress
 from smbcrm.services.risk import Reason, RiskLevel, RiskReason, RiskSettings, explain
 from tests.conftest import add_user
@@ -301,8 +301,8 @@ def test_filter_by_text_folds_case_and_width() -> None:
 
 
 def test_only_owners_and_managers_change_the_thresholds(company: Database, owner: User) -> None:
+    from smbcrm.errors import PermissionDenied
     from smbcrm.models import Role
-    from smbcrm.services.errors import PermissionDenied
 
     db = company
     sales = add_user(db, "li.lei", Role.SALES)

@@ -11,10 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from smbcrm.errors import DatabaseError
 from smbcrm.models import AuditEntry, Base, ChangeAction, Customer, Database
 from smbcrm.models.db import resolve_url
 from smbcrm.services import database as dbsvc
-from smbcrm.services.errors import DatabaseError
 from tests.factories import make_customer
 
 

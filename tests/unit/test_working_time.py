@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from smbcrm.errors import PermissionDenied, ValidationError
 from smbcrm.models import Database, Role, Setting, User
 from smbcrm.services import working_time as wt
-from smbcrm.services.errors import PermissionDenied, ValidationError
 from smbcrm.services.working_time import (
     WorkingCalendar,
     add_working_minutes,

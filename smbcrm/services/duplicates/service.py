@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from smbcrm.errors import NotFoundError, ValidationError
 from smbcrm.models import (
     Customer,
     CustomerKind,
@@ -32,7 +33,6 @@ from smbcrm.models.keys import DEFAULT_REGION, format_phone
 from smbcrm.services.collector import collector_paused
 from smbcrm.services.duplicates.engine import FoundPair, detect
 from smbcrm.services.duplicates.records import load_records
-from smbcrm.services.errors import NotFoundError, ValidationError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.errors import SmbcrmError
 from smbcrm.services.export.workbook import (
     PROGRESS_EVERY,
     ColumnKind,

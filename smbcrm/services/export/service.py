@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from smbcrm.models import Database, ExportEntry, User
-from smbcrm.services.errors import SmbcrmError, ValidationError
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.services.export import csv_writer, workbook
 from smbcrm.services.export.customers import customers_sheet
 from smbcrm.services.export.import_problems import import_problems_sheet

@@ -13,8 +13,8 @@ from datetime import date
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import NotFoundError
 from smbcrm.models import Customer, Order, counts_as_sale
-from smbcrm.services.errors import NotFoundError
 from smbcrm.services.export.orders import (
     STREAM_CHUNK,
     AnySelect,

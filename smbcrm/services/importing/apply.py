@@ -47,7 +47,7 @@ from smbcrm.models.bulk import bulk_insert, bulk_update
 from smbcrm.models.derived import ContactData, PointData, customer_keys, customer_list_columns
 from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.services.collector import collector_paused
-from smbcrm.services.errors import ConflictError, SmbcrmError
+from smbcrm.errors import ConflictError, SmbcrmError
 from smbcrm.services.importing.book import CUSTOMER_COLUMNS, CustomerSnapshot, load_snapshots
 from smbcrm.services.importing.plan import ImportPlan, Outcome, RowPlan, changes_for
 from smbcrm.services.importing.problems import record_problems

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import ExternalId, ImportKind, SavedMapping, User
-from smbcrm.services.errors import NotFoundError, ValidationError
+from smbcrm.errors import NotFoundError, ValidationError
 from smbcrm.services.importing.fields import SPECS, Field, fold_header, header_index
 
 FUZZY_HEADER_SCORE = 88

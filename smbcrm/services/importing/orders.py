@@ -50,7 +50,7 @@ from smbcrm.models.keys import normalize_email
 from smbcrm.services.after_sales import plan_after_sales_follow_ups
 from smbcrm.services.collector import collector_paused
 from smbcrm.services.currencies import ISO_CURRENCIES, region_currency
-from smbcrm.services.errors import ConflictError
+from smbcrm.errors import ConflictError
 from smbcrm.services.importing.apply import ImportRefused, insert_with_ids
 from smbcrm.services.importing.book import BookIndex
 from smbcrm.services.importing.fields import SPECS, Field

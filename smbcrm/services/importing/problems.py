@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import ImportBatch, ImportProblem, User
-from smbcrm.services.errors import NotFoundError, SmbcrmError
+from smbcrm.errors import NotFoundError, SmbcrmError
 from smbcrm.services.importing.plan import ImportPlan, RowPlan
 
 if TYPE_CHECKING:

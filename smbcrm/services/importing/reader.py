@@ -32,7 +32,7 @@ from xml.etree import ElementTree
 import python_calamine as calamine
 
 from smbcrm.services.collector import collector_paused
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.errors import SmbcrmError
 
 __all__ = [
     "MAX_BYTES",

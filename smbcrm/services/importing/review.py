@@ -31,7 +31,7 @@ from smbcrm.models import (
 )
 from smbcrm.models.keys import normalize_email, normalize_key_text, normalize_phone
 from smbcrm.services.customers import CustomerInput, create_customer, tags_named
-from smbcrm.services.errors import NotFoundError, SmbcrmError
+from smbcrm.errors import NotFoundError, SmbcrmError
 from smbcrm.services.importing.book import CUSTOMER_COLUMNS
 from smbcrm.services.permissions import Permission, require
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from smbcrm.models import Database, ImportKind
 from smbcrm.services.collector import collector_paused
-from smbcrm.services.errors import SmbcrmError
+from smbcrm.errors import SmbcrmError
 from smbcrm.services.importing.apply import BatchResult, apply_plan
 from smbcrm.services.importing.mapping import (
     Mapping,

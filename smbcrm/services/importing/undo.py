@@ -47,7 +47,7 @@ from smbcrm.models import (
     utcnow,
 )
 from smbcrm.models.bulk import bulk_insert, bulk_update
-from smbcrm.services.errors import ConflictError, NotFoundError, SmbcrmError
+from smbcrm.errors import ConflictError, NotFoundError, SmbcrmError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 

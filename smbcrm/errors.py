@@ -1,5 +1,8 @@
 """Domain errors: each message says what is wrong and how to put it right.
 
+A leaf module that every layer may raise from: the services for the rules they check, the
+storage layer for what the database itself refuses (a file another program keeps busy).
+
 Messages are written in English. An interface in another language installs its wording
 with :func:`set_message_wording` (a plain function, text → text): every error then reads
 in that language wherever it is shown, while the English stays what the code and the
