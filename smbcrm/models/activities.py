@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smbcrm.models.base import Base, TimestampMixin, enum_column, utcnow
+from smbcrm.models.base import IDS_NEVER_REUSED, Base, TimestampMixin, enum_column, utcnow
 from smbcrm.models.enums import ActivityKind
 
 if TYPE_CHECKING:
@@ -43,7 +43,10 @@ class Activity(Base):
     contact: Mapped[Contact | None] = relationship()
     user: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("ix_activities_customer_time", "customer_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_activities_customer_time", "customer_id", "occurred_at"),
+        IDS_NEVER_REUSED,
+    )
 
 
 class FollowUp(TimestampMixin, Base):
@@ -75,4 +78,7 @@ class FollowUp(TimestampMixin, Base):
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
-    __table_args__ = (Index("ix_follow_ups_assignee_open", "assignee_id", "done_at", "due_date"),)
+    __table_args__ = (
+        Index("ix_follow_ups_assignee_open", "assignee_id", "done_at", "due_date"),
+        IDS_NEVER_REUSED,
+    )

@@ -35,6 +35,12 @@ def enum_column(enum_cls: type[StrEnum], length: int = 20) -> Enum:
     )
 
 
+# Table options for records whose IDs are held elsewhere: in exports people re-import, the
+# audit log, import-undo records and merge snapshots. SQLite would otherwise give a deleted
+# row's ID to the next new row, and an old ID would then mean a different record.
+IDS_NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: DateTime()}

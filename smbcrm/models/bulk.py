@@ -17,7 +17,20 @@ from enum import Enum
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Numeric, Table, bindparam, insert, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Numeric,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import Enum as EnumType
 from sqlalchemy.orm import Session
 
@@ -107,6 +120,31 @@ def _plain_rows(
 
 def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
+
+
+def next_new_id(session: Session, table: Table) -> int:
+    """The ID SQLite gives the next row of ``table`` inserted without one.
+
+    For callers that number many new rows themselves: above every ID the table ever
+    used (its AUTOINCREMENT counter), not only above the rows still there, so the ID of a
+    deleted record never comes back.
+    """
+    highest = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
+    if (
+        session.get_bind().dialect.name == "sqlite"
+        and table.dialect_options["sqlite"]["autoincrement"]
+    ):
+        # The counters' table exists once any table with AUTOINCREMENT does; a file that
+        # predates them (being upgraded) has none yet.
+        counters = session.scalar(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+        )
+        if counters:
+            counter = session.scalar(
+                text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
+            )
+            highest = max(highest, int(counter or 0))
+    return highest + 1
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

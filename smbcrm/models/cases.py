@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smbcrm.models.base import Base, TimestampMixin, enum_column, utcnow
+from smbcrm.models.base import IDS_NEVER_REUSED, Base, TimestampMixin, enum_column, utcnow
 from smbcrm.models.enums import CaseKind, CaseSeverity, CaseStatus
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class ServicePromise(TimestampMixin, Base):
     """
 
     __tablename__ = "service_promises"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(String(100), unique=True)
@@ -71,6 +72,7 @@ class Case(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_cases_status_resolution_due", "status", "resolution_due_at"),
         Index("ix_cases_customer_opened", "customer_id", "opened_at"),
+        IDS_NEVER_REUSED,
     )
 
 
@@ -96,4 +98,5 @@ class SatisfactionRating(Base):
         CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
         # The at-risk check reads each customer's ratings in time order.
         Index("ix_satisfaction_ratings_customer_time", "customer_id", "recorded_at"),
+        IDS_NEVER_REUSED,
     )

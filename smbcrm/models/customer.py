@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smbcrm.models.base import Base, TimestampMixin, enum_column, utcnow
+from smbcrm.models.base import IDS_NEVER_REUSED, Base, TimestampMixin, enum_column, utcnow
 from smbcrm.models.enums import ContactPointKind, CustomerKind, CustomerStatus, Tier
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ customer_tags = Table(
 
 class Tag(Base):
     __tablename__ = "tags"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -110,6 +111,7 @@ class Customer(TimestampMixin, Base):
         Index("ix_customers_list_tier", "archived_at", "merged_into_id", "tier", "sort_key"),
         Index("ix_customers_list_phone", "archived_at", "merged_into_id", "primary_phone"),
         Index("ix_customers_list_updated", "archived_at", "merged_into_id", "updated_at"),
+        IDS_NEVER_REUSED,
     )
 
     @property
@@ -124,6 +126,7 @@ class Contact(TimestampMixin, Base):
     """A person at a customer."""
 
     __tablename__ = "contacts"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(
@@ -148,6 +151,7 @@ class ContactPoint(Base):
     """A phone, e-mail or messaging id, of a contact or of the customer itself."""
 
     __tablename__ = "contact_points"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(
@@ -184,4 +188,4 @@ class ExternalId(Base):
 
     customer: Mapped[Customer] = relationship(back_populates="external_ids")
 
-    __table_args__ = (UniqueConstraint("system", "key_norm"),)
+    __table_args__ = (UniqueConstraint("system", "key_norm"), IDS_NEVER_REUSED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -11,9 +12,10 @@ from typing import Any
 
 import platformdirs
 from sqlalchemy import Connection, Engine, create_engine, event, select
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from smbcrm.errors import DatabaseError
 from smbcrm.models.keys import DEFAULT_REGION
 
 APP_NAME = "smbcrm"
@@ -83,16 +85,39 @@ def driver_rows(source: Session | Connection, sql: str) -> Iterator[tuple[Any, .
         cursor.close()
 
 
+# How long a write waits while another desktop process (or a backup) holds the write lock.
+BUSY_TIMEOUT_MS = 10_000
+
+
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # Another desktop process (or a backup) may hold the write lock for a moment.
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+
+
+DATABASE_BUSY = (
+    "The database is busy: another smbcrm window or a backup is writing to it. "
+    "Try again in a moment."
+)
+
+
+def _on_sqlite_error(context: ExceptionContext) -> None:
+    """The write lock still taken after the busy timeout: a message instead of the raw SQL.
+
+    Raised here, every caller (command line, windows, migrations) says the same; the unit
+    of work it interrupted is rolled back as for any other error.
+    """
+    error = context.original_exception
+    if (
+        isinstance(error, sqlite3.OperationalError)
+        and getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+    ):
+        raise DatabaseError(DATABASE_BUSY) from error
 
 
 def make_engine(url: URL, **kwargs: Any) -> Engine:
@@ -102,6 +127,7 @@ def make_engine(url: URL, **kwargs: Any) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "handle_error", _on_sqlite_error)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smbcrm.models.base import Base, enum_column, utcnow
+from smbcrm.models.base import IDS_NEVER_REUSED, Base, enum_column, utcnow
 from smbcrm.models.enums import BatchStatus, ChangeAction, DuplicateStatus, ImportKind
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ class AssignmentChange(Base):
     """One change of a customer's responsible salesperson: from, to, by whom, when, why."""
 
     __tablename__ = "assignment_changes"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -38,6 +39,7 @@ class ImportBatch(Base):
     """One imported file: what was read, how it was mapped, what it did, and whether undone."""
 
     __tablename__ = "import_batches"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ImportKind] = mapped_column(enum_column(ImportKind))
@@ -88,6 +90,7 @@ class Merge(Base):
     """Customers merged into a survivor, with a snapshot sufficient to undo it."""
 
     __tablename__ = "merges"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -125,6 +128,7 @@ class DuplicatePair(Base):
     __table_args__ = (
         UniqueConstraint("customer_a_id", "customer_b_id"),
         CheckConstraint("customer_a_id < customer_b_id", name="pair_order"),
+        IDS_NEVER_REUSED,
     )
 
 

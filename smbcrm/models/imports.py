@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smbcrm.models.base import Base, TimestampMixin, enum_column
+from smbcrm.models.base import IDS_NEVER_REUSED, Base, TimestampMixin, enum_column
 from smbcrm.models.enums import ImportKind
 
 
@@ -27,13 +27,14 @@ class SavedMapping(TimestampMixin, Base):
     columns: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    __table_args__ = (UniqueConstraint("kind", "name"),)
+    __table_args__ = (UniqueConstraint("kind", "name"), IDS_NEVER_REUSED)
 
 
 class ImportReviewItem(Base):
     """A row an import did not apply because a person has to decide (possible duplicate)."""
 
     __tablename__ = "import_review_items"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smbcrm.models.base import Base, enum_column, utcnow
+from smbcrm.models.base import IDS_NEVER_REUSED, Base, enum_column, utcnow
 from smbcrm.models.enums import LinkRoute
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ class Order(Base):
         Index(
             "ix_orders_customer_date", "customer_id", "order_date", "amount", "status", "currency"
         ),
+        IDS_NEVER_REUSED,
     )
 
 
@@ -102,6 +103,7 @@ class Conversion(Base):
     """A prospect that became an active customer with its first order."""
 
     __tablename__ = "conversions"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(

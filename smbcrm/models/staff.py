@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smbcrm.models.base import Base, TimestampMixin, enum_column
+from smbcrm.models.base import IDS_NEVER_REUSED, Base, TimestampMixin, enum_column
 from smbcrm.models.enums import Role
 
 
 class User(TimestampMixin, Base):
     __tablename__ = "users"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -17,10 +19,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from smbcrm.errors import DatabaseError
 from smbcrm.models import Database, Setting, User
 from smbcrm.models.db import sqlite_path
 from smbcrm.models.settings import COMPANY_NAME, DEMO_COMPANY
-from smbcrm.errors import DatabaseError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BACKUPS_KEPT = 5
@@ -116,8 +118,12 @@ def _automatic_backup(db: Database, revision: str | None) -> Path:
     return target
 
 
-def upgrade(db: Database) -> Path | None:
-    """Bring the schema to the shipped head. Returns the backup taken first, if any."""
+def upgrade(db: Database, before: Callable[[], None] | None = None) -> Path | None:
+    """Bring the schema to the shipped head. Returns the backup taken first, if any.
+
+    ``before`` is called once an existing book is known to need upgrading, before the
+    backup: rebuilding a large book's tables can take a minute, and the person should know.
+    """
     current = current_revision(db)
     head = head_revision()
     if current == head:
@@ -128,26 +134,94 @@ def upgrade(db: Database) -> Path | None:
             f"The database {db.display_name} was written by a newer smbcrm (schema {current}). "
             "Install the newer version of smbcrm to open it."
         )
+    if before is not None and current is not None:
+        before()
     backup: Path | None = None
     path = sqlite_path(db.url)
     if path is not None and path.exists() and current is not None:
         backup = _automatic_backup(db, current)
     try:
-        with db.engine.begin() as connection:
+        with _schema_change(db) as connection:
             command.upgrade(alembic_config(connection), "head")
     except (OperationalError, DBAPIError) as exc:
         raise DatabaseError(_unreadable(db, exc)) from exc
+    if db.is_sqlite:
+        # Rebuilt tables went through the write-ahead log: give that space back now rather
+        # than keep the log at its largest for as long as smbcrm runs.
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.forget_cached_settings()
     return backup
 
 
 def downgrade(db: Database, revision: str) -> None:
-    with db.engine.begin() as connection:
+    with _schema_change(db) as connection:
         command.downgrade(alembic_config(connection), revision)
     db.forget_cached_settings()
 
 
-def open_database(location: str | os.PathLike[str] | None) -> Database:
+@contextmanager
+def _schema_change(db: Database) -> Iterator[Connection]:
+    """A connection to migrate on, in one transaction: all of the migrations or none.
+
+    On SQLite, foreign keys are off meanwhile: a migration that rebuilds a table drops the
+    old copy, and with them on SQLite would first delete its rows, cascading to every table
+    that points at it. They are checked before committing instead.
+    """
+    with db.engine.connect() as connection:
+        if not db.is_sqlite:
+            with connection.begin():
+                yield connection
+            return
+        # The pragma is ignored inside a transaction, so it goes first, on its own.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        try:
+            with connection.begin():
+                # The driver would start the transaction only at the first row written,
+                # leaving earlier schema changes outside it.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                yield connection
+                broken = _broken_references(connection)
+                if broken:
+                    broken -= _broken_before(db)
+                if broken:
+                    tables = ", ".join(sorted({table for table, _row, _parent in broken}))
+                    raise DatabaseError(
+                        f"Upgrading {db.display_name} would leave records in {tables} "
+                        "pointing at records that no longer exist, so nothing was changed. "
+                        "Keep using the file as it is with the previous smbcrm and report "
+                        "this problem to whoever supports smbcrm for you."
+                    )
+        finally:
+            if not connection.invalidated:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _broken_before(db: Database) -> set[tuple[str, int | None, str]]:
+    """Rows already pointing nowhere before the migrations: they do not stop an upgrade.
+
+    Read on a second connection, which still sees the file as last committed (WAL); only
+    asked for when the migrated schema has such rows, since the check reads every table.
+    """
+    path = sqlite_path(db.url)
+    if path is None:
+        return set()
+    with closing(sqlite3.connect(path)) as before:
+        rows = before.execute("PRAGMA foreign_key_check").fetchall()
+    return {(str(row[0]), row[1], str(row[2])) for row in rows}
+
+
+def _broken_references(connection: Connection) -> set[tuple[str, int | None, str]]:
+    """(table, row id, table it points at) of every row whose foreign key finds no record."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return {(str(row[0]), row[1], str(row[2])) for row in rows}
+
+
+def open_database(
+    location: str | os.PathLike[str] | None, *, before_upgrade: Callable[[], None] | None = None
+) -> Database:
     """Open (creating if needed) and upgrade the database the user pointed at."""
     db = Database.open(location)
     path = sqlite_path(db.url)
@@ -158,7 +232,7 @@ def open_database(location: str | os.PathLike[str] | None) -> Database:
                     f"{path} is not an smbcrm database (not an SQLite file). "
                     "Choose another file, or a new file name to start a new database."
                 )
-    upgrade(db)
+    upgrade(db, before_upgrade)
     return db
 
 

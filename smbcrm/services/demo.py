@@ -28,6 +28,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import ValidationError
 from smbcrm.models import (
     Activity,
     ActivityKind,
@@ -52,6 +53,7 @@ from smbcrm.models import (
     customer_tags,
     customer_team,
 )
+from smbcrm.models.bulk import next_new_id
 from smbcrm.models.derived import (
     ContactData,
     PointData,
@@ -63,7 +65,6 @@ from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.models.settings import COMPANY_NAME, DEMO_COMPANY
 from smbcrm.models.settings import DEFAULT_REGION as REGION_KEY
 from smbcrm.services import auth, currencies
-from smbcrm.errors import ValidationError
 from smbcrm.services.progress import Progress
 
 __all__ = [
@@ -1271,7 +1272,8 @@ class _Builder:
         return list(range(before + 1, last + 1))
 
     def last_id(self, table: Table) -> int:
-        return int(self.session.scalar(select(func.max(table.c.id))) or 0)
+        # Above every id ever used, not only the highest left: SQLite never hands one out again.
+        return next_new_id(self.session, table) - 1
 
     def bulk_insert(self, model: type[Base] | Table, rows: list[dict[str, Any]]) -> None:
         """Insert rows whose ids are not needed in row order; the database assigns them.

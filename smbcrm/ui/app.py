@@ -18,19 +18,26 @@ from collections.abc import Callable
 from types import TracebackType
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm import __version__
+from smbcrm.errors import DatabaseError, SmbcrmError
 from smbcrm.models import Database, User
 from smbcrm.services import app_support
 from smbcrm.services import database as dbsvc
-from smbcrm.errors import DatabaseError, SmbcrmError
 from smbcrm.services.preferences import Preferences
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.main_window import MainWindow
 from smbcrm.ui.sign_in import SignInDialog, choose_database
-from smbcrm.ui.style import apply_style
+from smbcrm.ui.style import apply_style, text_width
 from smbcrm.ui.translation import effective_language, install_language
 from smbcrm.ui.welcome import WelcomeDialog
 from smbcrm.ui.workers import unexpected_error_text
@@ -121,6 +128,7 @@ class Launcher(QObject):
         self.window: MainWindow | None = None
         self.db: Database | None = None
         self._switching = False
+        self.upgrade_notice: QDialog | None = None
 
     # Opening ---------------------------------------------------------------------------
 
@@ -128,7 +136,7 @@ class Launcher(QObject):
         """Open (and upgrade) the database; on failure let the person choose another."""
         while True:
             try:
-                return dbsvc.open_database(location)
+                return dbsvc.open_database(location, before_upgrade=self._show_upgrade_notice)
             except DatabaseError as exc:
                 message = str(exc)
             except (SQLAlchemyError, ValueError, OSError) as exc:
@@ -136,9 +144,38 @@ class Launcher(QObject):
                 message = _tr(
                     "Cannot open the database {0}: {1}. Check the file name or server address."
                 ).format(location or _tr("(default)"), reason or type(exc).__name__)
+            finally:
+                self._close_upgrade_notice()
             location = self._ask_for_another(message, location)
             if location is None:
                 return None
+
+    def _show_upgrade_notice(self) -> None:
+        """Said before a one-time upgrade, which can take a minute on a large book."""
+        notice = QDialog()
+        notice.setObjectName("upgradeNotice")
+        notice.setWindowTitle("smbcrm")
+        text = QLabel(
+            _tr(
+                "Upgrading the database for this version of smbcrm. A backup copy is made "
+                "first. On a large book this takes a minute; the window opens when it is done."
+            ),
+            notice,
+        )
+        text.setWordWrap(True)
+        layout = QVBoxLayout(notice)
+        layout.addWidget(text)
+        notice.setMinimumWidth(text_width(notice, 52))
+        notice.show()
+        # The upgrade runs right after on this thread: draw the notice before it starts.
+        QApplication.processEvents()
+        self.upgrade_notice = notice
+
+    def _close_upgrade_notice(self) -> None:
+        if self.upgrade_notice is not None:
+            self.upgrade_notice.close()
+            self.upgrade_notice.deleteLater()
+            self.upgrade_notice = None
 
     def _ask_for_another(self, message: str, current: str | None) -> str | None:
         box = QMessageBox(QMessageBox.Icon.Warning, _tr("Cannot open the database"), message)

@@ -24,18 +24,19 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDialog,
+    QLabel,
     QMessageBox,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
 
+from smbcrm.errors import Cancelled, ValidationError
 from smbcrm.models import ActivityKind, Database, Setting
 from smbcrm.models.db import data_dir
 from smbcrm.services import activities, app_support, auth
 from smbcrm.services import database as dbsvc
 from smbcrm.services import orders as ordersvc
 from smbcrm.services.customers import CustomerInput, create_customer
-from smbcrm.errors import Cancelled, ValidationError
 from smbcrm.services.preferences import Preferences
 from smbcrm.services.progress import Progress
 from smbcrm.ui import app as app_module
@@ -751,3 +752,40 @@ def test_cancelled_orders_are_listed_greyed(qtbot: QtBot, ctx: AppContext) -> No
     shown = {table.item(r, 1).text(): r for r in range(table.rowCount())}
     assert table.item(shown["SO-2"], 2).foreground().color() == MUTED_COLOR
     assert table.item(shown["SO-1"], 2).foreground().color() != MUTED_COLOR
+
+
+def test_a_book_from_an_older_version_says_it_is_being_upgraded_while_it_is(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "older.db"
+    db = dbsvc.open_database(path)
+    auth.create_company(db, "Acme Trading", "boss", "Wang Fang", OWNER_PASSWORD)
+    dbsvc.downgrade(db, "0007")
+    db.dispose()
+    shown: list[tuple[str, bool]] = []
+    real_upgrade = dbsvc.upgrade
+
+    def watched_upgrade(target: Database, before: Callable[[], None] | None = None) -> Path | None:
+        def notice_first() -> None:
+            assert before is not None
+            before()
+            notice = launcher.upgrade_notice
+            assert notice is not None
+            label = notice.findChild(QLabel)
+            shown.append((label.text(), notice.isVisible()))
+
+        return real_upgrade(target, notice_first)
+
+    monkeypatch.setattr(dbsvc, "upgrade", watched_upgrade)
+    launcher = app_module.Launcher(run_dialog=lambda dialog: 0)
+    opened = launcher.open_database(str(path))
+    assert opened is not None
+    assert shown and shown[0][1] and shown[0][0].startswith("Upgrading the database")
+    assert launcher.upgrade_notice is None  # gone once the book is open
+    assert dbsvc.current_revision(opened) == dbsvc.head_revision()
+    # A book already up to date opens without the notice.
+    opened.dispose()
+    shown.clear()
+    again = launcher.open_database(str(path))
+    assert again is not None and shown == []
+    again.dispose()
