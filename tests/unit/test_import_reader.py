@@ -148,9 +148,9 @@ def test_excel_sep_line_names_the_delimiter(tmp_path: Path) -> None:
     assert table.rows == [["A,B", "C"]]
 
 
-def test_runaway_quote_is_reported_with_a_line(tmp_path: Path) -> None:
+def test_runaway_quote_is_reported_with_its_row(tmp_path: Path) -> None:
     data = b'Name,Note\r\nA,"never closed\r\n' + b"x" * 140_000 + b"\r\n"
-    with pytest.raises(ReadError, match=r"'runaway.csv' is not a well-formed CSV file near line"):
+    with pytest.raises(ReadError, match=r"'runaway.csv' row 2: a quote \(\"\) opens a value"):
         read_table(write_bytes(tmp_path / "runaway.csv", data))
 
 
@@ -657,3 +657,238 @@ def test_a_stray_value_far_beyond_the_list_is_refused_not_fatal(tmp_path: Path) 
     assert done.returncode == 0, done.stderr[-500:]
     assert "'far.xlsx' sheet '客户' reaches cell XFD1048576" in done.stdout
     assert "delete the rows and columns after your data" in done.stdout
+
+
+# ----------------------------------------------------------------------------- mixed encodings
+
+MIXED_NAMES = ["深圳华强电子", "杭州绿源茶业", "北京科技有限公司", "上海贸易"]
+
+
+def test_a_gbk_line_pasted_into_a_utf8_file_is_refused_naming_the_line(tmp_path: Path) -> None:
+    # With one UTF-8 row the file decodes as GB18030, with four as a Cyrillic code page:
+    # either way every other name would be stored garbled.
+    for utf8_rows, bad_line in ((1, 3), (4, 6)):
+        data = csv_bytes(
+            ["Name,Mobile,City"]
+            + [f"{MIXED_NAMES[i]},1380013800{i},深圳" for i in range(utf8_rows)],
+            "utf-8",
+        )
+        data += csv_bytes(["杭州绿源茶业,13912345678,杭州"], "gbk")
+        path = write_bytes(tmp_path / f"mixed_{utf8_rows}.csv", data)
+        with pytest.raises(ReadError) as caught:
+            read_table(path)
+        message = str(caught.value)
+        assert f"'mixed_{utf8_rows}.csv' mixes two text encodings: most of it is UTF-8" in message
+        assert f"Lines in the other encoding: {bad_line}." in message
+        assert "save it with the encoding 'UTF-8'" in message
+
+
+def test_utf8_lines_pasted_into_a_gbk_file_are_refused_naming_them(tmp_path: Path) -> None:
+    lines = ["客户名称,手机,城市"] + [f"{n},1380013800{i},深圳" for i, n in enumerate(MIXED_NAMES)]
+    data = csv_bytes(lines, "gbk")
+    data += csv_bytes(
+        ["“新客户”有限公司,13912345678,杭州", "广州—佛山贸易,13912345679,广州"], "utf-8"
+    )
+    with pytest.raises(ReadError) as caught:
+        read_table(write_bytes(tmp_path / "gbk_mixed.csv", data))
+    message = str(caught.value)
+    assert "most of it is GBK, but some lines are UTF-8" in message
+    assert "Lines in UTF-8: 6, 7." in message
+    assert "Save As → 'CSV UTF-8 (Comma delimited)'" in message
+
+
+def test_a_gbk_line_that_happens_to_be_valid_utf8_is_still_read_as_gbk(tmp_path: Path) -> None:
+    # 女 in GBK is C5 AE, which UTF-8 reads as "Ů": no Chinese list holds that.
+    lines = ["客户名称,性别,城市", "深圳华强电子,男,深圳", "Li Na,女,Beijing"]
+    table = read_table(write_bytes(tmp_path / "gender.csv", csv_bytes(lines, "gbk")))
+    assert table.encoding == "gb18030"
+    assert table.rows == [["深圳华强电子", "男", "深圳"], ["Li Na", "女", "Beijing"]]
+
+
+# ----------------------------------------------------------------------------- stray quotes
+
+
+def test_a_stray_quote_that_swallows_the_rest_of_the_file_is_refused(tmp_path: Path) -> None:
+    lines = ["客户名称,手机,城市"] + [f"公司{i},1380013800{i},深圳" for i in range(6)]
+    lines[3] = '"公司2,13800138002,深圳'
+    path = write_bytes(tmp_path / "stray.csv", csv_bytes(lines, "utf-8"))
+    with pytest.raises(ReadError) as caught:
+        read_table(path)
+    assert str(caught.value) == (
+        "'stray.csv' row 4: a quote (\") opens a value that never closes, so the rest of the "
+        'file would become that one value. The row starts: "公司2,13800138002,深圳. Remove '
+        'the stray quote, or double it ("") if it belongs in the text; save the file and '
+        "import it again."
+    )
+
+
+def test_a_stray_quote_closed_by_another_far_below_is_refused(tmp_path: Path) -> None:
+    lines = ["客户名称,手机,城市,备注"] + [f"公司{i},1380013800{i},深圳," for i in range(10)]
+    lines[3] = '公司2,"13800138002,深圳,'
+    lines[9] = '公司8,13800138008,深圳,老客户"'  # the quote that ends the runaway value
+    path = write_bytes(tmp_path / "closed_late.csv", csv_bytes(lines, "utf-8"))
+    with pytest.raises(ReadError, match=r"'closed_late.csv' row 4: .* over the next 6 lines"):
+        read_table(path)
+
+
+def test_notes_over_several_lines_are_not_mistaken_for_a_stray_quote(tmp_path: Path) -> None:
+    note = "Called, no answer.\r\nCalled again, left a message.\r\nVisited, signed, paid."
+    text = (
+        f'Name,Phone,City,Owner,Note\r\nACME,138,Shenzhen,Li,"{note}"\r\nBeta,139,Beijing,Li,\r\n'
+    )
+    table = read_table(write_bytes(tmp_path / "notes.csv", text.encode()))
+    assert table.rows[0][4] == note
+    assert table.rows[1] == ["Beta", "139", "Beijing", "Li", None]
+    # Three columns: each line of this note has as many commas as a record.
+    note = "Met Li, Wang, and Zhang.\r\nSent the catalogue, prices, samples.\r\nCall, visit, sign."
+    text = f'Name,Phone,Note\r\nACME,138,"{note}"\r\nBeta,139,\r\n'
+    table = read_table(write_bytes(tmp_path / "narrow.csv", text.encode()))
+    assert table.rows == [["ACME", "138", note], ["Beta", "139", None]]
+
+
+def test_a_quote_inside_a_value_is_read_as_excel_reads_it(tmp_path: Path) -> None:
+    text = 'Name,City\r\n"ACME" Trading,Shenzhen\r\n"Beta, Inc.",Beijing\r\n'
+    table = read_table(write_bytes(tmp_path / "inner.csv", text.encode()))
+    assert table.rows == [["ACME Trading", "Shenzhen"], ["Beta, Inc.", "Beijing"]]
+
+
+def test_a_note_longer_than_the_csv_module_limit_is_read(tmp_path: Path) -> None:
+    note = "备注内容" * 35_000  # 140,000 characters: a pasted e-mail thread
+    text = f'客户名称,手机,备注\r\n深圳华强,13800138000,"{note}"\r\n杭州绿源,13912345678,短备注\r\n'
+    table = read_table(write_bytes(tmp_path / "long_note.csv", text.encode()))
+    assert table.rows == [["深圳华强", "13800138000", note], ["杭州绿源", "13912345678", "短备注"]]
+
+
+# ----------------------------------------------------------------------------- CSV round trip
+
+
+def test_an_exported_csv_reads_back_without_the_formula_guards(tmp_path: Path) -> None:
+    from smbcrm.services.export.csv_writer import write_csv
+    from smbcrm.services.export.workbook import Column, Sheet
+
+    titles = ["客户名称", "=Score", "电话", "城市"]
+    rows: list[tuple[object, ...]] = [
+        ("-折扣客户", "-5", "+44 20 7946 0958", "@深圳"),
+        ("=华强电子", "+3", "13800138001", "深圳"),
+        ("Rock'-n'-roll", "'=kept'", "13800138002", "'@"),
+    ]
+    sheet = Sheet("客户", [Column(t, t) for t in titles], rows, len(rows))
+    path = tmp_path / "export.csv"
+    write_csv(path, sheet, "utf-8-sig")
+
+    first_line = path.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert first_line == "客户名称,'=Score,电话,城市"  # a title runs as a formula too
+    table = read_table(path)
+    assert table.header == titles
+    assert [tuple(r) for r in table.rows] == rows
+
+
+# ----------------------------------------------------------------------------- xlsx structure
+
+
+def test_a_value_merged_down_over_data_rows_belongs_to_each_row(tmp_path: Path) -> None:
+    path = tmp_path / "merged.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("客户")
+    ws.merge_range("A1:C1", "2024 年客户名单")  # a title across the top stays a title
+    ws.write_row("A2", ["客户名称", "城市", "手机"])
+    ws.merge_range("B3:B5", "深圳")
+    ws.merge_range("B6:C7", "广州")  # two columns wide: the value sits in the first
+    for r, name in enumerate(["A公司", "B公司", "C公司", "D公司", "E公司"], start=2):
+        ws.write(r, 0, name)
+    ws.write_column("C3", ["13800138001", "13800138002", "13800138003"])
+    book.close()
+
+    table = read_table(path)
+    assert table.header_row == 2
+    assert table.rows == [
+        ["A公司", "深圳", "13800138001"],
+        ["B公司", "深圳", "13800138002"],
+        ["C公司", "深圳", "13800138003"],
+        ["D公司", "广州", None],
+        ["E公司", "广州", None],
+    ]
+
+
+def test_excel_error_cells_are_reported_by_cell_not_read_as_blank(tmp_path: Path) -> None:
+    path = tmp_path / "errors.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("客户")
+    ws.write("B2", "客户名单")
+    ws.write_row("B3", ["客户名称", "手机", None, "城市"])  # column D: no title, no data
+    ws.write_formula("B4", "=NA()", None, "#N/A")
+    ws.write("C4", "13800138000")
+    ws.write("B5", "B公司")
+    ws.write_formula("C5", "=#REF!", None, "#REF!")
+    ws.write_formula("E5", "=1/0", None, "#DIV/0!")
+    ws.write_formula("E6", "=1/0", None, "#DIV/0!")  # a row that holds only an error
+    ws.write("B7", "C公司")
+    book.close()
+
+    table = read_table(path)
+    assert table.header == ["客户名称", "手机", "城市"]
+    assert table.rows == [
+        [None, "13800138000", None],
+        ["B公司", None, None],
+        [None, None, None],
+        ["C公司", None, None],
+    ]
+    assert [(e.row, e.column, e.cell, e.code) for e in table.cell_errors] == [
+        (4, 0, "B4", "#N/A"),
+        (5, 1, "C5", "#REF!"),
+        (5, 2, "E5", "#DIV/0!"),
+        (6, 2, "E6", "#DIV/0!"),
+    ]
+    assert table.cell_errors[1].message == "C5 holds #REF!, an Excel error"
+    assert table.cell_errors[1].hint == "Fix the formula or type the value."
+
+
+def test_error_cells_are_found_all_through_a_long_sheet(tmp_path: Path) -> None:
+    # The sheet XML is read in pieces; cells cut by a piece's end must still be found.
+    path = tmp_path / "long.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = book.add_worksheet("客户")
+    ws.write_row(0, 0, ["客户名称", "手机", "城市"])
+    expected = []
+    for r in range(1, 40_001):
+        ws.write_string(r, 0, f"公司{r}")
+        if r % 397 == 0:
+            ws.write_formula(r, 1, "=NA()", None, "#N/A")
+            expected.append(f"B{r + 1}")
+        else:
+            ws.write_string(r, 1, f"138{r:08d}")
+        ws.write_string(r, 2, "深圳")
+    book.close()
+
+    table = read_table(path)
+    assert len(table.rows) == 40_000
+    assert [e.cell for e in table.cell_errors] == expected
+
+
+def test_a_sheet_of_notes_in_front_of_the_list_is_passed_over(tmp_path: Path) -> None:
+    path = tmp_path / "notes_first.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    notes = book.add_worksheet("说明")
+    notes.write("A1", "本表由系统导出，请勿修改")
+    notes.write("A2", "版本 3")
+    data = book.add_worksheet("客户")
+    data.write_row(0, 0, ["客户名称", "手机"])
+    data.write_row(1, 0, ["深圳华强", "13800138000"])
+    book.close()
+
+    def known(cells: list[str]) -> int:
+        return sum(cell in {"客户名称", "手机"} for cell in cells)
+
+    table = read_table(path, header_hint=known)
+    assert (table.sheet, table.rows) == ("客户", [["深圳华强", "13800138000"]])
+    assert read_table(path, "说明").sheet == "说明"  # chosen by name, it is read
+
+
+def test_a_one_column_list_with_a_known_header_is_not_taken_for_notes(tmp_path: Path) -> None:
+    path = tmp_path / "names.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("名单").write_column("A1", ["客户名称", "深圳华强", "杭州绿源"])
+    book.add_worksheet("其他").write_row("A1", ["编号", "备注"])
+    book.close()
+    table = read_table(path, header_hint=lambda cells: int("客户名称" in cells))
+    assert (table.sheet, table.rows) == ("名单", [["深圳华强"], ["杭州绿源"]])

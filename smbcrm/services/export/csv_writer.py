@@ -4,8 +4,9 @@ CSV holds data only: one header row and the rows (statement subtotals included, 
 whose label says "Subtotal"), no grand-total row, so automation can read it as it is.
 Dates are written ``YYYY-MM-DD`` and amounts as plain numbers with two decimals.
 
-Text that a spreadsheet would run as a formula (starting with = + - @, tab or CR) gets a
-leading single quote, as OWASP recommends against CSV injection.
+Text that a spreadsheet would run as a formula (starting with = + - @, tab or CR), column
+titles included, gets a leading single quote, as OWASP recommends against CSV injection;
+the reader drops that quote again, so an exported file re-imports unchanged.
 
 GBK: a character GBK cannot hold is an error naming the row and column (nothing is
 written); we chose this over a replacement marker because a silently changed name would
@@ -28,6 +29,10 @@ from smbcrm.services.export.workbook import (
     Subtotal,
     neutralise_csv_text,
 )
+
+# What the guard quote goes before; a value that already starts with quotes before one of
+# these ("'=…") gets one more, so the reader, which drops one, gives it back as it was.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ENCODINGS = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "gbk": "gbk", "gb18030": "gb18030"}
 
@@ -58,7 +63,13 @@ def _cell(value: Any, kind: ColumnKind) -> str:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
-    return neutralise_csv_text(str(value))
+    return _guarded(str(value))
+
+
+def _guarded(text: str) -> str:
+    if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_STARTS):
+        return "'" + text
+    return neutralise_csv_text(text)
 
 
 def write_csv(
@@ -71,14 +82,15 @@ def write_csv(
     data_rows = 0
     with path.open("w", encoding=encoding, newline="", errors="strict") as handle:
         writer = csv.writer(handle)
-        cells: list[str] = titles
+        # Titles are neutralised too: the problems export uses the imported file's headers.
+        cells: list[str] = [_guarded(title) for title in titles]
         try:
             writer.writerow(cells)
             for row in sheet.rows:
                 line += 1
                 if isinstance(row, Subtotal):
                     cells = [""] * len(kinds)
-                    cells[sheet.label_column] = neutralise_csv_text(row.label)
+                    cells[sheet.label_column] = _guarded(row.label)
                     for i, value in row.sums.items():
                         cells[i] = _cell(value, kinds[i])
                 else:

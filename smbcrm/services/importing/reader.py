@@ -7,7 +7,9 @@ there may be titles, an export date and blank rows; below the data a totals row.
 are recognised and left out, so ``Table.rows`` holds records only.
 
 Every problem is a ``ReadError`` whose message names the file (and sheet), says what is
-wrong and how to fix it. Nothing here knows about Qt or the database.
+wrong and how to fix it; Excel error cells (#N/A, #REF! …) do not stop the file but are
+listed in ``Table.cell_errors`` so each row can report its own. Nothing here knows about Qt
+or the database.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import struct
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal, cast
@@ -31,12 +33,13 @@ from xml.etree import ElementTree
 
 import python_calamine as calamine
 
-from smbcrm.services.collector import collector_paused
 from smbcrm.errors import SmbcrmError
+from smbcrm.services.collector import collector_paused
 
 __all__ = [
     "MAX_BYTES",
     "MAX_UNZIPPED_BYTES",
+    "CellError",
     "ReadError",
     "SheetInfo",
     "Table",
@@ -113,6 +116,24 @@ class SheetInfo:
     rows: int | None  # rows in the sheet (title and header included) when cheap to know
 
 
+@dataclass(frozen=True)
+class CellError:
+    """A cell of a data row that holds an Excel error (#N/A, #REF! …) instead of a value."""
+
+    row: int  # 1-based file row, as in ``Table.row_numbers``
+    column: int  # index into ``Table.header``
+    cell: str  # where Excel shows it, e.g. "C5"
+    code: str  # "#REF!"
+
+    @property
+    def message(self) -> str:
+        return f"{self.cell} holds {self.code}, an Excel error"
+
+    @property
+    def hint(self) -> str:
+        return "Fix the formula or type the value."
+
+
 @dataclass
 class Table:
     path: Path
@@ -124,6 +145,8 @@ class Table:
     encoding: str | None  # CSV only
     delimiter: str | None  # CSV only
     skipped_totals_row: int | None  # file row of the totals row left out
+    # Excel error values (#N/A, #REF! …) in data rows, read as blank cells in ``rows``.
+    cell_errors: list[CellError] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- public API
@@ -433,14 +456,23 @@ def _visible_names(workbook: calamine.CalamineWorkbook) -> list[str]:
         return list(workbook.sheet_names)
 
 
-def _load_sheet(
-    workbook: calamine.CalamineWorkbook, path: Path, sheet: str
-) -> tuple[list[list[object]], int, int]:
-    """Rows of one sheet as calamine gives them, plus the 0-based (row, column) they start at."""
+@dataclass
+class _Sheet:
+    """One worksheet as calamine gives it, placed on the sheet."""
+
+    name: str
+    rows: list[list[object]]
+    first_row: int  # 0-based sheet row of rows[0]
+    first_column: int  # 0-based sheet column of rows[i][0]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]]  # 0-based sheet (row, column) corners
+
+
+def _load_sheet(workbook: calamine.CalamineWorkbook, path: Path, sheet: str) -> _Sheet:
     try:
         data = workbook.get_sheet_by_name(sheet)
         rows = cast("list[list[object]]", data.to_python())
         start = data.start or (0, 0)
+        merged = data.merged_cell_ranges or []
     except calamine.PasswordError:
         raise _password_error(path.name) from None
     except (KeyboardInterrupt, SystemExit):
@@ -449,7 +481,7 @@ def _load_sheet(
         raise _too_big_for_memory(path.name) from None
     except BaseException as exc:  # calamine errors and panics on malformed sheets
         raise _damaged(path.name, exc, sheet) from None
-    return rows, start[0], start[1]
+    return _Sheet(sheet, rows, start[0], start[1], merged)
 
 
 def _read_workbook(
@@ -467,25 +499,15 @@ def _read_workbook(
                 f"'{path.name}' has no sheet named '{sheet}'; its sheets are {listed}. "
                 "Choose one of those."
             )
-        raw: list[list[object]] = []
-        first_row = 0
         if sheet is None:
-            # The first visible sheet that holds anything; hidden sheets are lookup lists.
-            candidates = _visible_names(workbook) or names
-            for name in candidates:
-                _check_extent(path, name, heads.get(name))
-                raw, first_row, _ = _load_sheet(workbook, path, name)
-                if _has_content(raw):
-                    sheet = name
-                    break
-            else:
-                sheet = candidates[0]
+            loaded = _choose_sheet(workbook, path, heads, header_hint)
         else:
             _check_extent(path, sheet, heads.get(sheet))
-            raw, first_row, _ = _load_sheet(workbook, path, sheet)
+            loaded = _load_sheet(workbook, path, sheet)
     finally:
         workbook.close()
-    if not _has_content(raw):
+    sheet = loaded.name
+    if not _has_content(loaded.rows):
         others = [n for n in names if n != sheet]
         listed = ", ".join(f"'{n}'" for n in others)
         also = f" The other sheets are {listed}." if others else ""
@@ -493,11 +515,56 @@ def _read_workbook(
             f"'{path.name}' sheet '{sheet}' has no rows; choose the sheet that holds the list "
             f"or fill this one and save it.{also}"
         )
+    scan = _scan_sheet_xml(path, sheet) if is_zip else _SheetScan({}, b"")
     table = _build_table(
-        raw, first_row, header_hint, path=path, sheet=sheet, encoding=None, delimiter=None
+        loaded.rows,
+        loaded.first_row,
+        header_hint,
+        path=path,
+        sheet=sheet,
+        encoding=None,
+        delimiter=None,
+        merged=[
+            (top - loaded.first_row, left - loaded.first_column, bottom - loaded.first_row)
+            for (top, left), (bottom, _) in loaded.merged
+        ],
+        errors={
+            (row - loaded.first_row, column - loaded.first_column): found
+            for (row, column), found in scan.errors.items()
+        },
     )
-    _drop_totals_row(table, typed=True, formula_check=_formula_checker(path, sheet, is_zip))
+    _drop_totals_row(table, typed=True, formula_check=_formula_checker(scan.tail))
     return table
+
+
+def _choose_sheet(
+    workbook: calamine.CalamineWorkbook,
+    path: Path,
+    heads: dict[str, bytes],
+    header_hint: HeaderHint | None,
+) -> _Sheet:
+    """The first visible sheet that holds a list; hidden sheets are lookup lists, and a
+    sheet of notes in front of the list ("说明", "Read me") is passed over."""
+    candidates = _visible_names(workbook) or _worksheet_names(workbook)
+    first_with_content: _Sheet | None = None
+    for name in candidates:
+        _check_extent(path, name, heads.get(name))
+        loaded = _load_sheet(workbook, path, name)
+        if not _has_content(loaded.rows):
+            continue
+        if not _is_notes_sheet(loaded.rows, header_hint):
+            return loaded
+        if first_with_content is None:
+            first_with_content = loaded
+    return first_with_content or _Sheet(candidates[0], [], 0, 0, [])
+
+
+def _is_notes_sheet(raw: list[list[object]], header_hint: HeaderHint | None) -> bool:
+    """Lines of text in one column, none naming a known column: notes, not a list."""
+    head = [_clean_row(r) for r in raw[: HEADER_SCAN_ROWS + _FOLLOW_ROWS]]
+    if any(len(cells) - cells.count(None) >= 2 for cells in head):
+        return False
+    return not (header_hint and any(header_hint([_header_text(v) for v in r]) for r in head))
 
 
 def _has_content(raw: list[list[object]]) -> bool:
@@ -580,33 +647,87 @@ def _xlsx_row_counts(path: Path) -> dict[str, int]:
     return counts
 
 
-def _formula_checker(path: Path, sheet: str, is_zip: bool) -> Callable[[int], bool] | None:
+@dataclass(frozen=True)
+class _SheetScan:
+    errors: dict[tuple[int, int], tuple[str, str]]  # 0-based (row, column) → ("C5", "#REF!")
+    tail: bytes  # the end of the sheet XML, where a totals row's formulas are
+
+
+# Excel, LibreOffice and the libraries that write .xlsx all quote attributes with ".
+_ERROR_MARK = b't="e"'
+# An error cell with its value; a self-closing one (no value) is left alone.
+_ERROR_CELL_RE = re.compile(rb"<(?:\w+:)?c\b([^>]*?\bt=\"e\"[^>/]*)>(.*?)</(?:\w+:)?c>", re.S)
+_CELL_REF_RE = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
+_CELL_VALUE_RE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def _scan_sheet_xml(path: Path, sheet: str) -> _SheetScan:
+    """Error cells (#N/A, #REF! …) and the tail of an .xlsx sheet, in one pass over its XML.
+
+    calamine reads an error cell as blank, and what it holds is only in the XML; the XML is
+    streamed (inflate only, no XML parsing) and parsed only around an error mark, so a
+    sheet without errors costs one inflate and one byte search.
+    """
+    errors: dict[tuple[int, int], tuple[str, str]] = {}
+    tail = b""
+    with (
+        contextlib.suppress(zipfile.BadZipFile, OSError, KeyError, ValueError),
+        zipfile.ZipFile(path) as archive,
+    ):
+        member = _xml_member_names(archive).get(sheet)
+        if member is None or not member.endswith(".xml"):
+            return _SheetScan(errors, tail)
+        mark = _ERROR_MARK
+        previous = b""
+        pending = False  # the unfinished row at the end of ``previous`` holds an error mark
+        with archive.open(member) as handle:
+            while chunk := handle.read(1024 * 1024):
+                tail = (tail + chunk if len(chunk) < _XML_TAIL_BYTES else chunk)[-_XML_TAIL_BYTES:]
+                if pending or mark in chunk or mark in previous[-8:] + chunk[:8]:
+                    # Whole rows only: the unfinished row of the last chunk, this chunk's
+                    # rows, and what is left over waits for the next chunk.
+                    buffer = previous[_after_last_row(previous) :] + chunk
+                    cut = _after_last_row(buffer)
+                    _collect_error_cells(buffer[:cut], errors)
+                    pending = mark in buffer[cut:]
+                previous = chunk
+        if pending:
+            _collect_error_cells(previous[_after_last_row(previous) :], errors)
+    return _SheetScan(errors, tail)
+
+
+def _after_last_row(xml: bytes) -> int:
+    """Where the last complete row of a piece of sheet XML ends (0: none ends in it)."""
+    end = xml.rfind(b"row>")
+    return end + 4 if end >= 0 else 0
+
+
+def _collect_error_cells(xml: bytes, errors: dict[tuple[int, int], tuple[str, str]]) -> None:
+    for cell in _ERROR_CELL_RE.finditer(xml):
+        ref = _CELL_REF_RE.search(cell.group(1))
+        if ref is None:
+            continue  # a cell without its address cannot be named in a message
+        value = _CELL_VALUE_RE.search(cell.group(2))
+        code = value.group(1).decode("utf-8", "replace").strip() if value else ""
+        place = (int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1)
+        errors[place] = ((ref.group(1) + ref.group(2)).decode(), code or "#VALUE!")
+
+
+def _formula_checker(tail: bytes) -> Callable[[int], bool] | None:
     """For .xlsx/.xlsm: a test of whether a file row holds SUM-like formulas.
 
     calamine gives values only, and parsing the whole sheet again with openpyxl would cost
-    more than reading it; so the sheet XML is streamed (inflate only, no XML parsing) and
-    just its tail is searched, and only when the last row looks like numbers without text.
+    more than reading it; so the tail of the sheet XML kept by :func:`_scan_sheet_xml` is
+    searched, and only when the last row looks like numbers without text.
     """
-    if not is_zip:
+    if not tail:
         return None
 
     def check(file_row: int) -> bool:
-        with contextlib.suppress(zipfile.BadZipFile, OSError, KeyError, ValueError):
-            with zipfile.ZipFile(path) as archive:
-                member = _xml_member_names(archive).get(sheet)
-                if member is None or not member.endswith(".xml"):
-                    return False
-                tail = b""
-                with archive.open(member) as handle:
-                    while chunk := handle.read(1024 * 1024):
-                        tail = (tail + chunk)[-_XML_TAIL_BYTES:]
-            row = re.search(
-                rb"<(?:\w+:)?row\b[^>]*\br=\"%d\"[^>]*>(.*?)</(?:\w+:)?row>" % file_row,
-                tail,
-                re.S,
-            )
-            return bool(row and _SHEET_FORMULA_RE.search(row.group(1)))
-        return False
+        row = re.search(
+            rb"<(?:\w+:)?row\b[^>]*\br=\"%d\"[^>]*>(.*?)</(?:\w+:)?row>" % file_row, tail, re.S
+        )
+        return bool(row and _SHEET_FORMULA_RE.search(row.group(1)))
 
     return check
 
@@ -630,17 +751,12 @@ def _read_csv(path: Path, header_hint: HeaderHint | None) -> Table:
         text = text[forced.end() :]
     else:
         delimiter = _detect_delimiter(text[:_SAMPLE_BYTES])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        raw = cast("list[list[object]]", list(reader))
-    except csv.Error as exc:
-        raise ReadError(
-            f"'{path.name}' is not a well-formed CSV file near line {reader.line_num} ({exc}); "
-            'a value probably has an unmatched double quote ("). Open it in Excel and save it '
-            "again as CSV."
-        ) from None
+        raw = cast("list[list[object]]", _parse_csv(text, delimiter, path.name))
     except MemoryError:
         raise _too_big_for_memory(path.name) from None
+    if "'" in text and any(quoted in text for quoted in _QUOTED_FORMULA_STARTS):
+        _drop_formula_quotes(raw)
     del text
     if not _has_content(raw):
         raise ReadError(
@@ -658,6 +774,107 @@ def _read_csv(path: Path, header_hint: HeaderHint | None) -> Table:
     )
     _drop_totals_row(table, typed=False, formula_check=None)
     return table
+
+
+def _parse_csv(text: str, delimiter: str, name: str) -> list[list[str]]:
+    """The records of a CSV text; a quote that swallows the rest of the file is an error.
+
+    Read strictly first, which is what tells a value still open at the end of the file;
+    a quote in the middle of a value (``"ACME" Ltd``) fails that, and such files are read
+    again leniently, as Excel reads them.
+    """
+    # A value may be as long as the file: a pasted e-mail thread or picture in a note.
+    if csv.field_size_limit() < len(text):
+        csv.field_size_limit(len(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        never_closes = str(exc).startswith("unexpected end of data")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            rows = list(reader)
+        except csv.Error as lenient:
+            raise ReadError(
+                f"'{name}' is not a well-formed CSV file near line {reader.line_num} "
+                f"({lenient}); open it in Excel and save it again as CSV."
+            ) from None
+        if never_closes:
+            number = len(rows)  # the value still open at the end is in the last record
+            excerpt = _line_excerpt(text, _first_line(rows, number - 1))
+            raise ReadError(
+                f"'{name}' row {number}: a quote (\") opens a value that never closes, so "
+                "the rest of the file would become that one value. The row starts: "
+                f'{excerpt}. Remove the stray quote, or double it ("") if it belongs in the '
+                "text; save the file and import it again."
+            ) from None
+    if reader.line_num > len(rows):  # some values run over several lines
+        _check_runaway_quotes(rows, delimiter, text, name)
+    return rows
+
+
+def _check_runaway_quotes(rows: list[list[str]], delimiter: str, text: str, name: str) -> None:
+    """A value whose lines look like the file's own records was opened by a stray quote."""
+    width = max(len(r) for r in rows[: HEADER_SCAN_ROWS + _FOLLOW_ROWS])
+    if width < 3:
+        return  # two columns: a line of a note with a comma looks just like a record
+    for index, cells in enumerate(rows):
+        joined = "".join(cells)
+        if "\n" not in joined and "\r" not in joined:
+            continue
+        for value in cells:
+            swallowed = value.splitlines()[1:]
+            records = sum(1 for line in swallowed if line.count(delimiter) >= width - 1)
+            # Nearly every line a runaway value swallowed is a record; a note's lines with
+            # as many commas as a record are few.
+            if records >= 3 and records * 4 >= len(swallowed) * 3:
+                number, count = index + 1, len(swallowed)
+                excerpt = _line_excerpt(text, _first_line(rows, index))
+                raise ReadError(
+                    f"'{name}' row {number}: a quote (\") opens a value that runs on over "
+                    f"the next {count} lines, so they would become that one value. "
+                    f'The row starts: {excerpt}. Remove the stray quote, or double it ("") '
+                    "if it belongs in the text; save the file and import it again."
+                )
+
+
+def _first_line(rows: list[list[str]], index: int) -> int:
+    """The 1-based line a record starts on: one line per record before it, plus one per
+    line break inside their values (counted as the csv module counts lines)."""
+    breaks = 0
+    for cells in rows[:index]:
+        for value in cells:
+            breaks += value.count("\n") + value.count("\r") - value.count("\r\n")
+    return index + 1 + breaks
+
+
+def _line_excerpt(text: str, line_number: int) -> str:
+    """The start of a line (1-based, counted as the csv module counts lines), for messages."""
+    handle = io.StringIO(text, newline="")
+    line = ""
+    for _ in range(line_number):
+        line = handle.readline()
+    line = line.rstrip("\r\n")
+    return line if len(line) <= 60 else line[:60] + "…"
+
+
+# The CSV export writes a quote before text a spreadsheet would run as a formula (and one
+# more before a value that already starts with quotes before such text); as in Excel, the
+# quote marks the cell as text and is not part of the value.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTED_FORMULA_STARTS = tuple("'" + start for start in _FORMULA_STARTS)
+
+
+def _drop_formula_quotes(rows: list[list[object]]) -> None:
+    formula = _FORMULA_STARTS
+    for cells in rows:
+        for j, value in enumerate(cells):
+            if (
+                isinstance(value, str)
+                and value.startswith("'")
+                and value.lstrip("'").startswith(formula)
+            ):
+                cells[j] = value[1:]
 
 
 _CJK_PREFERENCE = ("gb18030", "big5", "cp1252")
@@ -687,6 +904,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    _refuse_mixed_encodings(data, name)
     for codec in _guess_codecs(data):
         try:
             return data.decode(codec), codec
@@ -696,6 +914,69 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         f"'{name}' uses a text encoding smbcrm cannot recognise; open it in Excel and save "
         "it as 'CSV UTF-8 (Comma delimited)', then import that file."
     )
+
+
+# Characters that GBK or Big5 bytes happen to spell when read as UTF-8 (C1 controls, Latin
+# Extended, Greek, Cyrillic, Hebrew, Arabic …), where real text from a Chinese or Western
+# list has Chinese characters, punctuation or Western European letters.
+_UNLIKELY_UTF8_RE = re.compile("[\u0080-\u009f\u0100-\u07ff]")
+_LISTED_LINES = 5
+
+
+def _refuse_mixed_encodings(data: bytes, name: str) -> None:
+    """A file that is UTF-8 in some lines and another encoding in others (rows pasted in
+    from another file) would be read with garbled names whichever encoding is chosen."""
+    lines = data.splitlines()
+    utf8_lines: list[int] = []
+    other_lines: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            other_lines.append(number)
+            continue
+        (other_lines if _UNLIKELY_UTF8_RE.search(text) else utf8_lines).append(number)
+    if not utf8_lines or not other_lines:
+        return
+    if len(utf8_lines) >= len(other_lines):
+        listed = _line_list(other_lines)
+        raise ReadError(
+            f"'{name}' mixes two text encodings: most of it is UTF-8, but some lines are in "
+            "another encoding (such as GBK, which Excel on Chinese Windows uses), probably "
+            "pasted in from another file, and would be read as garbled characters. Lines in "
+            f"the other encoding: {listed}. Open the file in Notepad, type those lines again "
+            "(or paste them again from the original list), save it with the encoding 'UTF-8' "
+            "and import it again."
+        )
+    sample = b"\n".join(lines[n - 1] for n in other_lines[:1000])
+    codec = _codec_name(_guess_codecs(sample)[0])
+    listed = _line_list(utf8_lines)
+    raise ReadError(
+        f"'{name}' mixes two text encodings: most of it is {codec}, but some lines are "
+        "UTF-8, probably pasted in from another file, and would be read as garbled "
+        f"characters. Lines in UTF-8: {listed}. Open the file in Excel, type those lines "
+        "again (or paste them again from the original list), then Save As → 'CSV UTF-8 "
+        "(Comma delimited)' and import the saved file."
+    )
+
+
+def _line_list(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:_LISTED_LINES])
+    return shown + (", …" if len(numbers) > _LISTED_LINES else "")
+
+
+def _codec_name(codec: str) -> str:
+    """An encoding as Windows and Excel name it."""
+    family = _CODEC_FAMILIES.get(codec, codec)
+    if family == "gb18030":
+        return "GBK"
+    if family == "big5":
+        return "Big5"
+    if codec.startswith("cp") and codec[2:].isdigit():
+        return f"Windows-{codec[2:]}"
+    return codec.upper()
 
 
 def _decode_with(data: bytes, codec: str, label: str, name: str) -> str:
@@ -880,15 +1161,22 @@ def _build_table(
     sheet: str | None,
     encoding: str | None,
     delimiter: str | None,
+    merged: list[tuple[int, int, int]] | None = None,
+    errors: dict[tuple[int, int], tuple[str, str]] | None = None,
 ) -> Table:
     """Find the header, drop blank rows, pad rows to the header width.
 
-    ``first_row`` is the 0-based file row of ``raw[0]``.
+    ``first_row`` is the 0-based file row of ``raw[0]``. ``merged`` lists merged ranges as
+    (top row, left column, bottom row) and ``errors`` the error cells as (row, column) →
+    (cell name, error), both counted in ``raw``.
     """
     head = [_clean_row(r) for r in raw[: HEADER_SCAN_ROWS + _FOLLOW_ROWS]]
     h = _find_header(head, header_hint)
     header_cells = head[h]
     width = max((i + 1 for i, v in enumerate(header_cells) if v is not None), default=0)
+    if merged:
+        _fill_merged_down(raw, merged, below=h)
+    error_rows = {r for r, _ in errors} if errors else set()
 
     rows: list[list[object]] = []
     numbers: list[int] = []
@@ -899,8 +1187,11 @@ def _build_table(
         number += 1
         cells = [(v.strip() or None) if isinstance(v, str) else v for v in row]
         size = len(cells)
-        if cells.count(None) == size or cells == header_cells:
-            continue  # blank, or the header repeated (exports repeat it on every page)
+        if cells.count(None) == size:
+            if number - first_row - 1 not in error_rows:
+                continue  # blank (a row of error cells only still has something to say)
+        elif cells == header_cells:
+            continue  # the header repeated (exports repeat it on every page)
         if size > width and widest < size and cells[width:].count(None) != size - width:
             # Data beyond the last named column: keep it under "Column N".
             widest = max(widest, max(i for i, v in enumerate(cells) if v is not None) + 1)
@@ -916,15 +1207,16 @@ def _build_table(
     header_cells = (header_cells + [None] * width)[:width]
 
     # Columns with neither a name nor data (e.g. a leading blank column) are dropped.
+    columns = list(range(width))
     empty = [
         j
         for j in range(width)
         if header_cells[j] is None and all(cells[j] is None for cells in rows)
     ]
     if empty and len(empty) < width:
-        keep = [j for j in range(width) if j not in set(empty)]
-        header_cells = [header_cells[j] for j in keep]
-        rows[:] = [[cells[j] for j in keep] for cells in rows]
+        columns = [j for j in range(width) if j not in set(empty)]
+        header_cells = [header_cells[j] for j in columns]
+        rows[:] = [[cells[j] for j in columns] for cells in rows]
 
     return Table(
         path=path,
@@ -936,7 +1228,39 @@ def _build_table(
         encoding=encoding,
         delimiter=delimiter,
         skipped_totals_row=None,
+        cell_errors=_data_cell_errors(errors, first_row, numbers, columns) if errors else [],
     )
+
+
+def _fill_merged_down(
+    raw: list[list[object]], merged: list[tuple[int, int, int]], below: int
+) -> None:
+    """A value merged down over several data rows (a city for a block of customers) belongs
+    to each of them, as Excel shows it; titles and headers above the data stay as they are."""
+    for top, left, bottom in merged:
+        if top <= below or left < 0 or top >= len(raw):
+            continue
+        value = raw[top][left] if left < len(raw[top]) else None
+        for r in range(top + 1, min(bottom, len(raw) - 1) + 1):
+            if left < len(raw[r]):
+                raw[r][left] = value
+
+
+def _data_cell_errors(
+    errors: dict[tuple[int, int], tuple[str, str]],
+    first_row: int,
+    numbers: list[int],
+    columns: list[int],
+) -> list[CellError]:
+    """The error cells that fall in the table's data rows and columns, in sheet order."""
+    rows = set(numbers)
+    position = {raw_column: index for index, raw_column in enumerate(columns)}
+    found = []
+    for (r, c), (cell, code) in sorted(errors.items()):
+        number = first_row + r + 1
+        if number in rows and c in position:
+            found.append(CellError(number, position[c], cell, code))
+    return found
 
 
 def _is_total_label(value: object) -> bool:
@@ -972,6 +1296,8 @@ def _drop_totals_row(
     if is_total:
         rows.pop()
         table.skipped_totals_row = table.row_numbers.pop()
+        if table.cell_errors:
+            table.cell_errors = [e for e in table.cell_errors if e.row != table.skipped_totals_row]
 
 
 def _column_sums_match(rows: list[list[object]], columns: list[int]) -> bool:
