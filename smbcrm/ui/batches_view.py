@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import worded
 from smbcrm.models import BatchStatus, ImportKind
 from smbcrm.services.importing.undo import (
     BatchRow,
@@ -70,15 +71,24 @@ def undo_result_text(result: UndoResult) -> str:
     ).format(batch=result.batch_id, removed=result.removed, restored=result.restored)
     if result.kept:
         text += " " + tr(
-            "Kept, because they have orders or activities since the import: {names}."
+            "Kept, because other records refer to them since the import (orders, activities, "
+            "service cases…): {names}."
         ).format(names=", ".join(result.kept))
+    for note in result.notes:
+        text += " " + worded(note)
     return text
 
 
 class UndoConflictDialog(QDialog):
     """Lists the records edited after the import; accepted = "Undo anyway"."""
 
-    def __init__(self, batch_id: int, later_edits: list[str], parent: QWidget | None = None):
+    def __init__(
+        self,
+        batch_id: int,
+        later_edits: list[str],
+        parent: QWidget | None = None,
+        details: list[str] | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("undoConflictDialog")
         self.setWindowTitle(tr("Customers were changed after this import"))
@@ -88,14 +98,17 @@ class UndoConflictDialog(QDialog):
                 "{count} customers from import batch {batch} were edited after the import. "
                 "Undoing anyway puts back the values these customers had before the import "
                 "(later edits to the same fields are lost) and removes the customers the import "
-                "created, except those with orders or activities since."
+                "created, with what was added to them since, except those other records refer "
+                "to. Below: what each customer would lose."
             ).format(count=len(later_edits), batch=batch_id)
         )
         intro.setObjectName("undoConflictText")
         intro.setWordWrap(True)
         self.edits_list = QListWidget()
         self.edits_list.setObjectName("laterEditsList")
-        self.edits_list.addItems(later_edits)
+        # Each line says what undoing anyway would do to that customer's later changes.
+        self.edits_list.addItems([worded(line) for line in (details or later_edits)])
+        self.edits_list.setWordWrap(True)
         self.edits_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.undo_anyway_button = QPushButton(tr("&Undo anyway"))
         self.undo_anyway_button.setObjectName("undoAnywayButton")
@@ -163,7 +176,9 @@ class UndoRunner(QObject):
     @Slot(object)
     def _on_finished(self, result: object) -> None:
         if isinstance(result, UndoConflict):
-            dialog = UndoConflictDialog(result.batch_id, result.later_edits, self._window)
+            dialog = UndoConflictDialog(
+                result.batch_id, result.later_edits, self._window, details=result.details
+            )
             dialog.accepted.connect(lambda: self.start(force=True))
             dialog.rejected.connect(self.kept)
             self.conflict_dialog = dialog

@@ -19,6 +19,7 @@ import xlsxwriter
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import NotFoundError, PermissionDenied, SmbcrmError, ValidationError
 from smbcrm.models import (
     Activity,
     ActivityKind,
@@ -57,7 +58,6 @@ from smbcrm.services.customers import (
     archive_customer,
     customer_detail,
 )
-from smbcrm.errors import NotFoundError, PermissionDenied, SmbcrmError, ValidationError
 from smbcrm.services.importing.apply import apply_plan
 from smbcrm.services.importing.plan import ImportOptions
 from smbcrm.services.importing.service import prepare_import
@@ -731,10 +731,10 @@ def test_what_two_merges_both_brought_stays_until_both_are_undone(staff: Databas
     _assert_same(before, now)
 
 
-def test_undoing_an_import_keeps_a_created_customer_merged_since(
+def test_an_import_whose_new_customer_was_merged_since_is_undone_after_the_merge(
     staff: Database, book: Book, tmp_path: Path
 ) -> None:
-    from smbcrm.services.importing.undo import undo_batch
+    from smbcrm.services.importing.undo import UndoBlockedByMerge, undo_batch
 
     path = tmp_path / "new.csv"
     path.write_text("客户名称,手机\n新来的贸易公司,13911112222\n", encoding="utf-8")
@@ -746,9 +746,12 @@ def test_undoing_an_import_keeps_a_created_customer_merged_since(
             select(Customer.id).where(Customer.name == "新来的贸易公司")
         ).one()
     result = _merge(staff, book.a, [created])
-    undone = undo_batch(staff, boss_id, batch, force=True)
-    assert undone.removed == 0 and any(f"ID {created}" in k for k in undone.kept)
-    # The tombstone is still there, so the merge can be undone.
+    # Undone first, the batch would leave the tombstone for the merge to bring back.
+    with pytest.raises(UndoBlockedByMerge) as refused:
+        undo_batch(staff, boss_id, batch, force=True)
+    assert refused.value.merge_ids == [result.merge_id]
     _undo(staff, result.merge_id)
+    undone = undo_batch(staff, boss_id, batch, force=True)
+    assert undone.removed == 1 and undone.kept == []
     with staff.new_session() as session:
-        assert session.get_one(Customer, created).merged_into_id is None
+        assert session.get(Customer, created) is None

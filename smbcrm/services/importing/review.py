@@ -1,6 +1,7 @@
 """Rows an import left for a person to decide: possible duplicates, or any match under
 ``--on-duplicate review``. Each is resolved by creating a new customer, adding the row to
 the customer it looks like, or skipping it; the change is audited like any other edit.
+Rows of a batch that was undone are not offered: the import they came from is gone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from smbcrm.errors import NotFoundError, SmbcrmError
 from smbcrm.models import (
+    BatchStatus,
     Contact,
     ContactPoint,
     ContactPointKind,
@@ -31,7 +34,6 @@ from smbcrm.models import (
 )
 from smbcrm.models.keys import normalize_email, normalize_key_text, normalize_phone
 from smbcrm.services.customers import CustomerInput, create_customer, tags_named
-from smbcrm.errors import NotFoundError, SmbcrmError
 from smbcrm.services.importing.book import CUSTOMER_COLUMNS
 from smbcrm.services.permissions import Permission, require
 
@@ -73,7 +75,7 @@ def pending_reviews(session: Session, limit: int = 1000) -> list[ReviewRow]:
         select(ImportReviewItem, ImportBatch.file_name, candidate.name)
         .join(ImportBatch, ImportBatch.id == ImportReviewItem.batch_id)
         .outerjoin(candidate, candidate.id == ImportReviewItem.candidate_id)
-        .where(ImportReviewItem.decided_at.is_(None))
+        .where(ImportReviewItem.decided_at.is_(None), ImportBatch.status != BatchStatus.UNDONE)
         .order_by(ImportReviewItem.batch_id, ImportReviewItem.row_number)
         .limit(limit)
     )
@@ -122,6 +124,11 @@ def resolve_review(
         if item.decided_at is not None:
             raise SmbcrmError(f"Row {item.row_number} was already decided ({item.decision}).")
         batch = session.get_one(ImportBatch, item.batch_id)
+        if batch.status == BatchStatus.UNDONE:
+            raise SmbcrmError(
+                f"Row {item.row_number} came from import batch {batch.id}, which was undone, "
+                "so it is no longer waiting for review. Import the file again to decide on it."
+            )
         values = item.values
         region = session.info.get("default_region", "CN")
         customer_id: int | None = None
