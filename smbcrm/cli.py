@@ -2,7 +2,8 @@
 
 ``smbcrm [--db PATH|URL] [--user LOGIN] [COMMAND …]`` — with no command it starts the app.
 Errors are one line on stderr and a non-zero exit, never a traceback; unexpected failures
-are written in full to a log file the message names.
+are written in full to a log file the message names. A file that cannot be read or written
+(open in Excel, a folder, no permission) is said so in words even when no service caught it.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from datetime import datetime
 from pathlib import Path
 
 from smbcrm import __version__
+from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.models import Database, ImportKind, Role, User
 from smbcrm.models.db import data_dir
 from smbcrm.services import auth
 from smbcrm.services import database as dbsvc
-from smbcrm.errors import SmbcrmError, ValidationError
-from smbcrm.services.importing.plan import OnDuplicate
+from smbcrm.services.importing.mapping import Mapping
+from smbcrm.services.importing.plan import ImportPlan, OnDuplicate
 from smbcrm.services.progress import Progress
 
 EXIT_OK = 0
@@ -116,7 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import customers or orders from a spreadsheet (.xlsx, .xls, .csv)"
     )
     imp.add_argument("file", type=Path, metavar="FILE")
-    imp.add_argument("--kind", choices=[k.value for k in ImportKind], default="customers")
+    imp.add_argument(
+        "--kind",
+        choices=[k.value for k in ImportKind],
+        help="what the file holds (default: customers; say customers to import a file "
+        "that looks like orders as customers)",
+    )
     imp.add_argument("--sheet", metavar="NAME")
     imp.add_argument("--mapping", metavar="NAME", help="a column mapping saved in the app")
     imp.add_argument(
@@ -132,8 +139,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--all-or-nothing", action="store_true", help="refuse the file if any row has a problem"
     )
     imp.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
-    imp.add_argument("--errors", type=Path, metavar="OUT.xlsx", help="save rows with problems here")
-    imp.add_argument("--day-first", action="store_true", help="read 05.03.2024 as 5 March")
+    imp.add_argument(
+        "--errors",
+        type=Path,
+        metavar="OUT.xlsx",
+        help="save rows with problems here (.xlsx or .csv)",
+    )
+    date_order = imp.add_mutually_exclusive_group()
+    date_order.add_argument("--day-first", action="store_true", help="read 05.03.2024 as 5 March")
+    date_order.add_argument(
+        "--month-first",
+        action="store_true",
+        help="read 05.03.2024 as May 3 (without either, each date column decides from "
+        "its dates, and says when it cannot)",
+    )
     imp.add_argument("--create-staff", action="store_true", help="create unknown salespeople")
     imp.set_defaults(handler=cmd_import)
 
@@ -228,7 +247,41 @@ def clear_progress() -> None:
 
 
 def _validation_text(exc: ValidationError) -> str:
-    return " ".join(exc.field_errors.values())
+    return " ".join(exc.field_errors.values()) or str(exc)
+
+
+def _file_problem_text(exc: Exception) -> str | None:
+    """A file the services did not expect to fail, in words (which file, why, what to do);
+    None for any other error."""
+    # Imported only now: the export package is slow to load and rarely needed here.
+    from xlsxwriter.exceptions import FileCreateError
+
+    from smbcrm.services.export.workbook import cannot_write, write_failure_reason
+
+    if not isinstance(exc, OSError | FileCreateError):
+        return None
+    # xlsxwriter wraps the system's error of writing the workbook in its own.
+    cause = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
+    name = getattr(cause, "filename", None)
+    if isinstance(exc, FileCreateError) and name:
+        return str(cannot_write(Path(os.fsdecode(name)), exc))
+    reason = write_failure_reason(exc)
+    if name:
+        return (
+            f"Cannot open or write {os.fsdecode(name)}: {reason}. If the file is open in "
+            "Excel, close it; otherwise check its name and folder."
+        )
+    return (
+        f"A file could not be read or written: {reason}. Check that the disk has room and "
+        "that the folder may be written to, then try again."
+    )
+
+
+def _no_data_rows(where: str) -> CliError:
+    return CliError(
+        f"{where} has a header row but no data rows; nothing imported. Check that this is "
+        "the file (and sheet) that holds the list."
+    )
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -405,13 +458,16 @@ def cmd_staff_reassign(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from smbcrm.services.importing.apply import apply_plan
     from smbcrm.services.importing.plan import ImportOptions, Outcome
-    from smbcrm.services.importing.problems import write_problem_rows
+    from smbcrm.services.importing.problems import check_problem_file, write_problem_rows
     from smbcrm.services.importing.service import prepare_import
 
+    if args.errors is not None:
+        # Refused before the file is read, not after the import.
+        args.errors = check_problem_file(args.errors)
     db = _open(args)
     _require_company(db)
     actor = _acting_user(db, args.user)
-    kind = ImportKind(args.kind)
+    kind = ImportKind(args.kind or ImportKind.CUSTOMERS.value)
     with db.new_session() as session:
         from smbcrm.services.permissions import Permission, require
 
@@ -424,27 +480,32 @@ def cmd_import(args: argparse.Namespace) -> int:
     options = ImportOptions(
         on_duplicate=OnDuplicate(args.on_duplicate),
         all_or_nothing=args.all_or_nothing,
-        day_first=args.day_first,
+        day_first=_day_first(args),
         create_missing_staff=args.create_staff,
         region=db.default_region(),
     )
     prepared = prepare_import(
         db,
         args.file,
-        ImportKind(args.kind),
+        kind,
         sheet=args.sheet,
         mapping_name=args.mapping,
         source_system=args.source,
         options=options,
         progress=Progress(_terminal_progress),
+        # Customers said on the command line: a file that looks like orders is imported.
+        kind_confirmed=args.kind is not None,
     )
     _clear_progress()
     plan = prepared.plan
     table = prepared.table
     where = table.path.name + (f" [{table.sheet}]" if table.sheet else "")
+    if not table.rows:
+        raise _no_data_rows(where)
     print(
         f"{where}: header on row {table.header_row}, {len(plan.rows)} rows, source '{plan.source_system}'."
     )
+    _print_unmapped(table.header, plan.mapping)
     counts = plan.counts
     errors_written = 0
     if args.errors is not None and plan.error_rows:
@@ -480,6 +541,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 else "those customers are in the unassigned pool; use --create-staff to add them."
             )
         )
+    _print_warnings(plan)
     for row in plan.error_rows[:10]:
         print(f"  row {row.row_number}: {row.problem_text()}")
     if len(plan.error_rows) > 10:
@@ -491,6 +553,44 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _day_first(args: argparse.Namespace) -> bool | None:
+    """--day-first, --month-first, or neither: None lets each date column decide."""
+    if args.day_first:
+        return True
+    return False if args.month_first else None
+
+
+def _print_unmapped(header: list[str], mapping: Mapping) -> None:
+    """The columns whose names matched no field: what they hold is not imported."""
+    unmapped = [
+        header[index]
+        for index, target in sorted(mapping.columns.items())
+        if target is None and index < len(header)
+    ]
+    if unmapped:
+        print(
+            f"Columns not imported: {', '.join(unmapped)} (their names match no field; map "
+            "them in the app, save the mapping and import with --mapping NAME)."
+        )
+
+
+def _print_warnings(plan: ImportPlan, limit: int = 10) -> None:
+    """The rows' warnings, each once with its rows: imported, but worth a look. Unknown
+    salespeople have their own lines."""
+    rows_by_warning: dict[str, list[int]] = {}
+    for row in plan.rows:
+        for warning in row.warnings:
+            if not any(f"'{name}'" in warning for name in plan.unknown_staff):
+                rows_by_warning.setdefault(warning, []).append(row.row_number)
+    if rows_by_warning:
+        print("Check these (they do not stop the import):")
+    for warning, rows in list(rows_by_warning.items())[:limit]:
+        shown = ", ".join(str(r) for r in rows[:5]) + ("…" if len(rows) > 5 else "")
+        print(f"  {'row' if len(rows) == 1 else 'rows'} {shown}: {warning}")
+    if len(rows_by_warning) > limit:
+        print(f"  … and {len(rows_by_warning) - limit} more warnings.")
+
+
 def _import_orders(args: argparse.Namespace, db: Database, actor: User) -> int:
     """``smbcrm import FILE --kind orders``: preview, then write as one batch (or not)."""
     from smbcrm.models import LinkRoute
@@ -500,7 +600,7 @@ def _import_orders(args: argparse.Namespace, db: Database, actor: User) -> int:
     from smbcrm.services.importing.service import apply_import, prepare_import
 
     options = ImportOptions(
-        all_or_nothing=args.all_or_nothing, day_first=args.day_first, region=db.default_region()
+        all_or_nothing=args.all_or_nothing, day_first=_day_first(args), region=db.default_region()
     )
     prepared = prepare_import(
         db,
@@ -517,10 +617,13 @@ def _import_orders(args: argparse.Namespace, db: Database, actor: User) -> int:
     assert isinstance(plan, OrderImportPlan)
     table = prepared.table
     where = table.path.name + (f" [{table.sheet}]" if table.sheet else "")
+    if not table.rows:
+        raise _no_data_rows(where)
     print(
         f"{where}: header on row {table.header_row}, {len(plan.rows)} rows, "
         f"{len(plan.orders)} orders, source '{plan.source_system}'."
     )
+    _print_unmapped(table.header, plan.mapping)
     errors_written = 0
     if args.errors is not None and plan.error_rows:
         errors_written = write_problem_rows(plan, args.errors)
@@ -564,6 +667,7 @@ def _import_orders(args: argparse.Namespace, db: Database, actor: User) -> int:
         print(f"unmatched: {unmatched} (review them in the app or with `smbcrm orders unmatched`)")
     if not args.dry_run:
         print(f"Undo it with: smbcrm batches undo {result.batch_id}")
+    _print_warnings(plan)
     for row in plan.error_rows[:10]:
         print(f"  row {row.row_number}: {row.problem_text()}")
     if len(plan.error_rows) > 10:
@@ -625,9 +729,11 @@ def cmd_batches_undo(args: argparse.Namespace) -> int:
         )
     if result.kept:
         print(
-            f"Kept {len(result.kept)} it had created that have orders or activities since: "
-            + ", ".join(result.kept[:5])
+            f"Kept {len(result.kept)} it had created that other records refer to since "
+            "(orders, activities, service cases…): " + ", ".join(result.kept[:5])
         )
+    for note in result.notes:
+        print(note)
     return EXIT_OK
 
 
@@ -711,6 +817,10 @@ def run(argv: Sequence[str] | None, start_app: Callable[[argparse.Namespace], in
         return EXIT_ERROR
     except Exception as exc:
         log = _log_unexpected(exc)
+        file_problem = _file_problem_text(exc)
+        if file_problem is not None:
+            sys.stderr.write(f"smbcrm: {file_problem}\n")
+            return EXIT_ERROR
         where = f" Details are in {log}." if log else ""
         sys.stderr.write(f"smbcrm: unexpected error: {type(exc).__name__}: {exc}.{where}\n")
         return EXIT_ERROR

@@ -13,11 +13,17 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from smbcrm.errors import ValidationError
 from smbcrm.models import ExportEntry, User
 from smbcrm.services import duplicates
-from smbcrm.errors import SmbcrmError, ValidationError
-from smbcrm.services.export.csv_writer import write_csv
-from smbcrm.services.export.workbook import Column, ColumnKind, Sheet, new_workbook, write_sheet
+from smbcrm.services.export.workbook import (
+    FILE_TYPES,
+    Column,
+    ColumnKind,
+    Sheet,
+    check_folder,
+    save_sheet,
+)
 from smbcrm.services.permissions import Permission, require
 
 TABLE_LIMIT = 20
@@ -96,29 +102,17 @@ def report_sheet(result: duplicates.ScanResult) -> Sheet:
     )
 
 
-def write_report(path: Path, result: duplicates.ScanResult) -> int:
-    suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
+def check_report_name(path: Path) -> None:
+    if path.suffix.lower() not in FILE_TYPES:
         raise ValidationError(
             {"report": f"Save the report as .xlsx or .csv, not '{path.suffix or path.name}'."}
         )
-    if not path.parent.is_dir():
-        raise SmbcrmError(f"Cannot save to {path}: the folder {path.parent} does not exist.")
-    sheet = report_sheet(result)
-    try:
-        if suffix == ".csv":
-            # UTF-8 with a byte-order mark: Excel on Chinese Windows opens it right.
-            return write_csv(path, sheet, "utf-8-sig")
-        book = new_workbook(path)
-        try:
-            return write_sheet(book, sheet)
-        finally:
-            book.close()
-    except OSError as exc:
-        raise SmbcrmError(
-            f"Could not write {path}: {exc.strerror or exc}. Close it in Excel or choose "
-            "another folder."
-        ) from exc
+    check_folder(path)
+
+
+def write_report(path: Path, result: duplicates.ScanResult) -> int:
+    check_report_name(path)
+    return save_sheet(path, report_sheet(result))
 
 
 def cmd_dedupe(args: argparse.Namespace) -> int:
@@ -131,6 +125,8 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
         require(user, Permission.VIEW_CUSTOMERS if args.no_save else Permission.MERGE)
         if args.report is not None:
             require(user, Permission.EXPORT)
+            # A report name that cannot be used is refused before the scan, not after it.
+            check_report_name(args.report)
     try:
         result = duplicates.scan_duplicates(
             db, threshold=args.threshold, progress=terminal_progress(), save=not args.no_save

@@ -38,6 +38,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--to", dest="date_to", type=_date, metavar="DATE",
                         help="last day of the period (YYYY-MM-DD)")  # fmt: skip
     parser.add_argument("--per-line", action="store_true", help="orders: one row per order line")
+    parser.add_argument("--include-cancelled", action="store_true",
+                        help="orders: list cancelled and void orders too (the total then counts them)")  # fmt: skip
     parser.add_argument("--customer", type=int, metavar="ID",
                         help="statement: this customer only (smbcrm ID)")  # fmt: skip
     parser.add_argument("--batch", type=int, metavar="N",
@@ -52,6 +54,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     if args.per_line and args.kind != ExportKind.ORDERS:
         raise CliError("--per-line is for the orders export only.")
+    if args.include_cancelled and args.kind != ExportKind.ORDERS:
+        raise CliError("--include-cancelled is for the orders export only.")
     if args.customer is not None and args.kind != ExportKind.STATEMENT:
         raise CliError("--customer is for the statement export only.")
     if args.batch is not None and args.kind != ExportKind.IMPORT_PROBLEMS:
@@ -62,6 +66,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         date_from=args.date_from,
         date_to=args.date_to,
         per_line=args.per_line,
+        include_cancelled=args.include_cancelled,
         customer_id=args.customer,
         batch_id=args.batch,
         encoding=args.encoding,

@@ -1,9 +1,10 @@
 """``smbcrm orders`` — the imported orders that wait for a customer, and settling them.
 
 ``orders unmatched [--report FILE]`` lists them by buyer (or writes every one to .xlsx/.csv);
-``orders link ORDER CUSTOMER_ID`` links one by hand; ``orders create-customer ORDER`` makes
-its buyer a customer and links all that buyer's waiting orders. ``--source`` says which
-system's order is meant when two systems use the same number.
+``orders link ORDER CUSTOMER_ID`` links one by hand (``--move`` takes an order from the
+customer it belongs to; without it such an order is left alone); ``orders create-customer
+ORDER`` makes its buyer a customer and links all that buyer's waiting orders. ``--source``
+says which system's order is meant when two systems use the same number.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     link.add_argument("order_number", metavar="ORDER_NUMBER")
     link.add_argument("customer_id", type=int, metavar="CUSTOMER_ID")
     link.add_argument("--source", metavar="SYSTEM", help="the system the order came from")
+    link.add_argument(
+        "--move",
+        action="store_true",
+        help="move the order even if it belongs to another customer now",
+    )
     link.set_defaults(handler=cmd_link)
     create = actions.add_parser(
         "create-customer",
@@ -92,10 +98,17 @@ def cmd_link(args: argparse.Namespace) -> int:
     with db.session(user_id=actor.id) as session:
         user = session.get_one(User, actor.id)
         result = order_links.link_order_number(
-            session, user, args.order_number, args.customer_id, source_system=args.source
+            session,
+            user,
+            args.order_number,
+            args.customer_id,
+            source_system=args.source,
+            move=args.move,
         )
+    moved = f", moved from {', '.join(result.moved_from)}" if result.moved_from else ""
     print(
-        f"Linked order {', '.join(result.linked)} to {result.customer_name} (ID {result.customer_id})."
+        f"Linked order {', '.join(result.linked)} to {result.customer_name} "
+        f"(ID {result.customer_id}){moved}."
     )
     if result.converted:
         print(f"{result.customer_name} was a prospect and is now an active customer.")

@@ -2,8 +2,8 @@
 
 Without options it lists the home currency, each currency the orders use with its rate
 (or "no rate") and how many sales are left out of revenue for want of one. ``--home CODE``
-changes the home currency, ``--set USD=7.2`` gives a rate and ``--clear USD`` removes one;
-owners and managers only.
+changes the home currency (converting the rates kept so far, or refusing when it cannot),
+``--set USD=7.2`` gives a rate and ``--clear USD`` removes one; owners and managers only.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from smbcrm.errors import ValidationError
 from smbcrm.models import User
 from smbcrm.services import currencies
-from smbcrm.errors import ValidationError
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -53,18 +53,15 @@ def cmd_rates(args: argparse.Namespace) -> int:
     actor = acting_user(db, args)
     changing = bool(args.home or args.set or args.clear)
     with db.session(user_id=actor.id) as session:
-        rates = currencies.load_rates(session)
         if changing:
-            home = (args.home or rates.home).strip().upper()
-            if home != rates.home:
-                moved = currencies.rebased(rates, home)
-                # Without a rate for the new home currency the old rates cannot be kept.
-                rates = moved or currencies.ExchangeRates(home, {})
-            typed: dict[str, object] = {c: str(r) for c, r in rates.rates.items()}
-            typed.update(_changes(args.set))
+            typed: dict[str, object] = dict(_changes(args.set))
             for code in args.clear:
                 typed[code.strip().upper()] = None
-            rates = currencies.save_rates(session, session.get_one(User, actor.id), home, typed)
+            rates = currencies.update_rates(
+                session, session.get_one(User, actor.id), typed, home=args.home
+            )
+        else:
+            rates = currencies.load_rates(session)
         used = currencies.currency_counts(session)
         missing = currencies.unconverted_orders(session, rates)
     print(f"Home currency: {rates.home}")

@@ -17,7 +17,7 @@ Company settings (owners and managers change them, ``Permission.MANAGE_SETTINGS`
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -27,9 +27,9 @@ from sqlalchemy import Float, case, cast, func, null, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from smbcrm.errors import ValidationError
 from smbcrm.models import Order, Setting, User, counts_as_sale
 from smbcrm.models.settings import DEFAULT_REGION
-from smbcrm.errors import ValidationError
 from smbcrm.services.permissions import Permission, require
 
 HOME_KEY = "money.home_currency"
@@ -283,3 +283,65 @@ def unconverted_text(missing: Mapping[str, int]) -> str:
         f"Revenue leaves out {listed}: no exchange rate. An owner or manager sets one "
         "under File › Currencies and exchange rates."
     )
+
+
+def update_rates(
+    session: Session,
+    actor: User | None,
+    changes: Mapping[str, object],
+    *,
+    home: str | None = None,
+) -> ExchangeRates:
+    """Change some rates (``changes``: currency → rate as typed; None or blank removes it)
+    and, with ``home``, the home currency; the other rates stay.
+
+    A new home currency converts the rates kept so far (see :func:`carried_over`); when
+    they cannot be converted nothing is changed and the error names them.
+    """
+    require(actor, Permission.MANAGE_SETTINGS)
+    current = load_rates(session)
+    new_home = (home or current.home).strip().upper()
+    typed = {str(code).strip().upper(): value for code, value in changes.items()}
+    in_use = set(currency_counts(session))
+    return save_rates(session, actor, new_home, carried_over(current, new_home, typed, in_use))
+
+
+def carried_over(
+    rates: ExchangeRates, new_home: str, typed: Mapping[str, object], in_use: Set[str]
+) -> dict[str, object]:
+    """The rates to save against ``new_home``: the kept ones converted, then ``typed``.
+
+    They convert through the rate the new home currency had, or through a rate typed for
+    the old home currency in the new one. Without either, each currency that had a rate
+    (and the old home currency, when orders are in it) would be left without one unless
+    ``typed`` gives it: that is a :class:`ValidationError` naming them.
+    """
+    kept: dict[str, object] = {code: str(rate) for code, rate in rates.rates.items()}
+    code = _valid_code(new_home)
+    if code is None or code == rates.home:
+        # A home that is no currency is reported by check_rates, with the rest.
+        return {**kept, **typed}
+    moved = rebased(rates, code)
+    old_home_typed = typed.get(rates.home)
+    if moved is None and old_home_typed is not None and str(old_home_typed).strip():
+        old_home_rate = parse_rate(old_home_typed)
+        if old_home_rate is None:
+            return {**kept, **typed}  # check_rates says what is wrong with that rate
+        pivot = ExchangeRates(rates.home, {**rates.rates, code: Decimal(1) / old_home_rate})
+        moved = rebased(pivot, code)
+    if moved is not None:
+        return {**{c: str(r) for c, r in moved.rates.items()}, **typed}
+    losing = sorted(c for c in rates.rates if c != code and c not in typed)
+    if rates.home in in_use and rates.home not in typed:
+        losing.append(rates.home)
+    if losing:
+        listed = ", ".join(losing)
+        raise ValidationError(
+            {
+                "home": f"There is no rate for {code} to convert the others with, so {listed} "
+                f"would be left without a rate: first give {code} a rate in {rates.home}, "
+                f"then change the home currency (or give their rates in {code} along with "
+                "the change). Nothing was changed."
+            }
+        )
+    return dict(typed)

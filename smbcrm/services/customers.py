@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from smbcrm.errors import ConflictError, NotFoundError, ValidationError
 from smbcrm.models import (
     Activity,
     ActivityKind,
@@ -44,8 +45,8 @@ from smbcrm.models import (
 )
 from smbcrm.models.db import as_date
 from smbcrm.models.keys import DEFAULT_REGION, format_phone, normalize_email, normalize_phone
-from smbcrm.errors import ConflictError, NotFoundError, ValidationError
 from smbcrm.services.money import format_money
+from smbcrm.services.ownership import may_own_customers
 from smbcrm.services.permissions import Permission, require, require_edit_customer
 from smbcrm.services.search import SearchIndex, search_terms
 
@@ -413,6 +414,13 @@ def _record_owner_change(
         if new_owner is None or not new_owner.active:
             raise ValidationError(
                 {"owner_id": "Choose an active staff member as the responsible salesperson."}
+            )
+        if not may_own_customers(new_owner):
+            raise ValidationError(
+                {
+                    "owner_id": f"{new_owner.full_name} may not be responsible for customers "
+                    "(only sales staff, managers and owners are); choose one of them."
+                }
             )
     session.add(
         AssignmentChange(

@@ -4,22 +4,24 @@ An imported order that matched no customer keeps what its file said about the bu
 (``Order.customer_details``). Here a person either links it (and the buyer's other waiting
 orders) to an existing customer, or creates the customer from it — which links every other
 waiting order of the same buyer too. Each link is audited with its route; a prospect that
-gets its first order this way becomes an active customer, and the conversion is recorded,
-exactly as when an import links it.
+gets its first sale this way becomes an active customer, and the conversion is recorded,
+exactly as when an import links it (a cancelled order is no sale and converts no one).
+An order that already belongs to a customer is moved to another only when asked to.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import NotFoundError, SmbcrmError, ValidationError
 from smbcrm.models import (
     AuditEntry,
     ChangeAction,
@@ -32,11 +34,11 @@ from smbcrm.models import (
     LinkRoute,
     Order,
     User,
+    is_cancelled_status,
 )
 from smbcrm.models.keys import DEFAULT_REGION, normalize_key_text, normalize_name, normalize_phone
 from smbcrm.services.after_sales import plan_after_sales_follow_ups
 from smbcrm.services.customers import CustomerInput, create_customer
-from smbcrm.errors import NotFoundError, SmbcrmError, ValidationError
 from smbcrm.services.importing.orders_match import Buyer, buyer_fits, city_key
 from smbcrm.services.permissions import Permission, require
 
@@ -97,6 +99,7 @@ class LinkResult:
     linked: list[str]  # order numbers
     converted: bool  # a prospect became an active customer
     created: bool = False  # the customer was made from the order
+    moved_from: tuple[str, ...] = ()  # 'Name (ID n)' of customers orders were taken from
 
 
 def unmatched_count(session: Session) -> int:
@@ -177,11 +180,15 @@ def _survivor(session: Session, customer_id: int) -> Customer:
     return customer
 
 
-def _convert(session: Session, customer: Customer, orders: Sequence[Order], actor: User) -> bool:
-    """A prospect getting its first order becomes an active customer; recorded."""
-    if customer.status != CustomerStatus.PROSPECT or not orders:
+def _convert(session: Session, customer: Customer, orders: Sequence[Order]) -> bool:
+    """A prospect getting its first sale becomes an active customer; recorded.
+
+    A cancelled order is no first order: linking only cancelled ones leaves a prospect.
+    """
+    sales = [o for o in orders if not is_cancelled_status(o.status)]
+    if customer.status != CustomerStatus.PROSPECT or not sales:
         return False
-    first = min(orders, key=lambda o: (o.order_date, o.order_number))
+    first = min(sales, key=lambda o: (o.order_date, o.order_number))
     session.add(
         Conversion(
             customer_id=customer.id,
@@ -200,27 +207,32 @@ def _audit_links(
     customer: Customer,
     orders: Iterable[Order],
     route: LinkRoute,
-    previous: dict[int, int | None],
+    previous: dict[int, tuple[int | None, LinkRoute | None]],
 ) -> None:
     how = {
         LinkRoute.MANUAL: "linked by hand",
         LinkRoute.CREATED: "customer created from the order",
     }.get(route, route.value)
-    session.add_all(
-        AuditEntry(
-            user_id=actor.id,
-            entity="order",
-            entity_id=order.id,
-            customer_id=customer.id,
-            action=ChangeAction.UPDATED,
-            changes={
-                "customer_id": [previous.get(order.id), customer.id],
-                "link_route": [None, route.value],
-            },
-            summary=f"Order {order.order_number} → {customer.name} ({how})",
+    for order in orders:
+        before_id, before_route = previous.get(order.id, (None, None))
+        session.add(
+            AuditEntry(
+                user_id=actor.id,
+                entity="order",
+                entity_id=order.id,
+                customer_id=customer.id,
+                action=ChangeAction.UPDATED,
+                changes={
+                    "customer_id": [before_id, customer.id],
+                    "link_route": [_route_value(before_route), route.value],
+                },
+                summary=f"Order {order.order_number} → {customer.name} ({how})",
+            )
         )
-        for order in orders
-    )
+
+
+def _route_value(route: LinkRoute | None) -> str | None:
+    return route.value if route is not None else None
 
 
 def _teach_code(session: Session, customer: Customer, orders: Iterable[Order]) -> None:
@@ -240,10 +252,50 @@ def _teach_code(session: Session, customer: Customer, orders: Iterable[Order]) -
             session.flush()
 
 
+def _holder_text(session: Session, customer_id: int) -> str:
+    holder = session.get(Customer, customer_id)
+    return f"{holder.name} (ID {customer_id})" if holder is not None else f"ID {customer_id}"
+
+
+def _refuse_move(session: Session, elsewhere: Sequence[Order], customer: Customer) -> NoReturn:
+    """Orders already linked to someone else move only when the person says so."""
+    if len(elsewhere) == 1:
+        order = elsewhere[0]
+        assert order.customer_id is not None
+        holder = _holder_text(session, order.customer_id)
+        raise ValidationError(
+            {
+                "orders": f"Order {order.order_number} belongs to {holder}; nothing was linked. "
+                f"To move it to {customer.name}, link it again with --move."
+            }
+        )
+    listed = ", ".join(
+        f"{o.order_number}: {_holder_text(session, o.customer_id)}"
+        for o in elsewhere[:3]
+        if o.customer_id is not None
+    ) + (", …" if len(elsewhere) > 3 else "")
+    count = len(elsewhere)
+    raise ValidationError(
+        {
+            "orders": f"{count} of these orders belong to other customers ({listed}); nothing "
+            f"was linked. To move them to {customer.name}, link them again with --move."
+        }
+    )
+
+
 def link_orders(
-    session: Session, actor: User | None, order_ids: Sequence[int], customer_id: int
+    session: Session,
+    actor: User | None,
+    order_ids: Sequence[int],
+    customer_id: int,
+    *,
+    move: bool = False,
 ) -> LinkResult:
-    """Link orders to a customer by hand (a merged-away customer means its survivor)."""
+    """Link orders to a customer by hand (a merged-away customer means its survivor).
+
+    An order another customer has already is taken from them only with ``move``: without
+    it nothing is linked and the message says whose the order is.
+    """
     require(actor, Permission.IMPORT_ORDERS)
     assert actor is not None
     if not order_ids:
@@ -252,17 +304,29 @@ def link_orders(
     orders = list(session.scalars(select(Order).where(Order.id.in_(order_ids))))
     if len(orders) != len(set(order_ids)):
         raise NotFoundError("Some of these orders no longer exist; refresh the list.")
-    previous = {o.id: o.customer_id for o in orders}
+    elsewhere = [o for o in orders if o.customer_id not in (None, customer.id)]
+    if elsewhere and not move:
+        _refuse_move(session, elsewhere, customer)
+    moved_from = tuple(
+        dict.fromkeys(_holder_text(session, o.customer_id) for o in elsewhere if o.customer_id)
+    )
+    previous = {o.id: (o.customer_id, o.link_route) for o in orders}
     for order in orders:
         order.customer_id = customer.id
         order.link_route = LinkRoute.MANUAL
     session.flush()
     _teach_code(session, customer, orders)
-    converted = _convert(session, customer, orders, actor)
+    converted = _convert(session, customer, orders)
     _audit_links(session, actor, customer, orders, LinkRoute.MANUAL, previous)
     session.flush()
     plan_after_sales_follow_ups(session, [o.id for o in orders])
-    return LinkResult(customer.id, customer.name, [o.order_number for o in orders], converted)
+    return LinkResult(
+        customer.id,
+        customer.name,
+        [o.order_number for o in orders],
+        converted,
+        moved_from=moved_from,
+    )
 
 
 def link_order_number(
@@ -272,9 +336,10 @@ def link_order_number(
     customer_id: int,
     *,
     source_system: str | None = None,
+    move: bool = False,
 ) -> LinkResult:
     order = find_order(session, order_number, source_system)
-    return link_orders(session, actor, [order.id], customer_id)
+    return link_orders(session, actor, [order.id], customer_id, move=move)
 
 
 def create_customer_from_order(
@@ -283,8 +348,10 @@ def create_customer_from_order(
     """Make the buyer of a waiting order a customer, and link all its waiting orders.
 
     The new customer takes the name, city, phones, e-mails and the source system's code
-    the order gave; it is an active customer from the start. If the order came with an
-    import, undoing that import removes the customer again (unless it has more since).
+    the order gave. It is an active customer from the start when one of those orders is a
+    sale; when every one is cancelled it never bought, and starts as a prospect. If the
+    order came with an import, undoing that import removes the customer again (unless it
+    has more since).
     """
     require(actor, Permission.IMPORT_ORDERS)
     require(actor, Permission.CREATE_CUSTOMERS)
@@ -320,29 +387,8 @@ def create_customer_from_order(
                 "link it to a customer by hand, or create the customer in the customer form."
             }
         )
-    phones = [raw for raw, _k in buyer.phones if normalize_phone(raw, region)]
-    data = CustomerInput(
-        name=name,
-        status=CustomerStatus.ACTIVE,
-        city=buyer.city,
-        phones=phones,
-        emails=[raw for raw, _k in buyer.emails],
-        source=order.source_system,
-    )
-    customer = create_customer(session, actor, data, region=region)
-    codes: set[tuple[str, str]] = set()
-    if buyer.code:
-        taken = session.scalar(
-            select(ExternalId.customer_id).where(
-                ExternalId.system == order.source_system,
-                ExternalId.key_norm == normalize_key_text(buyer.code),
-            )
-        )
-        if taken is None:
-            customer.external_ids.append(ExternalId(system=order.source_system, key=buyer.code))
-        codes.add((order.source_system, normalize_key_text(buyer.code)))
-    session.flush()
     # The buyer's other waiting orders: same code, phone or e-mail, or same name and city.
+    codes = {(order.source_system, normalize_key_text(buyer.code))} if buyer.code else set()
     phone_keys = {k for _r, k in buyer.phones}
     email_keys = {k for _r, k in buyer.emails}
     name_key = normalize_name(name)
@@ -360,13 +406,32 @@ def create_customer_from_order(
             city=city,
         ):
             waiting.append(other)
+    bought = any(not is_cancelled_status(o.status) for o in waiting)
+    phones = [raw for raw, _k in buyer.phones if normalize_phone(raw, region)]
+    data = CustomerInput(
+        name=name,
+        status=CustomerStatus.ACTIVE if bought else CustomerStatus.PROSPECT,
+        city=buyer.city,
+        phones=phones,
+        emails=[raw for raw, _k in buyer.emails],
+        source=order.source_system,
+    )
+    customer = create_customer(session, actor, data, region=region)
+    if buyer.code:
+        taken = session.scalar(
+            select(ExternalId.customer_id).where(
+                ExternalId.system == order.source_system,
+                ExternalId.key_norm == normalize_key_text(buyer.code),
+            )
+        )
+        if taken is None:
+            customer.external_ids.append(ExternalId(system=order.source_system, key=buyer.code))
+    session.flush()
     for linked in waiting:
         linked.customer_id = customer.id
         linked.link_route = LinkRoute.CREATED
     session.flush()
-    _audit_links(
-        session, actor, customer, waiting, LinkRoute.CREATED, {o.id: None for o in waiting}
-    )
+    _audit_links(session, actor, customer, waiting, LinkRoute.CREATED, {})
     session.flush()
     plan_after_sales_follow_ups(session, [o.id for o in waiting])
     if order.import_batch_id is not None:
@@ -451,8 +516,12 @@ def report_rows(groups: Sequence[UnmatchedBuyer]) -> list[tuple[object, ...]]:
 def write_unmatched_report(
     session: Session, actor: User | None, path: Path, groups: Sequence[UnmatchedBuyer]
 ) -> int:
-    """Every waiting order, one row each, to .xlsx or .csv; the export is logged."""
-    from smbcrm.services.export.workbook import Column, ColumnKind, Sheet, new_workbook, write_sheet
+    """Every waiting order, one row each, to .xlsx or .csv; the export is logged.
+
+    The file is written whole or not at all; one that cannot be written (a folder of that
+    name, no permission, open in Excel) is a message saying so, and nothing is logged.
+    """
+    from smbcrm.services.export.workbook import Column, ColumnKind, Sheet, save_sheet, writing_to
 
     require(actor, Permission.EXPORT)
     assert actor is not None
@@ -461,44 +530,16 @@ def write_unmatched_report(
         raise ValidationError(
             {"report": f"Save the report as .xlsx or .csv, not '{path.suffix or path.name}'."}
         )
-    rows = report_rows(groups)
-    try:
+    rows = [tuple(None if v == "" else v for v in row) for row in report_rows(groups)]
+    kinds = {1: ColumnKind.DATE, 2: ColumnKind.MONEY, 12: ColumnKind.INTEGER}
+    columns = [
+        Column(title, title, kinds.get(i, ColumnKind.TEXT), total=i == 2)
+        for i, title in enumerate(REPORT_COLUMNS)
+    ]
+    sheet = Sheet("Unmatched orders", columns, rows, len(rows), currency_column=3)
+    with writing_to(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        if suffix == ".csv":
-            with path.open("w", encoding="utf-8-sig", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(REPORT_COLUMNS)
-                for row in rows:
-                    writer.writerow(
-                        [
-                            f"{v:.2f}"
-                            if isinstance(v, float)
-                            else v.isoformat()
-                            if isinstance(v, date)
-                            else _safe_csv(str(v))
-                            for v in row
-                        ]
-                    )
-        else:
-            kinds = {1: ColumnKind.DATE, 2: ColumnKind.MONEY, 12: ColumnKind.INTEGER}
-            columns = [
-                Column(title, title, kinds.get(i, ColumnKind.TEXT), total=i == 2)
-                for i, title in enumerate(REPORT_COLUMNS)
-            ]
-            book = new_workbook(path)
-            write_sheet(
-                book,
-                Sheet(
-                    "Unmatched orders",
-                    columns,
-                    [tuple(None if v == "" else v for v in row) for row in rows],
-                    len(rows),
-                    currency_column=3,
-                ),
-            )
-            book.close()
-    except OSError as exc:
-        raise SmbcrmError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    save_sheet(path, sheet)
     session.add(
         ExportEntry(
             user_id=actor.id,
@@ -510,9 +551,3 @@ def write_unmatched_report(
     )
     session.flush()
     return len(rows)
-
-
-def _safe_csv(text: str) -> str:
-    from smbcrm.services.export.workbook import neutralise_csv_text
-
-    return neutralise_csv_text(text)

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import ConflictError, NotFoundError, SmbcrmError, ValidationError
 from smbcrm.models import (
     AssignmentChange,
     AuditEntry,
@@ -42,8 +43,12 @@ from smbcrm.models import (
     utcnow,
 )
 from smbcrm.models.bulk import bulk_insert
-from smbcrm.errors import ConflictError, NotFoundError, SmbcrmError, ValidationError
-from smbcrm.services.permissions import Permission, require, require_manage_user
+from smbcrm.services.permissions import (
+    ROLE_PERMISSIONS,
+    Permission,
+    require,
+    require_manage_user,
+)
 from smbcrm.services.progress import Progress
 
 CHUNK = 2000
@@ -68,6 +73,20 @@ def _user(session: Session, user_id: int, what: str = "staff member") -> User:
     return user
 
 
+def may_own_customers(user: User) -> bool:
+    """Whether customers may be given to this person: whoever may look after their own
+    customers (sales, managers, owners), not a bookkeeper."""
+    return Permission.EDIT_OWN_CUSTOMERS in ROLE_PERMISSIONS[user.role]
+
+
+def _cannot_own_text(users: Sequence[User]) -> str:
+    names = ", ".join(u.full_name for u in users)
+    return (
+        f"{names} may not be responsible for customers (only sales staff, managers and "
+        "owners are); choose one of them."
+    )
+
+
 def _active_recipient(session: Session, user_id: int | None) -> User | None:
     if user_id is None:
         return None
@@ -76,6 +95,8 @@ def _active_recipient(session: Session, user_id: int | None) -> User | None:
         raise ValidationError(
             {"owner_id": f"{user.full_name} has left (inactive); choose an active colleague."}
         )
+    if not may_own_customers(user):
+        raise ValidationError({"owner_id": _cannot_own_text([user])})
     return user
 
 
@@ -564,6 +585,9 @@ def plan_handover(
         raise ValidationError(
             {"recipients": f"{', '.join(inactive)} left the company; choose active colleagues."}
         )
+    not_owners = [users[uid] for uid in everyone if not may_own_customers(users[uid])]
+    if not_owners:
+        raise ValidationError({"recipients": _cannot_own_text(not_owners)})
     rows = [
         (int(r.id), str(r.name), r.status, r.city, r.tier)
         for r in session.execute(
@@ -930,6 +954,7 @@ __all__ = [
     "assign_customer",
     "bulk_reassign",
     "deactivate_staff",
+    "may_own_customers",
     "plan_handover",
     "reactivate_staff",
     "remaining_work",

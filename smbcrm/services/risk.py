@@ -27,7 +27,6 @@ it at once and refreshes in the background (:func:`refresh`).
 
 from __future__ import annotations
 
-import csv
 import threading
 import unicodedata
 import weakref
@@ -38,12 +37,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from operator import sub
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Float, Select, and_, case, cast, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import ValidationError
 from smbcrm.models import (
     Activity,
     ActivityKind,
@@ -66,11 +66,13 @@ from smbcrm.models import (
 from smbcrm.models.db import as_date
 from smbcrm.services import cases as cases_service
 from smbcrm.services.currencies import ExchangeRates, load_rates, unconverted_orders
-from smbcrm.errors import SmbcrmError, ValidationError
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 from smbcrm.services.tiers import recompute_tiers
 from smbcrm.services.working_time import WorkingCalendar
+
+if TYPE_CHECKING:
+    from smbcrm.services.export.workbook import Sheet
 
 SETTING_PREFIX = "risk."
 
@@ -829,37 +831,24 @@ def write_report(
     """Write ``rows`` to ``path`` (.xlsx or .csv); logs the export when given a session.
 
     Excel: text written as text (never formulas), amounts as numbers, dates as real dates.
-    CSV: UTF-8 with a byte-order mark, so Excel on Chinese Windows reads it right.
+    CSV: the exports' own writer — UTF-8 with a byte-order mark, so Excel on Chinese Windows
+    reads it right, and a name such as ``=HYPERLINK(…)`` neutralised so Excel does not run it.
     """
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValidationError(
             {"report": f"Save the report as .xlsx or .csv, not '{path.suffix or path.name}'."}
         )
+    # Imported here: the export package builds its at-risk sheet on this module.
+    from smbcrm.services.export.workbook import check_folder, save_sheet, writing_to
+
+    check_folder(path)
     cells = report_rows(rows, lang)
-    try:
-        if suffix == ".csv":
-            with path.open("w", encoding="utf-8-sig", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(REPORT_COLUMNS)
-                for row in cells:
-                    writer.writerow(
-                        [
-                            f"{v:.2f}"
-                            if isinstance(v, float)
-                            else v.isoformat()
-                            if isinstance(v, date)
-                            else v
-                            for v in row
-                        ]
-                    )
-        else:
+    if suffix == ".csv":
+        save_sheet(path, _report_sheet(cells))
+    else:
+        with writing_to(path):
             _write_xlsx(path, cells)
-    except OSError as exc:
-        raise SmbcrmError(
-            f"Could not write {path}: {exc.strerror or exc}. Close it in Excel or choose "
-            "another folder."
-        ) from exc
     if session is not None:
         session.add(
             ExportEntry(
@@ -872,6 +861,19 @@ def write_report(
         )
         session.flush()
     return len(cells)
+
+
+def _report_sheet(cells: list[tuple[Any, ...]]) -> Sheet:
+    """The report as an export sheet; its titles stay English in both languages, as
+    automation reads them."""
+    from smbcrm.services.export.workbook import Column, ColumnKind, Sheet
+
+    kinds = {0: ColumnKind.INTEGER, 8: ColumnKind.MONEY, 9: ColumnKind.DATE}
+    columns = [
+        Column(title, title, kinds.get(i, ColumnKind.TEXT))
+        for i, title in enumerate(REPORT_COLUMNS)
+    ]
+    return Sheet("At risk", columns, cells, len(cells))
 
 
 def _write_xlsx(path: Path, cells: list[tuple[Any, ...]]) -> None:

@@ -40,12 +40,12 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import ConflictError, SmbcrmError, ValidationError, worded
 from smbcrm.models import CustomerKind, CustomerStatus, Tier
 from smbcrm.models.keys import split_phones
-from smbcrm.services import auth, customers, duplicates
+from smbcrm.services import auth, customers, duplicates, ownership
 from smbcrm.services.customers import CustomerInput
 from smbcrm.services.duplicates import DraftIdentity, SimilarCustomer
-from smbcrm.errors import ConflictError, SmbcrmError, ValidationError, worded
 from smbcrm.services.permissions import Permission
 from smbcrm.services.ui_support import CustomerForm, customer_form
 from smbcrm.ui.context import AppContext
@@ -469,14 +469,19 @@ class CustomerDialog(QDialog):
         self.owner_combo.addItem(tr("— Unassigned —"), None)
         try:
             with self._ctx.read_session() as session:
-                staff = [(u.id, u.full_name) for u in auth.active_staff(session)]
+                staff = [
+                    (u.id, u.full_name)
+                    for u in auth.active_staff(session)
+                    if ownership.may_own_customers(u)
+                ]
         except SQLAlchemyError:
             log.warning("Reading the staff list failed", exc_info=True)
             staff = []
         for user_id, full_name in staff:
             self.owner_combo.addItem(full_name, user_id)
         if owner_id is not None and self.owner_combo.findData(owner_id) < 0:
-            # Keep a departed owner visible, so saving does not silently change the owner.
+            # Keep a departed owner (or one who may no longer own customers) visible, so
+            # saving does not silently change the owner.
             label = owner_name or tr("Staff #{id}").format(id=owner_id)
             if not owner_active:
                 label = tr("{name} (inactive)").format(name=label)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import worded
 from smbcrm.services.export import ExportKind, ExportOptions, ExportResult, available_kinds, export
 from smbcrm.services.importing.problems import problem_batches
 from smbcrm.services.progress import Progress
@@ -77,6 +78,10 @@ class ExportDialog(QDialog):
         period.addWidget(self.date_to)
         period.addWidget(self.whole)
         self.per_line = QCheckBox(self.tr("One row per order line"), self)
+        self.include_cancelled = QCheckBox(self.tr("Include cancelled and void orders"), self)
+        self.include_cancelled.setToolTip(
+            self.tr("Left out, every row is a sale and the total is what was sold.")
+        )
         self.customer = CustomerPicker(ctx, self)
         self.customer.setObjectName("exportCustomer")
         self.customer.setPlaceholderText(self.tr("All customers, or type a name to pick one"))
@@ -97,6 +102,7 @@ class ExportDialog(QDialog):
         form.addRow(self.tr("Export:"), self.kind)
         form.addRow(self.tr("Period:"), period)
         form.addRow("", self.per_line)
+        form.addRow("", self.include_cancelled)
         form.addRow(self.tr("Customer:"), self.customer)
         form.addRow(self.tr("Import:"), self.batch)
         form.addRow(self.tr("Format:"), self.format)
@@ -165,6 +171,7 @@ class ExportDialog(QDialog):
         # Only the choices this export uses are shown.
         self.form.setRowVisible(self.period_row, dated)
         self.form.setRowVisible(self.per_line, kind == ExportKind.ORDERS)
+        self.form.setRowVisible(self.include_cancelled, kind == ExportKind.ORDERS)
         self.form.setRowVisible(self.customer, kind == ExportKind.STATEMENT)
         self.form.setRowVisible(self.batch, problems)
         self.choice_error.hide()
@@ -177,7 +184,7 @@ class ExportDialog(QDialog):
                 "Keep the ID column: edit the sheet in Excel and import it again to update "
                 "exactly the customers you changed."
             ),
-            ExportKind.ORDERS: self.tr("Every order in the period, with a totals row."),
+            ExportKind.ORDERS: self.tr("Every sale in the period, with a totals row."),
             ExportKind.STATEMENT: self.tr("Orders grouped by customer, each with a subtotal."),
             ExportKind.REVENUE: self.tr("One row per customer, one column per month."),
             ExportKind.AT_RISK: self.tr("Customers likely to leave, and why."),
@@ -206,6 +213,7 @@ class ExportDialog(QDialog):
             date_from=_to_date(self.date_from.date()) if use_dates else None,
             date_to=_to_date(self.date_to.date()) if use_dates else None,
             per_line=kind == ExportKind.ORDERS and self.per_line.isChecked(),
+            include_cancelled=kind == ExportKind.ORDERS and self.include_cancelled.isChecked(),
             customer_id=self.customer.customer_id() if kind == ExportKind.STATEMENT else None,
             batch_id=(
                 int(self.batch.currentData())
@@ -292,7 +300,8 @@ class ExportDialog(QDialog):
             if result.rows == 1
             else self.tr("Exported {0} rows to {1}.")
         )
-        self._show_message(text.format(result.rows, result.path), True)
+        notes = [worded(note) for note in result.warnings]
+        self._show_message("\n".join([text.format(result.rows, result.path), *notes]), True)
         self.exported.emit(result)
 
     @Slot(str)

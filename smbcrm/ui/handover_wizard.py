@@ -5,6 +5,8 @@ split balanced by current load, or a rule by city or tier) → preview (who gets
 before and after) → apply on a worker thread with progress → summary. The leaver is
 deactivated only when the handover has been applied, in the same transaction
 (``services.ownership.deactivate_staff``); nothing here touches the database directly.
+Only colleagues who may be responsible for customers (``ownership.may_own_customers``: not a
+bookkeeper) are offered to take over.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from smbcrm.models import User
-from smbcrm.services import ownership
 from smbcrm.errors import SmbcrmError
+from smbcrm.models import User
+from smbcrm.services import auth, ownership
 from smbcrm.services.ownership import HandoverPlan, HandoverResult, Strategy, Workload
 from smbcrm.services.progress import Progress
 from smbcrm.ui.context import AppContext
@@ -154,7 +156,7 @@ class StrategyPage(QWizardPage):
         self.colleague_combo.clear()
         self.colleagues.clear()
         for load in self._wizard.loads.values():
-            if not load.active or load.user_id == leaver:
+            if load.user_id not in self._wizard.recipient_ids or load.user_id == leaver:
                 continue
             self.colleague_combo.addItem(load.full_name, load.user_id)
             item = QListWidgetItem(
@@ -381,6 +383,8 @@ class HandoverWizard(QWizard):
         self.result_: HandoverResult | None = None
         self.worker: Worker | None = None
         self.loads: dict[int, Workload] = {}
+        # Active colleagues who may be given customers (no bookkeepers).
+        self.recipient_ids: set[int] = set()
         self.leaver_page = LeaverPage(self)
         self.strategy_page = StrategyPage(self)
         self.preview_page = PreviewPage(self)
@@ -394,8 +398,12 @@ class HandoverWizard(QWizard):
         try:
             with self.ctx.read_session() as session:
                 self.loads = ownership.workloads(session)
+                self.recipient_ids = {
+                    u.id for u in auth.active_staff(session) if ownership.may_own_customers(u)
+                }
         except SQLAlchemyError as exc:
             self.loads = {}
+            self.recipient_ids = set()
             self.show_error(unexpected_error_text(exc))
         self.leaver_page.fill(list(self.loads.values()), leaver_id)
 

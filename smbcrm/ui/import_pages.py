@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -326,6 +327,21 @@ class FilePage(QWidget):
         self.status_label.show()
 
 
+class DateChoice(StrEnum):
+    """How the person says dates such as 05.03.2026 are written: not said, the file decides."""
+
+    FROM_FILE = "from file"
+    DAY_FIRST = "day first"
+    MONTH_FIRST = "month first"
+
+    @property
+    def day_first(self) -> bool | None:
+        """As ImportOptions.day_first takes it: None is "not said"."""
+        if self == DateChoice.FROM_FILE:
+            return None
+        return self == DateChoice.DAY_FIRST
+
+
 class MappingPage(QWidget):
     """Step 2: which field each column feeds, and how the import behaves."""
 
@@ -395,8 +411,23 @@ class MappingPage(QWidget):
         )
         self.all_or_nothing_check = QCheckBox(tr("All or nothing (only if every row is fine)"))
         self.all_or_nothing_check.setObjectName("allOrNothingCheck")
-        self.day_first_check = QCheckBox(tr("Dates are day first (05.03.2024 = 5 March)"))
-        self.day_first_check.setObjectName("dayFirstCheck")
+        self.date_order_combo = QComboBox()
+        self.date_order_combo.setObjectName("dateOrderCombo")
+        for choice, text in (
+            (DateChoice.FROM_FILE, tr("Decide from the file")),
+            (DateChoice.DAY_FIRST, tr("Day first (25.03.2026)")),
+            (DateChoice.MONTH_FIRST, tr("Month first (03.25.2026)")),
+        ):
+            self.date_order_combo.addItem(text, choice.value)
+        self.date_order_combo.setToolTip(
+            tr(
+                "How dates such as 05.03.2026 are read. Decided from the file, a column with "
+                "a date that reads one way only (25.03.2026) is read that way; a column whose "
+                "dates all read both ways is read month first, and the preview says so."
+            )
+        )
+        self.date_order_label = QLabel(tr("Dates such as 05.03.2026:"))
+        self.date_order_label.setBuddy(self.date_order_combo)
         self.create_staff_check = QCheckBox(tr("Create unknown salespeople"))
         self.create_staff_check.setObjectName("createStaffCheck")
         self.create_staff_check.setToolTip(
@@ -412,10 +443,15 @@ class MappingPage(QWidget):
         duplicate_row.addWidget(self.duplicate_label)
         duplicate_row.addWidget(self.on_duplicate_combo)
         duplicate_row.addStretch(1)
+        date_row = QHBoxLayout()
+        date_row.setSpacing(6)
+        date_row.addWidget(self.date_order_label)
+        date_row.addWidget(self.date_order_combo)
         checks_row = QHBoxLayout()
         checks_row.setSpacing(24)
-        for box in (self.all_or_nothing_check, self.day_first_check, self.create_staff_check):
-            checks_row.addWidget(box)
+        checks_row.addWidget(self.all_or_nothing_check)
+        checks_row.addLayout(date_row)
+        checks_row.addWidget(self.create_staff_check)
         checks_row.addStretch(1)
         options_layout.addLayout(duplicate_row)
         options_layout.addLayout(checks_row)
@@ -432,9 +468,10 @@ class MappingPage(QWidget):
 
         self.saved_combo.activated.connect(self._on_saved_activated)
         self.save_mapping_button.clicked.connect(self.save_requested)
-        for box in (self.all_or_nothing_check, self.day_first_check, self.create_staff_check):
+        for box in (self.all_or_nothing_check, self.create_staff_check):
             box.toggled.connect(self.changed)
         self.on_duplicate_combo.currentIndexChanged.connect(self.changed)
+        self.date_order_combo.currentIndexChanged.connect(self.changed)
 
     # -- filling ----------------------------------------------------------------------------
     def _field_combo(self, column: int) -> QComboBox:
@@ -542,7 +579,7 @@ class MappingPage(QWidget):
         return ImportOptions(
             on_duplicate=OnDuplicate(self.on_duplicate_combo.currentData()),
             all_or_nothing=self.all_or_nothing_check.isChecked(),
-            day_first=self.day_first_check.isChecked(),
+            day_first=DateChoice(self.date_order_combo.currentData()).day_first,
             create_missing_staff=self.create_staff_check.isChecked(),
             region=region,
         )

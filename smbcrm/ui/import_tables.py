@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import worded
 from smbcrm.models import LinkRoute
 from smbcrm.services.importing.fields import Field
 from smbcrm.services.importing.orders import (
@@ -111,7 +112,7 @@ def order_details(order: PlannedOrder) -> str:
             f"{tr('row')} {r.row_number}: {problem_text(p)}" for r in order.rows for p in r.problems
         )
     if order.customer_id is None:
-        text = tr("No customer found: {0}").format(order.reason)
+        text = tr("No customer found: {0}").format(worded(order.reason))
     elif order.links_now and order.route is not None:
         text = tr("{name} — same {reason}").format(
             name=order.customer_name or "", reason=order.reason
@@ -122,7 +123,7 @@ def order_details(order: PlannedOrder) -> str:
         text += " — " + "; ".join(order_change_text(c, o, n) for c, (o, n) in order.changes.items())
     warnings = [w for r in order.rows for w in r.warnings]
     if warnings:
-        text += " (" + "; ".join(warnings) + ")"
+        text += tr(" ({0})").format(tr("; ").join(worded(w) for w in warnings))
     return text
 
 

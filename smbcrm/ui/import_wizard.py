@@ -54,8 +54,8 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError, worded
 from smbcrm.models import ImportKind
-from smbcrm.errors import SmbcrmError
 from smbcrm.services.importing.apply import BatchResult, PreviewOutdated, apply_plan
 from smbcrm.services.importing.mapping import (
     Mapping,
@@ -484,7 +484,8 @@ class ImportWizard(QDialog):
     def _check_mapping(self) -> None:
         if self._mapped is None:
             return
-        self._problems = [tr(p) for p in mapping_problems(self.current_mapping())]
+        # The services' own sentences, in the wording the windows read in.
+        self._problems = [worded(p) for p in mapping_problems(self.current_mapping())]
         self.mapping_page.show_problems(self._problems)
         self._update_buttons()
 

@@ -1,6 +1,8 @@
 """Reassign a selection of customers to one person (or the unassigned pool) with one reason.
 
 With a single customer selected, its account team (supporting colleagues) can be set too.
+Only staff who may be responsible for customers (``ownership.may_own_customers``: not a
+bookkeeper) are offered as the new owner.
 The work is done by ``services.ownership``; errors show as one line in the dialog.
 """
 
@@ -23,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.models import Customer
 from smbcrm.services import auth, ownership
-from smbcrm.errors import SmbcrmError
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.style import ERROR_STYLE
 from smbcrm.ui.workers import unexpected_error_text
@@ -102,7 +104,9 @@ class ReassignDialog(QDialog):
             self.error_label.setText(unexpected_error_text(exc))
             staff = []
         for user in staff:
-            self.owner_combo.addItem(user.full_name, user.id)
+            if ownership.may_own_customers(user):
+                self.owner_combo.addItem(user.full_name, user.id)
+            # Anyone active may support an account, a bookkeeper included.
             item = QListWidgetItem(user.full_name, self.team_list)
             item.setData(Qt.ItemDataRole.UserRole, user.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

@@ -51,11 +51,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.models import Tier
-from smbcrm.services import auth, charts_data, risk
+from smbcrm.services import auth, charts_data, ownership, risk
 from smbcrm.services.charts_data import MonthValue, WonLost
 from smbcrm.services.currencies import load_rates, unconverted_text
-from smbcrm.errors import SmbcrmError
 from smbcrm.services.money import CURRENCY_SYMBOLS, format_money
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress
@@ -725,7 +725,11 @@ class RiskView(QWidget):
         if row is None or not self._may_reassign:
             return
         with self.ctx.read_session() as session:
-            staff = [(u.id, u.full_name) for u in auth.active_staff(session)]
+            staff = [
+                (u.id, u.full_name)
+                for u in auth.active_staff(session)
+                if ownership.may_own_customers(u)
+            ]
         names = [name for _id, name in staff]
         current = next((i for i, (uid, _n) in enumerate(staff) if uid == row.owner_id), 0)
         name, ok = QInputDialog.getItem(

@@ -246,3 +246,43 @@ def test_import_refuses_unreadable_files_with_one_line(tmp_path: Path) -> None:
     no_name.write_text("手机,城市\n13800138000,深圳\n", encoding="utf-8")
     refused = smbcrm("--db", db, "import", str(no_name))
     assert refused.returncode != 0 and "name" in refused.stderr
+
+
+def test_import_says_what_it_left_out_and_what_it_read_one_way(tmp_path: Path) -> None:
+    db = str(tmp_path / "book.db")
+    made = smbcrm(
+        "--db", db, "init", "--company", "华信", "--owner", "boss", password="owner-pass-1"
+    )
+    assert made.returncode == 0, made.stderr
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "客户名称,手机1,手机2,生日,传真,备用城市\n"
+        "张伟,13800138000,13912345678,01.11.1990,0755-1234 5678,深圳\n"
+        "李娜,13700001111,,05.04.1992,,\n",
+        encoding="utf-8",
+    )
+    warning = (
+        "row 2: column '生日': dates such as 01.11.1990 could be day first or month first, "
+        "and every such date in the column was read month first (1990-01-11)."
+    )
+    unsaid = smbcrm("--db", db, "import", str(people), "--dry-run")
+    assert unsaid.returncode == 0, unsaid.stderr
+    assert "Columns not imported: 传真, 备用城市 (their names match no field" in unsaid.stdout
+    assert warning in unsaid.stdout
+    for said in ("--day-first", "--month-first"):
+        result = smbcrm("--db", db, "import", str(people), "--dry-run", said)
+        assert result.returncode == 0, result.stderr
+        assert "could be day first or month first" not in result.stdout
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "订单号,下单日期,金额,客户名称,手机\nSO-1,2024-03-05,100,深圳华强,13800138000\n",
+        encoding="utf-8",
+    )
+    refused = smbcrm("--db", db, "import", str(orders))
+    assert refused.returncode != 0
+    assert "looks like orders" in refused.stderr and "(--kind customers)" in refused.stderr
+    confirmed = smbcrm("--db", db, "import", str(orders), "--kind", "customers")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert "created    1" in confirmed.stdout
+    assert "Columns not imported: 订单号, 下单日期, 金额" in confirmed.stdout

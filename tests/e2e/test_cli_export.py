@@ -29,7 +29,13 @@ def test_orders_xlsx_and_csv(demo: Path, tmp_path: Path) -> None:
                   "--from", "2025-01-01", "--to", "2025-12-31")  # fmt: skip
     assert done.returncode == 0, done.stderr
     count = int(done.stdout.split()[1])
-    assert done.stdout.strip() == f"Exported {count} orders to {target}."
+    summary, *notes = done.stdout.strip().splitlines()
+    assert summary == f"Exported {count} orders to {target}."
+    # The demo has a cancelled order in 2025: left out of the rows and the total, and said so.
+    assert notes == [
+        "  note: Cancelled or void orders left out: 1. Every row is a sale and the total is "
+        "what was sold; include cancelled orders to list them too."
+    ]
     rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
     assert rows[0] == ["Order number", "Date", "Customer ID", "Customer", "Amount", "Currency",
                        "Status", "Source"]  # fmt: skip
@@ -37,8 +43,17 @@ def test_orders_xlsx_and_csv(demo: Path, tmp_path: Path) -> None:
     totals = rows[count + 1 :]
     # One totals row per currency (the demo sells in CNY and abroad), main currency first.
     assert totals and all(str(r[0]).startswith("Total") for r in totals)
-    assert totals[0][0] == "Total CNY"
+    assert totals[0][0] == "Total sales CNY"
     assert sum(r[4] for r in data if r[5] == "CNY") == pytest.approx(totals[0][4])
+    assert not [r[6] for r in data if str(r[6]).lower() in ("cancelled", "void")]
+
+    everything = tmp_path / "all-orders.xlsx"
+    done = smbcrm("--db", str(demo), "--user", "wang.fang", "export", "orders", "-o",
+                  str(everything), "--from", "2025-01-01", "--to", "2025-12-31",
+                  "--include-cancelled")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Exported {count + 1} orders to {everything}.")
+    assert "Cancelled or void orders included: 1." in done.stdout
     dates = [r[1] for r in data]
     assert all(isinstance(d, date) and date(2025, 1, 1) <= d <= date(2025, 12, 31) for d in dates)
     assert all(isinstance(r[4], float) for r in data)

@@ -65,6 +65,43 @@ def test_export_orders_then_open_file_and_folder(
     dialog.grab().save(str(_shots() / "export_dialog_done.png"))
 
 
+def test_cancelled_orders_are_left_out_unless_ticked_and_the_dialog_says_so(
+    qtbot: Any, ctx: AppContext, gui_db: Database, tmp_path: Path
+) -> None:
+    with gui_db.session(ctx.user_id) as s:
+        c = make_customer(s, "华强电子有限公司")
+        make_order(s, c, number="SO-1", amount="12.30")
+        make_order(s, c, number="SO-2", amount="99.00", status="已取消")
+    dialog = ExportDialog(ctx, kind=ExportKind.ORDERS)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.whole.setChecked(True)
+    assert dialog.include_cancelled.isVisible() and not dialog.include_cancelled.isChecked()
+    target = tmp_path / "sales.xlsx"
+    worker = dialog.start_export(target)
+    with qtbot.waitSignal(worker.ended, timeout=20_000):
+        pass
+    assert "Exported 1 row to" in dialog.done_label.text()
+    assert "Cancelled or void orders left out: 1." in dialog.done_label.text()
+    rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+    assert [r[0] for r in rows[1:]] == ["SO-1", "Total sales"]
+
+    dialog.include_cancelled.click()
+    target = tmp_path / "all.xlsx"
+    worker = dialog.start_export(target)
+    with qtbot.waitSignal(worker.ended, timeout=20_000):
+        pass
+    assert "Exported 2 rows to" in dialog.done_label.text()
+    assert "Cancelled or void orders included: 1." in dialog.done_label.text()
+    rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+    assert sorted(str(r[0]) for r in rows[1:-1]) == ["SO-1", "SO-2"]
+    assert rows[-1][0] == "Total, cancelled included"
+    dialog.grab().save(str(_shots() / "export_dialog_cancelled.png"))
+
+    dialog.kind.setCurrentIndex(dialog.kind.findData(ExportKind.CUSTOMERS))
+    assert not dialog.include_cancelled.isVisible()
+
+
 def test_failure_is_one_line_and_leaves_no_file(
     qtbot: Any, ctx: AppContext, tmp_path: Path
 ) -> None:

@@ -7,11 +7,12 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import csv
+from datetime import date
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -26,12 +27,15 @@ from smbcrm.models import (
 )
 from smbcrm.services import customers
 from smbcrm.services.importing.apply import apply_plan
+from smbcrm.services.importing.orders import OrderImportPlan
+from smbcrm.services.importing.plan import Outcome
 from smbcrm.services.importing.service import prepare_import
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.customer_detail import CustomerDetailPane
 from smbcrm.ui.import_tables import OrderFilter, OrderRowsModel
 from smbcrm.ui.import_texts import Step
 from smbcrm.ui.main_window import MainWindow
+from smbcrm.ui.translation import install_language, remove_language
 from smbcrm.ui.unmatched_orders import CustomerPicker, UnmatchedOrdersDialog
 from tests.factories import make_customer
 from tests.gui.conftest import add_salesperson, context_for
@@ -180,6 +184,34 @@ def test_the_user_can_say_a_file_holds_customers_or_orders(
     to_mapping(qtbot, wizard)
     assert wizard.mapping_page.on_duplicate_combo.isVisible()
     assert wizard.mapping_page.combo_for("订单号").findData("order_number") == -1
+    # The person said customers: the file is previewed as customers, not refused.
+    plan = to_preview(qtbot, wizard)
+    assert plan.kind == ImportKind.CUSTOMERS
+    # Read as customers: these rows give no customer name.
+    assert [r.outcome for r in plan.rows] == [Outcome.ERROR, Outcome.ERROR]
+    assert all("the name is empty" in r.problem_text() for r in plan.rows)
+
+
+def test_order_dates_read_one_way_are_said_in_the_preview_in_its_language(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path, qapp: QApplication
+) -> None:
+    rows = [
+        ["SO-1", "01.11.2026", "", "宁波贸易", "", "", "100", "", "", ""],
+        ["SO-2", "05.03.2026", "", "宁波贸易", "", "", "80", "", "", ""],
+    ]
+    assert install_language(qapp, "zh")
+    try:
+        wizard = open_wizard(qtbot, ctx, orders_csv(tmp_path / "订单.csv", rows))
+        to_mapping(qtbot, wizard)
+        plan = to_preview(qtbot, wizard)
+        assert isinstance(plan, OrderImportPlan)
+        assert [o.order_date for o in plan.orders] == [date(2026, 1, 11), date(2026, 5, 3)]
+        model = wizard.preview_page.order_model
+        first = str(model.data(model.index(0, OrderRowsModel.DETAILS)))
+        assert "‘下单日期’列：01.11.2026 这样的日期既可能是日在前，也可能是月在前" in first
+        assert "dates such as" not in first
+    finally:
+        remove_language(qapp)
 
 
 def test_a_bookkeeper_imports_orders_from_the_import_menu(

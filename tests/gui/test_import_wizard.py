@@ -8,13 +8,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import csv
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import xlsxwriter
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QFileDialog, QInputDialog
+from PySide6.QtWidgets import QAbstractButton, QApplication, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
@@ -29,6 +30,7 @@ from smbcrm.ui.context import AppContext
 from smbcrm.ui.import_tables import PlanRowsModel, RowFilter
 from smbcrm.ui.import_texts import Step
 from smbcrm.ui.import_wizard import ImportWizard
+from smbcrm.ui.translation import install_language, remove_language
 from tests.factories import make_customer
 from tests.gui.conftest import add_salesperson, context_for
 
@@ -367,7 +369,9 @@ def test_undo_after_a_later_edit_lists_it_and_undo_anyway_completes(
     dialog = runner.conflict_dialog
     assert dialog is not None
     listed = [dialog.edits_list.item(i).text() for i in range(dialog.edits_list.count())]
-    assert listed == [f"杭州绿源茶业有限公司 (ID {tea_id})"]
+    # Each line names the customer and what undoing anyway would lose of the later edit.
+    assert len(listed) == 1 and listed[0].startswith(f"杭州绿源茶业有限公司 (ID {tea_id})")
+    assert "undoing removes it" in listed[0] and "notes" in listed[0]
     assert customer_count(ctx.db) == 3  # nothing undone yet
 
     with qtbot.waitSignal(wizard.undone, timeout=WAIT):
@@ -422,12 +426,20 @@ def test_a_workbook_sheet_is_chosen_and_read_again(
     page = wizard.file_page
     combo = page.sheet_combo
     assert combo.isVisible() and combo.count() == 2
-    # The notes sheet comes first and has no table: the page says so and what to do.
+    # The notes sheet in front of the list is passed over: the list is read at once.
+    assert combo.currentData() == "展会名单"
+    assert "The first sheet with a table was chosen." in page.sheet_note.text()
+    assert "1 row with 4 columns (column names on row 3)" in page.status_label.text()
+    assert wizard.next_button.isEnabled()
+
+    # The notes sheet, chosen by hand, has no table: the page says so and what to do.
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Up)
+    qtbot.waitUntil(page.error_label.isVisible, timeout=WAIT)
     assert combo.currentData() == "说明"
-    assert page.error_label.isVisible() and "Choose the sheet" in page.error_label.text()
+    assert "Choose the sheet" in page.error_label.text()
     assert not wizard.next_button.isEnabled()
 
-    combo.setFocus()
     qtbot.keyClick(combo, Qt.Key.Key_Down)
     qtbot.waitUntil(wizard.next_button.isEnabled, timeout=WAIT)
     assert combo.currentData() == "展会名单"
@@ -504,3 +516,60 @@ def test_the_source_system_box_suggests_the_systems_already_used(
     assert completer is not None
     completer.setCompletionPrefix("king")  # any case, any part of the name
     assert completer.currentCompletion() == "Kingdee"
+
+
+def test_dates_are_read_as_the_file_shows_them_unless_the_person_says(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path
+) -> None:
+    path = tmp_path / "生日.csv"
+    path.write_text("客户名称,生日\n张伟,01.11.1990\n王芳,05.04.1992\n", encoding="utf-8")
+    wizard = open_wizard(qtbot, ctx, path)
+    to_mapping(qtbot, wizard)
+    page = wizard.mapping_page
+    combo = page.date_order_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "Decide from the file",
+        "Day first (25.03.2026)",
+        "Month first (03.25.2026)",
+    ]
+    assert combo.currentIndex() == 0 and page.options(ctx.region).day_first is None
+
+    # Not said: the dates could be read both ways, so they are read month first, and the
+    # preview says so on the first of them.
+    plan = to_preview(qtbot, wizard)
+    assert [r.values.scalars["birthday"] for r in plan.rows] == [
+        date(1990, 1, 11),
+        date(1992, 5, 4),
+    ]
+    assert "could be day first or month first" in details(wizard, 0)
+
+    for choice, birthdays in (
+        ("Day first (25.03.2026)", [date(1990, 11, 1), date(1992, 4, 5)]),
+        ("Month first (03.25.2026)", [date(1990, 1, 11), date(1992, 5, 4)]),
+    ):
+        click(qtbot, wizard.back_button)
+        combo.setCurrentIndex(combo.findText(choice))
+        plan = to_preview(qtbot, wizard)
+        assert [r.values.scalars["birthday"] for r in plan.rows] == birthdays
+        assert not any(r.warnings for r in plan.rows)
+
+
+def test_the_problems_of_a_mapping_read_in_the_windows_language(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path, qapp: QApplication
+) -> None:
+    path = tmp_path / "kunden.csv"
+    path.write_text("Firma;Handy;Ort\nNordwind GmbH;+49 30 1234567;Hamburg\n", encoding="utf-8")
+    assert install_language(qapp, "zh")
+    try:
+        wizard = open_wizard(qtbot, ctx, path)
+        to_mapping(qtbot, wizard)
+        page = wizard.mapping_page
+        assert "没有列对应到客户名称" in page.problems_label.text()
+        firma = page.combo_for("Firma")
+        firma.setCurrentIndex(firma.findData("name"))
+        for column in ("Handy", "Ort"):
+            combo = page.combo_for(column)
+            combo.setCurrentIndex(combo.findData("city"))
+        assert page.problems_label.text() == "有两列都对应到‘城市’；请只保留一列。"
+    finally:
+        remove_language(qapp)

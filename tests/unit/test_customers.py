@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from smbcrm.errors import ConflictError, PermissionDenied, ValidationError
 from smbcrm.models import (
     AssignmentChange,
     Customer,
@@ -18,7 +19,6 @@ from smbcrm.models import (
 from smbcrm.services import customers as svc
 from smbcrm.services.activities import ActivityInput, log_activity, open_follow_ups
 from smbcrm.services.customers import CustomerFilter, CustomerInput, CustomerList, SortColumn
-from smbcrm.errors import ConflictError, PermissionDenied, ValidationError
 from tests.conftest import add_user
 from tests.factories import make_customer, make_order
 
@@ -97,6 +97,17 @@ def test_edit_changes_fields_and_records_owner_changes(company: Database) -> Non
         assert customer.primary_phone == "+8613800138000"
         changes = session.query(AssignmentChange).filter_by(customer_id=cid).all()
         assert [(c.from_user_id, c.to_user_id) for c in changes] == [(None, sam.id)]
+
+
+def test_a_bookkeeper_cannot_be_made_a_customers_salesperson(company: Database) -> None:
+    books = add_user(company, "betty", Role.BOOKKEEPER, "Betty Books")
+    with pytest.raises(ValidationError) as refused, company.session() as session:
+        boss = _actor(session)
+        svc.create_customer(session, boss, CustomerInput(name="Ledger Co", owner_id=books.id))
+    assert "Betty Books may not be responsible for customers" in str(refused.value)
+    assert "owner_id" in refused.value.field_errors
+    with company.new_session() as session:
+        assert session.query(Customer).filter_by(name="Ledger Co").count() == 0
 
 
 def test_second_save_of_the_same_customer_gets_a_conflict_naming_the_other_change(

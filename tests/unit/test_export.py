@@ -10,8 +10,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
-from smbcrm.models import Database, ExportEntry, OrderLine, Role, Tier, User
 from smbcrm.errors import Cancelled, PermissionDenied, SmbcrmError, ValidationError
+from smbcrm.models import Database, ExportEntry, OrderLine, Role, Tier, User
 from smbcrm.services.export import ExportKind, ExportOptions, available_kinds, export
 from smbcrm.services.export.workbook import neutralise_csv_text
 from smbcrm.services.progress import CancelToken, Progress
@@ -77,7 +77,7 @@ def test_orders_xlsx_is_typed_formatted_and_totalled(
     assert first[col["Status"]] == "paid"
     assert rows[3][col["Customer"]] == EVIL  # text, never a formula
     total = rows[-1]
-    assert total[0] == "Total"
+    assert total[0] == "Total sales"
     assert total[col["Amount"]] == pytest.approx(1340.0)
 
     sheet = openpyxl.load_workbook(target).worksheets[0]

@@ -11,6 +11,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
+from smbcrm.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationError,
+)
 from smbcrm.models import (
     Activity,
     ActivityKind,
@@ -29,12 +35,6 @@ from smbcrm.services import auth
 from smbcrm.services import customers as customers_svc
 from smbcrm.services import ownership as svc
 from smbcrm.services.auth import find_user
-from smbcrm.errors import (
-    ConflictError,
-    NotFoundError,
-    PermissionDenied,
-    ValidationError,
-)
 from smbcrm.services.ownership import HandoverRefused, Strategy
 from tests.conftest import add_user
 from tests.factories import make_customer

@@ -1,5 +1,10 @@
 """The orders export for a date range: one row per order, or one per order line.
 
+A cancelled or void order is no sale: like the statement and the revenue export, this one
+leaves it out unless asked to include it, so by default every row is a sale and the Total
+row (which follows the filter) is the period's sales; the notes say how many were left out.
+Included, cancelled orders keep their status and the Total's label says they are counted.
+
 This is the path the benchmark measures, so each row is built by one tuple expression from
 one streamed query (amounts cast to floating point in SQL: no Decimal per cell), and the
 writer sends it with a single ``write_row``.
@@ -11,10 +16,10 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, Select, cast, func, select
+from sqlalchemy import Float, Select, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from smbcrm.models import Customer, Order, OrderLine
+from smbcrm.models import Customer, Order, OrderLine, counts_as_sale
 from smbcrm.services.currencies import currency_counts
 from smbcrm.services.export.workbook import Column, ColumnKind, Row, Sheet
 
@@ -62,6 +67,24 @@ def main_currency(session: Session, date_from: date | None, date_to: date | None
     return next(iter(currency_counts(session, date_from, date_to)), "CNY")
 
 
+def _sales_and_cancelled(
+    session: Session, date_from: date | None, date_to: date | None
+) -> tuple[dict[str, int], int]:
+    """Sales per currency, most used first, and how many orders in the range are cancelled."""
+    is_sale = case((counts_as_sale(), 1), else_=0)
+    stmt = select(Order.currency, is_sale, func.count()).group_by(Order.currency, is_sale)
+    sales: dict[str, int] = {}
+    cancelled = 0
+    for code, sale, count in session.execute(date_filter(stmt, date_from, date_to)):
+        if not sale:
+            cancelled += int(count)
+        elif code:
+            key = str(code).upper()
+            sales[key] = sales.get(key, 0) + int(count)
+    ordered = sorted(sales.items(), key=lambda item: (-item[1], item[0]))
+    return dict(ordered), cancelled
+
+
 def _count(session: Session, stmt: AnySelect) -> int:
     return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
@@ -97,6 +120,7 @@ def orders_sheet(
     date_to: date | None,
     per_line: bool,
     language: str,
+    include_cancelled: bool = False,
 ) -> Sheet:
     base = [
         Order.order_number,
@@ -108,6 +132,7 @@ def orders_sheet(
         Order.currency,
         Order.status,
     ]
+    sales_only = () if include_cancelled else (counts_as_sale(),)
     if per_line:
         stmt: AnySelect = (
             select(
@@ -121,6 +146,7 @@ def orders_sheet(
             )
             .outerjoin(Customer, Customer.id == Order.customer_id)
             .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+            .where(*sales_only)
         )
         stmt = date_filter(stmt, date_from, date_to).order_by(
             Order.order_date, Order.id, OrderLine.line_no
@@ -130,24 +156,44 @@ def orders_sheet(
         currency_column = 10
         name = "订单明细" if language == "zh" else "Order lines"
     else:
-        stmt = select(*base, Order.source_system).outerjoin(
-            Customer, Customer.id == Order.customer_id
+        stmt = (
+            select(*base, Order.source_system)
+            .outerjoin(Customer, Customer.id == Order.customer_id)
+            .where(*sales_only)
         )
         stmt = date_filter(stmt, date_from, date_to).order_by(Order.order_date, Order.id)
         rows = _order_rows(session, stmt)
         columns = ORDER_COLUMNS
         currency_column = 5
         name = "订单" if language == "zh" else "Orders"
-    # One grouped count gives both the progress total and the sheet's main currency.
-    counts = currency_counts(session, date_from, date_to)
+    # One grouped count gives the progress total, the sheet's main currency and the note.
+    counts, cancelled = _sales_and_cancelled(session, date_from, date_to)
+    notes = []
+    if cancelled and include_cancelled:
+        notes.append(
+            f"Cancelled or void orders included: {cancelled}. The total counts them too; "
+            "filter the Status column in Excel to total the sales alone."
+        )
+        total_label = "合计(含已取消订单)" if language == "zh" else "Total, cancelled included"
+    else:
+        total_label = "销售合计" if language == "zh" else "Total sales"
+        if cancelled:
+            notes.append(
+                f"Cancelled or void orders left out: {cancelled}. Every row is a sale and the "
+                "total is what was sold; include cancelled orders to list them too."
+            )
     return Sheet(
         name=name + period_suffix(date_from, date_to),
         columns=columns,
         rows=rows,
-        expected_rows=_count(session, stmt) if per_line else sum(counts.values()),
+        expected_rows=(
+            _count(session, stmt) if per_line or include_cancelled else sum(counts.values())
+        ),
         language=language,
         currency_column=currency_column,
         main_currency=next(iter(counts), "CNY"),
+        notes=notes,
+        total_label=total_label,
     )
 
 

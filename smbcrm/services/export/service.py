@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
+from xlsxwriter.exceptions import FileCreateError
 
-from smbcrm.models import Database, ExportEntry, User
 from smbcrm.errors import SmbcrmError, ValidationError
+from smbcrm.models import Database, ExportEntry, User
 from smbcrm.services.export import csv_writer, workbook
 from smbcrm.services.export.customers import customers_sheet
 from smbcrm.services.export.import_problems import import_problems_sheet
@@ -83,6 +84,7 @@ class ExportOptions:
     date_from: date | None = None
     date_to: date | None = None
     per_line: bool = False  # orders: one row per order line
+    include_cancelled: bool = False  # orders: list cancelled and void orders too
     customer_id: int | None = None  # statement: one customer only
     encoding: str = "utf-8"  # CSV only: utf-8 (with BOM) or gbk
     language: str = "en"  # column headers and words: en or zh
@@ -97,6 +99,8 @@ class ExportOptions:
             chosen["to"] = self.date_to.isoformat()
         if self.per_line:
             chosen["per_line"] = True
+        if self.include_cancelled:
+            chosen["include_cancelled"] = True
         if self.customer_id is not None:
             chosen["customer_id"] = self.customer_id
         if self.batch_id is not None:
@@ -171,6 +175,7 @@ def build_sheet(
             date_to=options.date_to,
             per_line=options.per_line,
             language=lang,
+            include_cancelled=options.include_cancelled,
         )
     if kind == ExportKind.STATEMENT:
         return statement_sheet(
@@ -206,18 +211,14 @@ def export(
     with db.new_session(actor_id) as session:
         # Refused before anything is read or any file is made.
         require(session.get(User, actor_id), Permission.EXPORT)
-    folder = path.parent
-    if not folder.is_dir():
-        raise SmbcrmError(f"Cannot save to {path}: the folder {folder} does not exist.")
+    workbook.check_folder(path)
     progress.report(0, 0, f"Reading {kind.value}…")
     # Beside the target, so the final rename is atomic; created with the usual permissions.
-    temp = folder / f".{path.stem}.{secrets.token_hex(4)}{suffix}.part"
+    temp = path.parent / f".{path.stem}.{secrets.token_hex(4)}{suffix}.part"
     try:
         temp.touch(exist_ok=False)
     except OSError as exc:
-        raise SmbcrmError(
-            f"Cannot write in {folder}: {exc.strerror or exc}. Choose another folder."
-        ) from exc
+        raise workbook.cannot_write(path, exc) from exc
     placed = False
     try:
         with db.session(actor_id) as session:
@@ -246,20 +247,14 @@ def export(
             # The log entry could not be saved: an unrecorded export must not stay behind.
             with contextlib.suppress(OSError):
                 path.unlink()
-        if isinstance(exc, OSError):
-            raise _cannot_write(path, exc) from exc
+        # xlsxwriter reports a failure to save the workbook (book.close()) as FileCreateError.
+        if isinstance(exc, OSError | FileCreateError):
+            raise workbook.cannot_write(path, exc) from exc
         raise
     finally:
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
     return ExportResult(path=path, kind=kind, rows=rows, entry_id=entry_id, warnings=sheet.notes)
-
-
-def _cannot_write(path: Path, exc: OSError) -> SmbcrmError:
-    return SmbcrmError(
-        f"Cannot write {path}: {exc.strerror or exc}. If the file is open in Excel, "
-        "close it and export again."
-    )
 
 
 def _write(

@@ -10,12 +10,19 @@ an autofilter, widths from the data, a meaningful sheet name and a totals row wh
 ``SUBTOTAL`` formulas follow the filter (and carry their value, for readers that do not
 calculate). Text is always text: ``strings_to_formulas`` is off, so a name like
 ``=HYPERLINK(…)`` stays a string.
+
+Reports (duplicates, rows with problems, …) are saved with :func:`save_sheet`, and a file
+that cannot be written — open in Excel, a folder, no permission — reads the same
+everywhere (:func:`cannot_write`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,14 +32,18 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
+
+from smbcrm.errors import SmbcrmError
 
 # Rows sampled to size the columns: enough to see typical values, few enough to stay cheap.
 WIDTH_SAMPLE = 500
 MAX_WIDTH = 60
 PROGRESS_EVERY = 2000
+FILE_TYPES = (".xlsx", ".csv")
 
 
 class ColumnKind(StrEnum):
@@ -86,6 +97,8 @@ class Sheet:
     label_column: int = 0
     title: str | None = None
     notes: list[str] = field(default_factory=list)
+    # What the totals row says it adds up, when plain "Total" would leave it unclear.
+    total_label: str | None = None
 
 
 # -- safe text and widths ---------------------------------------------------------------
@@ -324,7 +337,7 @@ def _write_totals(
     r: int,
 ) -> None:
     columns = sheet.columns
-    total_word = "合计" if sheet.language == "zh" else "Total"
+    total_word = sheet.total_label or ("合计" if sheet.language == "zh" else "Total")
     currencies = sorted(sums, key=lambda c: (c != sheet.main_currency, c))
     several = sheet.currency_column is not None and len(currencies) > 1
     for currency in currencies:
@@ -371,3 +384,94 @@ def rows_with_progress(
         if n % every == 0:
             check()
         yield row
+
+
+# -- saving a sheet to a file -----------------------------------------------------------
+
+
+def write_failure_reason(exc: BaseException) -> str:
+    """Why a file could not be written, as the system says it ("Permission denied").
+
+    xlsxwriter reports the system's error of ``close()`` wrapped in its own
+    ``FileCreateError``; the reason is the wrapped one.
+    """
+    if isinstance(exc, FileCreateError) and exc.args and isinstance(exc.args[0], BaseException):
+        exc = exc.args[0]
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def cannot_write(path: Path, exc: BaseException) -> SmbcrmError:
+    """The error for a report or export that cannot be written to ``path``."""
+    return SmbcrmError(
+        f"Cannot write {path}: {write_failure_reason(exc)}. If the file is open in Excel, "
+        "close it; otherwise choose another folder."
+    )
+
+
+@contextlib.contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """Turn a failure to write ``path`` (the system's or xlsxwriter's) into :func:`cannot_write`."""
+    try:
+        yield
+    except (OSError, FileCreateError) as exc:
+        raise cannot_write(path, exc) from exc
+
+
+def check_folder(path: Path) -> None:
+    """Refuse a file in a folder that does not exist (before any long work for it)."""
+    if not path.parent.is_dir():
+        raise SmbcrmError(
+            f"Cannot write {path}: the folder {path.parent} does not exist. Choose another folder."
+        )
+
+
+def save_sheet(
+    path: Path,
+    sheet: Sheet,
+    progress: ProgressFn | None = None,
+    *,
+    encoding: str = "utf-8-sig",
+) -> int:
+    """Write ``sheet`` to ``path`` as .xlsx or .csv (by its name); returns the data rows.
+
+    The file is written beside the target and renamed into place when complete, so a
+    failure leaves neither a half file nor a damaged earlier one. CSV is UTF-8 with a
+    byte-order mark unless ``encoding`` says otherwise, so Excel on Chinese Windows reads it.
+    """
+    # Imported here: the CSV writer builds on this module.
+    from smbcrm.services.export.csv_writer import write_csv
+
+    suffix = path.suffix.lower()
+    if suffix not in FILE_TYPES:
+        raise SmbcrmError(
+            f"Cannot write {path}: smbcrm writes .xlsx (Excel) or .csv files; end the file "
+            "name with one of those."
+        )
+    check_folder(path)
+    temp = path.parent / f".{path.stem}.{secrets.token_hex(4)}{suffix}.part"
+    try:
+        with writing_to(path):
+            if suffix == ".csv":
+                rows = write_csv(temp, sheet, encoding, progress)
+            else:
+                rows = _save_workbook(temp, sheet, progress)
+            os.replace(temp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+    return rows
+
+
+def _save_workbook(path: Path, sheet: Sheet, progress: ProgressFn | None) -> int:
+    book = new_workbook(path)
+    try:
+        rows = write_sheet(book, sheet, progress)
+    except BaseException:
+        # Closing also removes xlsxwriter's own temporary row files.
+        with contextlib.suppress(Exception):
+            book.close()
+        raise
+    book.close()
+    return rows

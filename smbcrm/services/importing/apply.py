@@ -9,17 +9,22 @@ cancelled or failed import rolls back: the database is exactly as before.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import ConflictError, SmbcrmError
 from smbcrm.models import (
     AssignmentChange,
     AuditEntry,
@@ -43,24 +48,32 @@ from smbcrm.models import (
     customer_tags,
     utcnow,
 )
-from smbcrm.models.bulk import bulk_insert, bulk_update
+from smbcrm.models.bulk import bulk_insert, bulk_update, next_new_id
 from smbcrm.models.derived import ContactData, PointData, customer_keys, customer_list_columns
 from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.services.collector import collector_paused
-from smbcrm.errors import ConflictError, SmbcrmError
 from smbcrm.services.importing.book import CUSTOMER_COLUMNS, CustomerSnapshot, load_snapshots
-from smbcrm.services.importing.plan import ImportPlan, Outcome, RowPlan, changes_for
+from smbcrm.services.importing.fields import column_length
+from smbcrm.services.importing.plan import (
+    ImportPlan,
+    Outcome,
+    RowPlan,
+    changes_for,
+    code_conflict,
+)
 from smbcrm.services.importing.problems import record_problems
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 
 CHUNK = 2000
 _MISSING = object()
+_LOGIN_LENGTH = column_length(User.__table__.c.login)
 T = TypeVar("T")
 
 
 class ImportRefused(SmbcrmError):
-    """All-or-nothing was asked for and some rows cannot be imported."""
+    """The plan cannot be imported as it stands: all-or-nothing was asked for and some rows
+    cannot be imported, or the decisions give one customer code to two customers."""
 
 
 class PreviewOutdated(ConflictError):
@@ -73,6 +86,47 @@ class PreviewOutdated(ConflictError):
         )
         self.customer = customer
         self.row_number = row_number
+
+
+class AlreadyImported(ConflictError):
+    """The preview was imported already, or is being imported (Import pressed twice)."""
+
+
+class ChangedMeanwhile(ConflictError):
+    """Another import (or person) wrote the same customers while this import ran."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Another import added or changed the same customers (a customer code, say) "
+            "while this one ran, so nothing was imported. Preview the file again and import it."
+        )
+
+
+_claiming = threading.Lock()
+
+
+@contextmanager
+def importing_once(plan: ImportPlan) -> Iterator[None]:
+    """Let a preview be imported once: refuse it while it is being imported and after.
+
+    The block sets ``plan.imported_batch_id`` once its batch is committed; a block that
+    fails (or is cancelled) leaves the preview free to be imported again.
+    """
+    with _claiming:
+        if plan.imported_batch_id is not None:
+            raise AlreadyImported(
+                f"This preview was already imported as batch {plan.imported_batch_id}, so "
+                "nothing was imported again. To import the file once more, preview it again."
+            )
+        if plan.importing:
+            raise AlreadyImported(
+                "This preview is being imported already; wait for that import to finish."
+            )
+        plan.importing = True
+    try:
+        yield
+    finally:
+        plan.importing = False
 
 
 @dataclass(frozen=True)
@@ -327,12 +381,13 @@ def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) 
 
     SQLite cannot return ids of a multi-row insert in parameter order except one row at a
     time, so there the ids are given explicitly: the batch already holds the write lock
-    (it wrote its ImportBatch row first), so nobody else can take the same ids.
+    (it wrote its ImportBatch row first), so nobody else can take the same ids; they start
+    above every id the table ever used, so a removed record's id never comes back.
     """
     if not rows:
         return []
     if session.get_bind().dialect.name == "sqlite":
-        start = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0) + 1
+        start = next_new_id(session, table)
         ids = list(range(start, start + len(rows)))
         bulk_insert(session, table, [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
         return ids
@@ -379,7 +434,9 @@ def _create_staff(
     logins = set(session.scalars(select(User.login)))
     for name in sorted(plan.unknown_staff):
         base = "".join(lazy_pinyin(name)).lower()
-        base = "".join(ch for ch in base if ch.isalnum() or ch in "._-") or "staff"
+        # Room for a number after it within the login column.
+        base = "".join(ch for ch in base if ch.isalnum() or ch in "._-")[: _LOGIN_LENGTH - 4]
+        base = base or "staff"
         login, n = base, 2
         while login in logins:
             login, n = f"{base}{n}", n + 1
@@ -435,15 +492,28 @@ def apply_plan(
     *,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Write the plan as one batch. Undecided possible duplicates are left for review."""
-    with collector_paused():
-        return _apply(db, actor_id, plan, progress)
+    """Write the plan as one batch. Undecided possible duplicates are left for review.
+
+    A preview is imported once (:func:`importing_once`). When another import writes the
+    same customers meanwhile, nothing is written and :class:`ChangedMeanwhile` says so.
+    """
+    with importing_once(plan), collector_paused():
+        try:
+            result = _apply(db, actor_id, plan, progress)
+        # Bulk writes on SQLite go to the driver directly, so its own error can come too.
+        except (IntegrityError, sqlite3.IntegrityError) as exc:
+            raise ChangedMeanwhile() from exc
+        plan.imported_batch_id = result.batch_id
+        return result
 
 
 def _apply(db: Database, actor_id: int, plan: ImportPlan, progress: Progress | None) -> BatchResult:
     progress = progress or Progress()
     if plan.kind != ImportKind.CUSTOMERS:
         raise SmbcrmError("This import writes customers; order imports use the orders import.")
+    conflict = code_conflict(plan)
+    if conflict is not None:
+        raise ImportRefused(conflict)
     errors = plan.error_rows
     if plan.options.all_or_nothing and errors:
         raise ImportRefused(

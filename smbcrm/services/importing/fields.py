@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from smbcrm.models import ImportKind
 
@@ -415,3 +416,13 @@ def header_index(kind: ImportKind) -> dict[str, Field]:
         for name in (*spec.headers, spec.label, spec.label_zh):
             index.setdefault(fold_header(name), spec.field)
     return index
+
+
+def column_length(table_column: Any) -> int:
+    """The most characters a text column of the book holds, as the model declares it.
+
+    PostgreSQL refuses longer text where SQLite keeps it, so an import checks it first.
+    """
+    length = table_column.type.length
+    assert isinstance(length, int)
+    return length

@@ -6,6 +6,7 @@ saved under a name for a source system so the same file shape maps itself next t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,11 +14,22 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smbcrm.models import ExternalId, ImportKind, SavedMapping, User
 from smbcrm.errors import NotFoundError, ValidationError
-from smbcrm.services.importing.fields import SPECS, Field, fold_header, header_index
+from smbcrm.models import ExternalId, ImportBatch, ImportKind, SavedMapping, User
+from smbcrm.services.importing.fields import (
+    SPECS,
+    Field,
+    column_length,
+    fold_header,
+    header_index,
+)
 
 FUZZY_HEADER_SCORE = 88
+# "手机1", "Phone 2", "手机 (2)" (folded: "手机2"): one more column of a kind. One or two
+# digits after a name; a year ("销售额2024") is not a column's number.
+_COLUMN_NUMBER_RE = re.compile(r"(?<=\D)\d{1,2}$")
+# Customer codes, orders and batches keep the system's name in columns of this size.
+SOURCE_SYSTEM_LENGTH = column_length(ImportBatch.__table__.c.source_system)
 
 
 @dataclass
@@ -56,6 +68,14 @@ def auto_map(header: list[str], kind: ImportKind) -> Mapping:
         if target is not None and (SPECS[target].repeatable or target not in taken):
             columns[i] = target
             taken.add(target)
+    # Then numbered names: a second phone or e-mail column feeds the same field (their
+    # numbers add up); a field that takes one column keeps the column named plainly.
+    for i, name in enumerate(folded):
+        base = _COLUMN_NUMBER_RE.sub("", name)
+        target = index.get(base) if i not in columns and base != name else None
+        if target is not None and (SPECS[target].repeatable or target not in taken):
+            columns[i] = target
+            taken.add(target)
     for i, name in enumerate(folded):
         if i in columns or not name:
             continue
@@ -74,8 +94,12 @@ def header_hint(kind: ImportKind) -> Callable[[list[str]], int]:
     """Scores a candidate header row by how many cells name a known field (for the reader)."""
     index = header_index(kind)
 
+    def names_field(cell: str) -> bool:
+        folded = fold_header(cell)
+        return folded in index or _COLUMN_NUMBER_RE.sub("", folded) in index
+
     def score(cells: list[str]) -> int:
-        return sum(1 for cell in cells if cell and fold_header(cell) in index)
+        return sum(1 for cell in cells if cell and names_field(cell))
 
     return score
 
@@ -115,6 +139,12 @@ def mapping_problems(mapping: Mapping) -> list[str]:
     for target, spec in SPECS.items():
         if not spec.repeatable and len(mapping.columns_for(target)) > 1:
             problems.append(f"Two columns are mapped to '{spec.label}'; keep one.")
+    source_length = len(mapping.source_system)
+    if source_length > SOURCE_SYSTEM_LENGTH:
+        problems.append(
+            f"The name of the system the file comes from is {source_length} characters "
+            f"long, and at most {SOURCE_SYSTEM_LENGTH} fit. Give it a shorter name."
+        )
     return problems
 
 

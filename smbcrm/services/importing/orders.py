@@ -6,28 +6,43 @@ already stored (new, unchanged, or changed — amount, date, currency, status, l
 linked to its customer (see :mod:`smbcrm.services.importing.orders_match`). Orders that
 match no one are imported all the same, without a customer, and wait for review.
 
+Rows with the same order number are one order's lines only when they agree on what
+belongs to the whole order (date, status, currency, customer); a row that disagrees with
+an earlier one is a problem, never silently added to it. Amounts, quantities and prices
+must fit their columns as they are (nothing is rounded away), and so must the totals
+their lines add up to. An order date more than a week ahead is taken for a typo.
+
 Applying writes new orders and lines with bulk statements (100,000 rows in seconds), the
 changes with their prior values (so undo restores them), and turns every prospect that
-gets its first order into an active customer, recording the conversion. One transaction:
-a cancelled or failed import leaves the database as it was.
+gets its first order into an active customer, recording the conversion. A cancelled order
+is no first order: only a sale converts (also one that was cancelled and is re-imported as
+a sale). When the order that converted a prospect is later re-imported as cancelled, the
+conversion stands and the customer stays one; the preview warns on that row, and a person
+sets the customer back to prospect if need be. One transaction: a cancelled or failed
+import leaves the database as it was; when another import wrote the same orders first,
+nothing is written and the message says to preview again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import Numeric, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
+from smbcrm.errors import ConflictError
 from smbcrm.models import (
     AuditEntry,
     BatchStatus,
@@ -43,15 +58,15 @@ from smbcrm.models import (
     Order,
     OrderLine,
     User,
+    is_cancelled_status,
     utcnow,
 )
 from smbcrm.models.bulk import bulk_insert, bulk_update
-from smbcrm.models.keys import normalize_email
+from smbcrm.models.keys import normalize_email, normalize_key_text, normalize_name
 from smbcrm.services.after_sales import plan_after_sales_follow_ups
 from smbcrm.services.collector import collector_paused
 from smbcrm.services.currencies import ISO_CURRENCIES, region_currency
-from smbcrm.errors import ConflictError
-from smbcrm.services.importing.apply import ImportRefused, insert_with_ids
+from smbcrm.services.importing.apply import ImportRefused, importing_once, insert_with_ids
 from smbcrm.services.importing.book import BookIndex
 from smbcrm.services.importing.fields import SPECS, Field
 from smbcrm.services.importing.mapping import Mapping
@@ -63,17 +78,22 @@ from smbcrm.services.importing.plan import (
     Outcome,
     RowPlan,
     RowValues,
+    excel_error_problems,
 )
 from smbcrm.services.importing.problems import record_problems
 from smbcrm.services.importing.reader import Table
 from smbcrm.services.importing.values import (
+    DateOrder,
+    NumberSize,
+    TooLarge,
     ValueProblem,
+    date_order,
     detect_currency,
     parse_amount,
     parse_date,
     parse_int,
-    parse_phones,
     parse_text,
+    read_phones,
 )
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
@@ -128,14 +148,20 @@ def parse_currency(value: object) -> str | None:
 
 
 def parse_quantity(value: object) -> Decimal | None:
-    """2, 2.5, '3 件', '10pcs' — a unit after the number is left out."""
+    """2, 2.5, '3 件', '10pcs' — a unit after the number is left out.
+
+    A quantity larger than an order line holds is too large, not "not a quantity".
+    """
+    cell = value
     if isinstance(value, str):
         match = _QUANTITY_RE.match(value)
         if match and not value.strip().replace(".", "").isdigit():
             value = match.group(1)
     try:
-        quantity = parse_amount(value)
-    except ValueProblem:
+        quantity = parse_amount(value, size=QUANTITY.size)
+    except TooLarge:
+        raise QUANTITY.too_large_problem(cell) from None
+    except (ValueProblem, InvalidOperation, OverflowError):
         raise ValueProblem(
             f"'{value}' is not a quantity", "write quantities as 12 or 2.5"
         ) from None
@@ -153,6 +179,84 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    """What a Numeric column holds: nothing larger, no more decimal places (read from the
+    model, so a wider column needs no change here), and the words for a value that does not
+    fit (``{shown}`` the cell, ``{largest}`` the most the column holds)."""
+
+    size: NumberSize
+    too_large: str
+    fits_hint: str
+
+    @classmethod
+    def of(cls, numeric: TypeEngine[Any], too_large: str, fits_hint: str) -> _Limit:
+        assert isinstance(numeric, Numeric)
+        return cls(NumberSize.of(numeric), too_large, fits_hint)
+
+    @property
+    def largest(self) -> Decimal:
+        return self.size.largest
+
+    @property
+    def places(self) -> int:
+        return self.size.scale
+
+    @property
+    def largest_text(self) -> str:
+        return f"{self.largest:,}"
+
+    def fits(self, value: Decimal) -> bool:
+        return value.is_finite() and abs(value) <= self.largest
+
+    def check(self, value: Decimal | None, cell: object) -> Decimal | None:
+        """The cell's value as stored, or the problem: never rounded, never cut off."""
+        if value is None:
+            return None
+        if type(cell) is float:
+            # Excel keeps 15 significant digits; what a float holds beyond them is noise
+            # of its arithmetic (0.1 + 0.2), not part of the value.
+            value = Decimal(format(cell, ".15g"))
+        shown = parse_text(cell) or str(value)
+        if not self.fits(value):
+            raise self.too_large_problem(cell, shown)
+        if value != value.quantize(Decimal(1).scaleb(-self.places)):
+            raise ValueProblem(
+                f"'{shown}' has more than {self.places} decimal places",
+                f"round it to {self.places} decimal places in the file",
+            )
+        return value
+
+    def too_large_problem(self, cell: object, shown: str | None = None) -> ValueProblem:
+        return ValueProblem(
+            self.too_large.format(shown=shown or parse_text(cell) or ""),
+            self.fits_hint.format(largest=self.largest_text),
+        )
+
+
+ORDER_AMOUNT = _Limit.of(
+    Order.amount.type,
+    "'{shown}' is too large for an amount",
+    "amounts up to {largest} fit: check that the cell holds an amount, not a card or ID number",
+)
+LINE_AMOUNT = _Limit.of(
+    OrderLine.amount.type,
+    "'{shown}' is too large for a line amount",
+    "line amounts up to {largest} fit: check that the cell holds an amount, not a card or "
+    "ID number",
+)
+QUANTITY = _Limit.of(
+    OrderLine.quantity.type,
+    "'{shown}' is too large for a quantity",
+    "quantities up to {largest} fit: check that the cell holds a quantity, not a card or ID number",
+)
+UNIT_PRICE = _Limit.of(
+    OrderLine.unit_price.type,
+    "'{shown}' is too large for a price",
+    "prices up to {largest} fit: check that the cell holds a price, not a card or ID number",
+)
 
 
 # -- the plan -------------------------------------------------------------------------------
@@ -205,6 +309,7 @@ class PlannedOrder:
     route: LinkRoute | None = None
     reason: str = ""  # how it was linked, or why it was not
     existing_id: int | None = None
+    status_before: str | None = None  # the stored order's status, when there is one
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     @property
@@ -225,6 +330,32 @@ class PlannedOrder:
     @property
     def unmatched(self) -> bool:
         return self.outcome != OrderOutcome.ERROR and self.customer_id is None
+
+    @property
+    def is_sale(self) -> bool:
+        """Not cancelled, as the file says or (when it gives no status) as stored."""
+        status = self.status if self.status is not None else self.status_before
+        return not is_cancelled_status(status)
+
+    @property
+    def may_convert(self) -> bool:
+        """Whether this order can be a prospect's first order: a sale this import links to
+        its customer, or a linked order that was cancelled and is a sale again."""
+        if self.outcome == OrderOutcome.ERROR or self.customer_id is None or not self.is_sale:
+            return False
+        return self.links_now or (
+            "status" in self.changes and is_cancelled_status(self.status_before)
+        )
+
+    @property
+    def cancelled_now(self) -> bool:
+        """A stored sale this import marks cancelled."""
+        return (
+            self.outcome == OrderOutcome.CHANGED
+            and "status" in self.changes
+            and not self.is_sale
+            and not is_cancelled_status(self.status_before)
+        )
 
 
 @dataclass
@@ -256,12 +387,13 @@ class OrderImportPlan(ImportPlan):
         """Prospects this import makes customers (as the book was when previewed)."""
         if self.book is None:
             return 0
+        customers = self.book.customers
         prospects = {
             o.customer_id
             for o in self.orders
-            if o.links_now
-            and o.customer_id is not None
-            and self.book.customers[o.customer_id].status == CustomerStatus.PROSPECT
+            if o.may_convert
+            and o.customer_id in customers
+            and customers[o.customer_id].status == CustomerStatus.PROSPECT
         }
         return len(prospects)
 
@@ -303,19 +435,31 @@ def _header_of(header: list[str], mapping: Mapping, target: Field) -> str:
 
 _PLAIN_DECIMAL_RE = re.compile(r"\d{1,15}(?:\.\d{1,6})?")
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EARLIEST_YEAR = 1900
+# Orders are dated when placed; a few days ahead allows for time zones and pre-dated
+# paperwork, a date further out is a typo (3024 for 2024) that would hide a lapsing customer.
+FUTURE_MARGIN = timedelta(days=7)
 _EMAIL_SPLIT_RE = re.compile(r"[,;，；\s/]+")
 _NEGATIVE_HINT = (
     "record refunds and credit notes in the accounting system; an order's amount is 0 or more"
 )
 
 
-def _amount(cell: object) -> Decimal | None:
-    """parse_amount, with a short way for the usual '1234.50' and plain numbers."""
+def _amount(cell: object, limit: _Limit) -> Decimal | None:
+    """parse_amount, with a short way for the usual '1234.50' and plain numbers; a number
+    too large for the column in the column's words. The short way leaves the size to
+    ``limit.check``, which every value read here goes through."""
     if type(cell) is str and _PLAIN_DECIMAL_RE.fullmatch(cell):
         return Decimal(cell)
     if type(cell) is int:
         return Decimal(cell)
-    return parse_amount(cell)
+    try:
+        return parse_amount(cell, size=limit.size)
+    except TooLarge:
+        raise limit.too_large_problem(cell) from None
+    except (InvalidOperation, OverflowError):  # a number beyond what Decimal can work with
+        value = parse_text(cell)
+        raise ValueProblem(f"'{value}' is not an amount", "write amounts as 1234.50") from None
 
 
 def _not_negative(value: Decimal | None, cell: object, what: str, hint: str) -> Decimal | None:
@@ -331,8 +475,19 @@ class _RowParser:
     100,000 rows hold far fewer distinct values than cells.
     """
 
-    def __init__(self, header: list[str], mapping: Mapping, options: ImportOptions) -> None:
+    def __init__(
+        self,
+        header: list[str],
+        mapping: Mapping,
+        options: ImportOptions,
+        *,
+        day_first: bool | None = None,
+    ) -> None:
         self.options = options
+        # How the order date column writes 05.03.2024, as date_order decided it for the
+        # whole column; not given, as the options say.
+        self.day_first = options.day_first if day_first is None else day_first
+        self.latest_date = date.today() + FUTURE_MARGIN
         # (column index, field, header, attribute it sets, whether on the buyer)
         self.columns = [
             (
@@ -367,36 +522,52 @@ class _RowParser:
             raise result
         return result
 
+    def _order_date(self, cell: object) -> date | None:
+        day: date | None = None
+        if type(cell) is str and _ISO_DATE_RE.fullmatch(cell):
+            # The full parser below says what is wrong with one that does not read.
+            with contextlib.suppress(ValueError):
+                day = date.fromisoformat(cell)
+        if day is None or not _EARLIEST_YEAR <= day.year <= self.latest_date.year:
+            # Anything but a plainly usual date gets every check of the full parser.
+            day = parse_date(cell, day_first=self.day_first)
+        if day is not None and day > self.latest_date:
+            written = day.isoformat()
+            raise ValueProblem(
+                f"order date {written} is in the future",
+                "fix the year: an order is dated at most a week after today",
+            )
+        return day
+
     def _parse(self, target: Field, cell: object) -> Any:
         if target == Field.ORDER_DATE:
-            if type(cell) is str and _ISO_DATE_RE.fullmatch(cell):
-                try:
-                    return date.fromisoformat(cell)
-                except ValueError:
-                    pass  # the full parser says what is wrong with it
-            return parse_date(cell, day_first=self.options.day_first)
+            return self._order_date(cell)
         if target == Field.AMOUNT:
-            amount = _not_negative(_amount(cell), cell, "amount", _NEGATIVE_HINT)
-            return amount, detect_currency(cell)
+            amount = _not_negative(_amount(cell, ORDER_AMOUNT), cell, "amount", _NEGATIVE_HINT)
+            return ORDER_AMOUNT.check(amount, cell), detect_currency(cell)
         if target == Field.CURRENCY:
             return parse_currency(cell)
         if target == Field.QUANTITY:
-            return parse_quantity(cell)
+            return QUANTITY.check(parse_quantity(cell), cell)
         if target == Field.UNIT_PRICE:
-            return _not_negative(_amount(cell), cell, "price", "write 0 or more")
+            price = _not_negative(_amount(cell, UNIT_PRICE), cell, "price", "write 0 or more")
+            return UNIT_PRICE.check(price, cell)
         if target == Field.LINE_AMOUNT:
-            return _not_negative(_amount(cell), cell, "line amount", "write 0 or more")
+            amount = _not_negative(
+                _amount(cell, LINE_AMOUNT), cell, "line amount", "write 0 or more"
+            )
+            return LINE_AMOUNT.check(amount, cell)
         if target == Field.CUSTOMER_ID:
             return parse_int(cell)
         if target in (Field.MOBILE, Field.PHONE):
             # A phone only helps to find the customer: one that cannot be read is noted,
-            # and the order still comes in.
+            # and the order still comes in. Each number keeps its own text (and extension)
+            # for the customer made from an unmatched order.
             try:
-                keys = parse_phones(cell, self.options.region)
+                readings = read_phones(cell, self.options.region)
             except ValueProblem as exc:
                 return [], [f"{exc.message}, not used to find the customer"]
-            raw = parse_text(cell) or ""
-            return [(raw if len(keys) == 1 else key, key) for key in keys], []
+            return [(p.written, p.key) for p in readings], [p.doubt for p in readings if p.doubt]
         if target == Field.EMAIL:
             pairs: list[tuple[str, str]] = []
             bad: list[str] = []
@@ -535,6 +706,88 @@ def _existing_orders(
     return found
 
 
+# What a row says about its whole order, with the words for two rows that disagree.
+_ONE_ORDER_FIELDS: dict[str, tuple[Field, str]] = {
+    "date": (Field.ORDER_DATE, "order {number} is on row {row} with date {first} and here with {this}"),
+    "status": (Field.ORDER_STATUS, "order {number} is on row {row} with status {first} and here with {this}"),
+    "currency": (Field.CURRENCY, "order {number} is on row {row} in {first} and here in {this}"),
+    "code": (Field.EXTERNAL_ID, "order {number} is on row {row} with customer code {first} and here with {this}"),
+    "id": (Field.CUSTOMER_ID, "order {number} is on row {row} with customer ID {first} and here with {this}"),
+    "name": (Field.NAME, "order {number} is on row {row} for customer {first} and here for {this}"),
+    "phone": (Field.MOBILE, "order {number} is on row {row} with phone {first} and here with {this}"),
+    "email": (Field.EMAIL, "order {number} is on row {row} with e-mail {first} and here with {this}"),
+}  # fmt: skip
+_ONE_ORDER_HINT = (
+    "one order number is one order: make its rows agree, or give the other order its own number"
+)
+
+
+def _order_level(parsed: _Parsed) -> dict[str, tuple[object, str]]:
+    """The order-level values a row gives, as (what compares, what is shown)."""
+    found: dict[str, tuple[object, str]] = {}
+    if parsed.order_date is not None:
+        found["date"] = (parsed.order_date, parsed.order_date.isoformat())
+    if parsed.status:
+        found["status"] = (parsed.status.casefold(), parsed.status)
+    currency = parsed.currency or parsed.amount_currency
+    if currency:
+        found["currency"] = (currency, currency)
+    buyer = parsed.buyer
+    if buyer.code:
+        found["code"] = (normalize_key_text(buyer.code), buyer.code)
+    if buyer.smbcrm_id is not None:
+        found["id"] = (buyer.smbcrm_id, str(buyer.smbcrm_id))
+    if buyer.name:
+        found["name"] = (normalize_name(buyer.name) or buyer.name.casefold(), buyer.name)
+    # Phones and e-mails agree when the rows share one: a later line may add another.
+    if buyer.phones:
+        found["phone"] = (frozenset(k for _r, k in buyer.phones), buyer.phones[0][0])
+    if buyer.emails:
+        found["email"] = (frozenset(k for _r, k in buyer.emails), buyer.emails[0][0])
+    return found
+
+
+def _agree(first: object, this: object) -> bool:
+    if isinstance(first, frozenset) and isinstance(this, frozenset):
+        return bool(first & this)
+    return first == this
+
+
+def _check_one_order(
+    order: PlannedOrder, parsed_rows: list[_Parsed], mapping: Mapping, header: list[str]
+) -> None:
+    """Rows with one order number are its lines only when they tell the same order.
+
+    A value a row leaves empty agrees (continuation lines often give only the product);
+    a value that differs from the first row giving it is a problem on the later row.
+    """
+    if len(parsed_rows) < 2:
+        return
+    seen: dict[str, tuple[int, object, str]] = {}
+    for row, parsed in zip(order.rows, parsed_rows, strict=True):
+        for name, (key, shown) in _order_level(parsed).items():
+            earlier = seen.get(name)
+            if earlier is None:
+                seen[name] = (row.row_number, key, shown)
+                continue
+            first_row, first_key, first_shown = earlier
+            if _agree(first_key, key):
+                continue
+            target, template = _ONE_ORDER_FIELDS[name]
+            if name == "currency" and not parsed.currency:
+                target = Field.AMOUNT  # the currency came with the amount ("$1,200")
+            elif name == "phone" and not mapping.has(Field.MOBILE):
+                target = Field.PHONE
+            _row_problem(
+                row,
+                _header_of(header, mapping, target),
+                template.format(
+                    number=order.order_number, row=first_row, first=first_shown, this=shown
+                ),
+                _ONE_ORDER_HINT,
+            )
+
+
 def _assemble(
     order: PlannedOrder,
     parsed_rows: list[_Parsed],
@@ -554,34 +807,19 @@ def _assemble(
         order.buyer.add_from(parsed.buyer)
         notes.extend(n for n in parsed.notes if n not in notes)
     order.notes = "\n".join(notes) or None
-    codes = {p.buyer.code for p in parsed_rows if p.buyer.code}
-    if len(codes) > 1:
-        _row_problem(
-            first,
-            _header_of(header, mapping, Field.EXTERNAL_ID),
-            f"the rows of order {order.order_number} name different customers "
-            f"({', '.join(sorted(codes))})",
-            "one order belongs to one customer: fix the customer code",
-        )
-    for parsed in parsed_rows:
+    _check_one_order(order, parsed_rows, mapping, header)
+    for row, parsed in zip(order.rows, parsed_rows, strict=True):
         if parsed.currency and parsed.amount_currency and parsed.currency != parsed.amount_currency:
             _row_problem(
-                first,
+                row,
                 _header_of(header, mapping, Field.CURRENCY),
                 f"the amount is in {parsed.amount_currency} but the currency says "
                 f"{parsed.currency}",
                 "make the amount and the currency agree",
             )
-    currencies = {p.currency or p.amount_currency for p in parsed_rows} - {None}
-    if len(currencies) > 1:
-        _row_problem(
-            first,
-            _header_of(header, mapping, Field.CURRENCY),
-            f"the rows of order {order.order_number} give different currencies "
-            f"({', '.join(sorted(c for c in currencies if c))})",
-            "one order has one currency",
-        )
-    order.currency = next((c for c in currencies if c), default_currency)
+    order.currency = next(
+        (c for c in (p.currency or p.amount_currency for p in parsed_rows) if c), default_currency
+    )
     if order.order_date is None and not unreadable:
         _row_problem(
             first,
@@ -612,12 +850,24 @@ def _assemble(
                 c == t for c, t in zip(products, totals, strict=True)
             ):
                 per_line = sum(products) != totals[0]  # type: ignore[arg-type]
+    overflowing_line = False
     for number, (row, parsed, computed) in enumerate(raw_lines, start=1):
         amount = parsed.amount if per_line else computed
         if amount is None and len(raw_lines) == 1 and totals:
             amount = totals[0]  # one line: the order's amount is the line's
         if amount is None:
             amount = Decimal(0)
+        elif not LINE_AMOUNT.fits(amount):
+            # Each cell fits its column; quantity × price need not.
+            overflowing_line = True
+            line_total = f"{amount:,}"
+            _row_problem(
+                row,
+                _header_of(header, mapping, Field.QUANTITY),
+                f"quantity × price is {line_total}, more than a line amount can be "
+                f"(at most {LINE_AMOUNT.largest_text})",
+                "check the quantity and the price",
+            )
         order.lines.append(
             LineValues(
                 row.row_number,
@@ -652,8 +902,20 @@ def _assemble(
             "the amount is empty",
             "every order needs its amount (or its lines' quantities and prices)",
         )
-    if order.amount is not None:
+    if order.amount is None:
+        return
+    if ORDER_AMOUNT.fits(order.amount):
         order.amount = _money(order.amount)
+    elif not overflowing_line:
+        # Lines that each fit can still add up to more than an order amount holds.
+        order_total = f"{order.amount:,}"
+        _row_problem(
+            first,
+            _header_of(header, mapping, Field.AMOUNT),
+            f"the rows of order {order.order_number} add up to {order_total}, more than an "
+            f"order amount can be (at most {ORDER_AMOUNT.largest_text})",
+            "check the amounts, quantities and prices of its rows",
+        )
 
 
 def _compare(order: PlannedOrder, existing: _Existing) -> dict[str, tuple[Any, Any]]:
@@ -716,18 +978,32 @@ def _build_order_plan(
     )
     header = table.header
     number_column = _header_of(header, mapping, Field.ORDER_NUMBER)
+    number_indexes = set(mapping.columns_for(Field.ORDER_NUMBER))
     by_number: dict[str, PlannedOrder] = {}
     parsed_by_number: dict[str, list[_Parsed]] = {}
     previous: PlannedOrder | None = None
-    parser = _RowParser(header, mapping, options)
+    dates = _order_date_order(table, mapping, options)
+    parser = _RowParser(header, mapping, options, day_first=dates.day_first)
+    excel_errors = excel_error_problems(table, mapping)
     for position, (cells, row_number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
         if position % 2000 == 0:
             progress.report(position, total, "Checking rows…")
         parsed, problems, warnings = parser.parse(cells)
+        row_errors = excel_errors.get(row_number) if excel_errors else None
+        if row_errors:
+            problems.extend(row_errors.values())
         row = RowPlan(row_number, cells, RowValues(), Outcome.CREATE, problems=problems)
         row.warnings = warnings
+        if position == dates.warn_at:
+            row.warnings.append(dates.warning)
         plan.rows.append(row)
         number = parsed.order_number
+        if row_errors and not number_indexes.isdisjoint(row_errors):
+            # An Excel error where the order number should be: which order the row belongs
+            # to is unknown, so it is neither "empty" nor a line of the order above.
+            row.outcome = Outcome.ERROR
+            previous = None
+            continue
         if number is None:
             # Merged cells in Excel leave the order's later lines without a number.
             is_line = parsed.product or parsed.quantity is not None or parsed.unit_price is not None
@@ -792,6 +1068,7 @@ def _build_order_plan(
         stored = existing.get(order.order_number)
         if stored is not None:
             order.existing_id = stored.id
+            order.status_before = stored.status
             order.customer_id = stored.customer_id
             order.route = stored.link_route
             if stored.customer_id is None:
@@ -815,8 +1092,51 @@ def _build_order_plan(
             row.outcome = outcome if index == 0 else Outcome.SAME_AS_ROW
             row.customer_id = order.customer_id
             row.reason = order.reason
+    _warn_of_cancelled_conversions(session, plan)
     progress.report(total, total, "Checked every row.")
     return plan
+
+
+def _order_date_order(table: Table, mapping: Mapping, options: ImportOptions) -> DateOrder:
+    """Whether the order date column writes 05.03.2024 day first, decided by all its dates,
+    and the warning for the row of its first open date when nobody said and no date tells."""
+    columns = mapping.columns_for(Field.ORDER_DATE)
+    if not columns:
+        return DateOrder(bool(options.day_first))
+    index = columns[0]
+    return date_order(
+        (cells[index] if index < len(cells) else None for cells in table.rows),
+        _column_name(table.header, index),
+        options.day_first,
+    )
+
+
+def _warn_of_cancelled_conversions(session: Session, plan: OrderImportPlan) -> None:
+    """A conversion stands when its order is cancelled later: the preview says so.
+
+    Whether the customer never bought, or bought and sent this order back, is for a
+    person to judge; the import does not set anyone back to prospect on its own.
+    """
+    cancelled = {o.existing_id: o for o in plan.orders if o.cancelled_now and o.existing_id}
+    if not cancelled or plan.book is None:
+        return
+    customers = plan.book.customers
+    ids = list(cancelled)
+    for chunk in _chunks(ids, LOOKUP_CHUNK):
+        for order_id, customer_id in session.execute(
+            select(Conversion.order_id, Conversion.customer_id).where(
+                Conversion.order_id.in_(chunk)
+            )
+        ):
+            customer = customers.get(customer_id)
+            order = cancelled.get(order_id or 0)
+            if order is None or customer is None or customer.status == CustomerStatus.PROSPECT:
+                continue
+            order.rows[0].warnings.append(
+                f"order {order.order_number} made {customer.name} a customer; it is cancelled "
+                f"now, and {customer.name} stays a customer (set them back to prospect by hand "
+                "if they never bought)"
+            )
 
 
 # -- applying -------------------------------------------------------------------------------
@@ -890,7 +1210,11 @@ def apply_order_plan(
     *,
     progress: Progress | None = None,
 ) -> OrderBatchResult:
-    """Write the previewed orders as one batch (errors are kept with it, not imported)."""
+    """Write the previewed orders as one batch (errors are kept with it, not imported).
+
+    A preview is imported once; when another import wrote the same orders meanwhile,
+    nothing is written and the message says to preview again.
+    """
     progress = progress or Progress()
     errors = plan.error_rows
     if plan.options.all_or_nothing and errors:
@@ -899,14 +1223,34 @@ def apply_order_plan(
             f"{errors[0].row_number}, {errors[0].problem_text()}). Nothing was imported: fix "
             "them and import again, or import without all-or-nothing to skip those rows."
         )
-    try:
-        with collector_paused(), db.session(user_id=actor_id, audit=False) as session:
-            return _apply(session, actor_id, plan, progress)
-    except IntegrityError as exc:
-        raise ConflictError(
+    with importing_once(plan):
+        try:
+            with collector_paused(), db.session(user_id=actor_id, audit=False) as session:
+                result = _apply(session, actor_id, plan, progress)
+        # On SQLite the bulk writes go to the driver directly, so its own error comes too.
+        except (IntegrityError, sqlite3.IntegrityError) as exc:
+            raise _conflict(db, plan) from exc
+        plan.imported_batch_id = result.batch_id
+        return result
+
+
+def _conflict(db: Database, plan: OrderImportPlan) -> ConflictError:
+    """Why the database refused the batch: mostly another import of the same orders."""
+    numbers = [o.order_number for o in plan.orders_with(OrderOutcome.NEW)]
+    with db.new_session() as session:
+        stored = _existing_orders(session, plan.source_system, numbers, with_lines=False)
+    added = [number for number in numbers if number in stored]
+    if not added:
+        return ConflictError(
             "Someone imported or changed some of these orders while this import ran; nothing "
             "was imported. Import the file again to see the orders as they are now."
-        ) from exc
+        )
+    count = len(added)
+    shown = ", ".join(added[:3]) + (", …" if count > 3 else "")
+    return ConflictError(
+        f"Another import added {count} of these orders meanwhile ({shown}); nothing was "
+        "imported. Preview the file again: it then shows them as already imported."
+    )
 
 
 def _apply(
@@ -939,7 +1283,7 @@ def _apply(
     done = 0
     changes: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
-    # The order each newly linked customer gets first, to say which order converted it.
+    # Each customer's first sale among these orders, to say which order converted it.
     first_links: dict[int, tuple[date, str, int]] = {}
 
     linked_ids: list[int] = []
@@ -947,7 +1291,10 @@ def _apply(
     def note_link(order: PlannedOrder, order_id: int) -> None:
         if order.customer_id is None or order.order_date is None:
             return
-        linked_ids.append(order_id)
+        if order.links_now:
+            linked_ids.append(order_id)
+        if not order.may_convert:
+            return  # a cancelled order is no first order
         key = (order.order_date, order.order_number, order_id)
         if order.customer_id not in first_links or key < first_links[order.customer_id]:
             first_links[order.customer_id] = key
@@ -961,8 +1308,7 @@ def _apply(
         lines: list[dict[str, Any]] = []
         for order_id, order in zip(ids, chunk, strict=True):
             lines.extend(_line_rows(order_id, order))
-            if order.links_now:
-                note_link(order, order_id)
+            note_link(order, order_id)
         bulk_insert(session, lines_table, lines)  # type: ignore[arg-type]
         line_count += len(lines)
         done += len(chunk)
@@ -970,7 +1316,7 @@ def _apply(
     for chunk in _chunks(changed):
         line_count += _write_changes(session, batch, chunk, changes, now)
         for order in chunk:
-            if order.links_now and order.existing_id is not None:
+            if order.existing_id is not None:
                 note_link(order, order.existing_id)
         done += len(chunk)
         progress.report(done, total, "Updating orders…")

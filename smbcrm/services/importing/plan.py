@@ -4,6 +4,8 @@ Each row is parsed through the mapping, checked, and matched against the book in
 trust — smbcrm ID, the source system's customer code, e-mail, phone, same name in the same
 city — and gets an outcome with its reason: new customer, update of which customer and why,
 unchanged, possible duplicate needing a decision, or error (column, value, why, how to fix).
+What the book could not take is an error here, not a failed import later: text longer than
+its column, a customer code given to two customers.
 """
 
 from __future__ import annotations
@@ -12,13 +14,25 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from smbcrm.models import CustomerKind, CustomerStatus, ImportKind, Tier
+from smbcrm.models import (
+    Contact,
+    ContactPoint,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    ExternalId,
+    ImportKind,
+    Tag,
+    Tier,
+    User,
+)
 from smbcrm.models.keys import (
     DEFAULT_REGION,
     contains_cjk,
@@ -35,10 +49,16 @@ from smbcrm.services.importing.book import (
     StaffDirectory,
     load_snapshots,
 )
-from smbcrm.services.importing.fields import SPECS, Field
+from smbcrm.services.importing.fields import SPECS, Field, column_length
 from smbcrm.services.importing.mapping import Mapping
 from smbcrm.services.importing.reader import Table
-from smbcrm.services.importing.values import ValueProblem, parse_date, parse_phones, parse_text
+from smbcrm.services.importing.values import (
+    ValueProblem,
+    date_order,
+    parse_date,
+    parse_text,
+    read_phones,
+)
 from smbcrm.services.progress import Progress
 
 
@@ -144,7 +164,10 @@ class RowPlan:
 class ImportOptions:
     on_duplicate: OnDuplicate = OnDuplicate.UPDATE
     all_or_nothing: bool = False
-    day_first: bool = False
+    # Dates such as 05.03.2024: True day first, False month first, None not said (each
+    # column decides from its dates; a column of open ones is read month first, with a
+    # warning). See values.date_order.
+    day_first: bool | None = None
     create_missing_staff: bool = False
     region: str = DEFAULT_REGION
 
@@ -162,6 +185,9 @@ class ImportPlan:
     unknown_staff: dict[str, list[int]] = field(default_factory=dict)  # name → row numbers
     encoding: str | None = None
     book: BookIndex | None = field(default=None, repr=False)
+    # The batch this preview was imported as: a preview is imported once.
+    imported_batch_id: int | None = None
+    importing: bool = field(default=False, repr=False)
 
     @property
     def source_system(self) -> str:
@@ -263,12 +289,43 @@ def mapped_columns(header: list[str], mapping: Mapping) -> list[tuple[int, Field
     ]
 
 
+def excel_error_problems(table: Table, mapping: Mapping) -> dict[int, dict[int, CellProblem]]:
+    """The Excel error cells (#N/A, #REF! …) of the columns imported, as their rows' problems:
+    file row → column index → problem.
+
+    The reader leaves such a cell blank; without its own problem the row would be imported
+    without the value, or said to lack it ("the name is empty") when it holds an error.
+    """
+    found: dict[int, dict[int, CellProblem]] = {}
+    for error in table.cell_errors:
+        if mapping.columns.get(error.column) is None:
+            continue
+        column = (
+            table.header[error.column]
+            if error.column < len(table.header)
+            else f"Column {error.column + 1}"
+        )
+        found.setdefault(error.row, {})[error.column] = CellProblem(
+            column, error.code, error.message, error.hint
+        )
+    return found
+
+
 def parse_cells(
-    cells: list[object], columns: list[tuple[int, Field, str]], options: ImportOptions
-) -> tuple[RowValues, list[CellProblem]]:
-    """A row's values through its :func:`mapped_columns`."""
+    cells: list[object],
+    columns: list[tuple[int, Field, str]],
+    options: ImportOptions,
+    *,
+    day_first: dict[int, bool] | None = None,
+) -> tuple[RowValues, list[CellProblem], list[str]]:
+    """A row's values through its :func:`mapped_columns`, with its problems and warnings.
+
+    ``day_first`` is each date column's order, as :func:`date_order` decided it for the
+    whole column; a column not in it follows the options.
+    """
     values = RowValues()
     problems: list[CellProblem] = []
+    warnings: list[str] = []
     notes: list[str] = []
     width = len(cells)
     for index, target, column in columns:
@@ -282,9 +339,24 @@ def parse_cells(
             if setter is not None:
                 parsed = parse_text(cell)
                 if parsed is not None:
+                    limit = _TEXT_LENGTHS.get(target)
+                    if limit is not None and len(parsed) > limit:
+                        raise _too_long(parsed, limit)
                     setter(values, parsed, notes)
+            elif target in _PHONE_FIELDS:
+                for phone in read_phones(cell, options.region):
+                    if len(phone.written) > _POINT_LENGTH:
+                        raise _too_long(phone.written, _POINT_LENGTH)
+                    values.phones += ((phone.written, phone.key),)
+                    if phone.doubt:
+                        warnings.append(f"column '{column}': {phone.doubt}")
+            elif target == Field.BIRTHDAY:
+                order = options.day_first if day_first is None else day_first.get(index)
+                values.scalars["birthday"] = parse_date(
+                    cell, day_first=order, not_after=date.today()
+                )
             else:
-                _parse_into(values, target, cell, options, notes)
+                _parse_into(values, target, cell, notes)
         except ValueProblem as exc:
             problems.append(CellProblem(column, _cell_text(cell), exc.message, exc.hint))
     if notes:
@@ -300,7 +372,69 @@ def parse_cells(
     # Only people have birthdays: a row giving one without a kind is about a person.
     if values.scalars.get("birthday") and "kind" not in values.scalars:
         values.scalars["kind"] = CustomerKind.PERSON
-    return values, problems
+    if not problems and (values.address_parts or values.given_name or values.family_name):
+        problems = _composed_too_long(values, columns)
+    return values, problems, warnings
+
+
+_PHONE_FIELDS = frozenset((Field.MOBILE, Field.PHONE))
+
+
+def _field_length(target: Field) -> int:
+    return column_length(Customer.__table__.c[target.value])
+
+
+# Text the book keeps in sized columns: PostgreSQL refuses longer text where SQLite would
+# keep it, so a value too long is the row's problem on both, not a failed import.
+_POINT_LENGTH = column_length(ContactPoint.__table__.c.value)
+_TAG_LENGTH = column_length(Tag.__table__.c.name)
+_TEXT_LENGTHS: dict[Field, int] = {
+    **{
+        target: _field_length(target)
+        for target in (
+            Field.NAME,
+            Field.ADDRESS,
+            Field.PROVINCE,
+            Field.CITY,
+            Field.DISTRICT,
+            Field.POSTCODE,
+            Field.COUNTRY,
+            Field.SOURCE,
+            Field.WEBSITE,
+            Field.TAX_ID,
+        )
+    },
+    Field.EXTERNAL_ID: column_length(ExternalId.__table__.c.key),
+    Field.CONTACT: column_length(Contact.__table__.c.name),
+    Field.CONTACT_TITLE: column_length(Contact.__table__.c.title),
+    Field.WECHAT: _POINT_LENGTH,
+    Field.OWNER: column_length(User.__table__.c.full_name),  # staff the import may add
+}
+
+
+def _too_long(text: str, limit: int) -> ValueProblem:
+    shown = text if len(text) <= 20 else text[:20] + "…"
+    return ValueProblem(
+        f"'{shown}' is {len(text)} characters long, and at most {limit} fit", "shorten it"
+    )
+
+
+def _composed_too_long(
+    values: RowValues, columns: list[tuple[int, Field, str]]
+) -> list[CellProblem]:
+    """Problems of a name or an address put together from parts that fit one by one."""
+    problems = []
+    composed = (
+        (Field.ADDRESS, values.scalars.get("address"), (Field.ADDRESS,)),
+        (Field.NAME, values.scalars.get("name"), (Field.GIVEN_NAME, Field.FAMILY_NAME)),
+    )
+    for target, text, parts in composed:
+        limit = _TEXT_LENGTHS[target]
+        if isinstance(text, str) and len(text) > limit:
+            problem = _too_long(text, limit)
+            column = next((name for _i, field_, name in columns if field_ in parts), "")
+            problems.append(CellProblem(column, text, problem.message, problem.hint))
+    return problems
 
 
 def person_name(given: str, family: str) -> str:
@@ -331,13 +465,7 @@ def join_address_parts(parts: Sequence[str]) -> str:
     return joined
 
 
-def _parse_into(
-    values: RowValues, target: Field, cell: object, options: ImportOptions, notes: list[str]
-) -> None:
-    if target in (Field.MOBILE, Field.PHONE):
-        for key in parse_phones(cell, options.region):
-            values.phones += ((_cell_text(cell).strip(), key),)
-        return
+def _parse_into(values: RowValues, target: Field, cell: object, notes: list[str]) -> None:
     if target == Field.EMAIL:
         for part in _EMAIL_SPLIT.split(_cell_text(cell).strip()):
             if not part:
@@ -347,10 +475,9 @@ def _parse_into(
                 raise ValueProblem(
                     f"'{part}' is not an e-mail address", "write it as name@example.com"
                 )
+            if len(part) > _POINT_LENGTH:
+                raise _too_long(part, _POINT_LENGTH)
             values.emails += ((part, email_key),)
-        return
-    if target == Field.BIRTHDAY:
-        values.scalars["birthday"] = parse_date(cell, day_first=options.day_first)
         return
     if target == Field.CUSTOMER_ID:
         text = parse_text(cell) or ""
@@ -384,9 +511,16 @@ def _parse_into(
             raise ValueProblem(f"'{text}' is not a tier", "write A, B or C")
         values.scalars["tier"] = Tier(letter)
     elif target == Field.TAGS:
-        values.tags += tuple(t.strip() for t in _TAG_SPLIT.split(text) if t.strip())
+        tags = tuple(t.strip() for t in _TAG_SPLIT.split(text) if t.strip())
+        for tag in tags:
+            if len(tag) > _TAG_LENGTH:
+                raise _too_long(tag, _TAG_LENGTH)
+        values.tags += tags
     elif target == Field.TAX_ID:
-        values.scalars["tax_id"] = text.replace(" ", "").upper()
+        tax_id = text.replace(" ", "").upper()
+        if len(tax_id) > _TEXT_LENGTHS[Field.TAX_ID]:
+            raise _too_long(tax_id, _TEXT_LENGTHS[Field.TAX_ID])
+        values.scalars["tax_id"] = tax_id
     else:
         values.scalars[target.value] = text
 
@@ -605,15 +739,24 @@ def build_plan(
     pending_email: dict[str, RowPlan] = {}
     pending_phone: dict[str, RowPlan] = {}
     pending_name: dict[tuple[str, str | None], RowPlan] = {}
+    codes = _CodeClaims(book, source, _header_of(table.header, mapping, Field.EXTERNAL_ID))
     columns = mapped_columns(table.header, mapping)
+    day_first, date_warnings = _date_orders(table, columns, options)
+    excel_errors = excel_error_problems(table, mapping)
     # Rows matching a customer, compared with that customer's details once every row is read.
     to_compare: list[RowPlan] = []
     total = len(table.rows)
     for position, (cells, row_number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
         if position % 2000 == 0:
             progress.report(position, total, "Checking rows…")
-        values, problems = parse_cells(cells, columns, options)
+        values, problems, warnings = parse_cells(cells, columns, options, day_first=day_first)
+        if excel_errors and row_number in excel_errors:
+            # Before the outcome: an error in the name column is that, not an empty name.
+            problems.extend(excel_errors[row_number].values())
         row = RowPlan(row_number, cells, values, Outcome.ERROR, problems=problems)
+        row.warnings = warnings
+        if position in date_warnings:
+            row.warnings.append(date_warnings[position])
         plan.rows.append(row)
         if problems:
             continue
@@ -651,55 +794,159 @@ def build_plan(
             continue
         match = match_row(values, book, source, options.region)
         if match is None:
-            if not name:
-                row.problems.append(
-                    CellProblem(
-                        _header_of(table.header, mapping, Field.NAME),
-                        "",
-                        "the name is empty",
-                        "every new customer needs a name",
-                    )
-                )
-                continue
             row.outcome = Outcome.CREATE
             row.reason = "no customer in the book matches"
-            _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
-            continue
-        head = book.customers[match.customer_id]
-        row.customer_id = match.customer_id
-        row.reason = (
-            f"{head.name} (archived): {match.reason}"
-            if head.archived
-            else f"{head.name}: {match.reason}"
-        )
-        if not match.definite:
-            row.outcome = _for_possible_duplicate(options.on_duplicate)
-            if row.outcome == Outcome.CREATE:
-                _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
-            elif row.outcome == Outcome.DUPLICATE:
-                to_compare.append(row)  # what "update" would change, should the user choose it
-            continue
-        policy = OnDuplicate.UPDATE if match.by_identity else options.on_duplicate
-        if policy == OnDuplicate.SKIP:
-            row.outcome = Outcome.SKIP
-        elif policy == OnDuplicate.REVIEW:
-            row.outcome = Outcome.REVIEW
-        elif policy == OnDuplicate.CREATE:
-            if not name:
-                row.problems.append(
-                    CellProblem("", "", "the name is empty", "every new customer needs a name")
-                )
-                continue
-            row.outcome = Outcome.CREATE
-            row.customer_id = None
-            row.reason = f"created although it looks like {row.reason}"
-            _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
         else:
-            row.outcome = Outcome.UPDATE
+            head = book.customers[match.customer_id]
+            row.customer_id = match.customer_id
+            row.reason = (
+                f"{head.name} (archived): {match.reason}"
+                if head.archived
+                else f"{head.name}: {match.reason}"
+            )
+            if not match.definite:
+                row.outcome = _for_possible_duplicate(options.on_duplicate)
+            else:
+                policy = OnDuplicate.UPDATE if match.by_identity else options.on_duplicate
+                row.outcome = _for_same_customer(policy)
+                if row.outcome == Outcome.CREATE:
+                    row.customer_id = None
+                    row.reason = f"created although it looks like {row.reason}"
+        if row.outcome == Outcome.CREATE and not name:
+            row.outcome = Outcome.ERROR
+            row.problems.append(
+                CellProblem(
+                    _header_of(table.header, mapping, Field.NAME),
+                    "",
+                    "the name is empty",
+                    "every new customer needs a name",
+                )
+            )
+            continue
+        code_problem = codes.claim(row)
+        if code_problem is not None:
+            row.outcome = Outcome.ERROR
+            row.problems.append(code_problem)
+            continue
+        if row.outcome == Outcome.CREATE:
+            _remember(row, source, pending_external, pending_email, pending_phone, pending_name)
+        elif row.outcome in (Outcome.UPDATE, Outcome.DUPLICATE):
+            # For a possible duplicate: what "update" would change, should the user choose it.
             to_compare.append(row)
     _compare_with_book(session, to_compare, source, progress)
     progress.report(total, total, "Checked every row.")
     return plan
+
+
+def _date_orders(
+    table: Table, columns: list[tuple[int, Field, str]], options: ImportOptions
+) -> tuple[dict[int, bool], dict[int, str]]:
+    """Each date column's day/month order, read from all its cells, and the warnings to
+    give (by row position) where a column's order is only the default."""
+    day_first: dict[int, bool] = {}
+    warnings: dict[int, str] = {}
+    for index, target, column in columns:
+        if target != Field.BIRTHDAY:
+            continue
+        order = date_order(
+            (cells[index] if index < len(cells) else None for cells in table.rows),
+            column,
+            options.day_first,
+        )
+        day_first[index] = order.day_first
+        if order.warning and order.warn_at is not None:
+            warnings[order.warn_at] = order.warning
+    return day_first, warnings
+
+
+def _for_same_customer(policy: OnDuplicate) -> Outcome:
+    """A row that surely is an existing customer, by the policy for such rows."""
+    if policy == OnDuplicate.SKIP:
+        return Outcome.SKIP
+    if policy == OnDuplicate.REVIEW:
+        return Outcome.REVIEW
+    if policy == OnDuplicate.CREATE:
+        return Outcome.CREATE
+    return Outcome.UPDATE
+
+
+# Outcomes that give a customer the row's code, now or when the user decides.
+_CODE_WRITERS = (Outcome.CREATE, Outcome.UPDATE, Outcome.DUPLICATE, Outcome.REVIEW)
+
+
+class _CodeClaims:
+    """Which customer each customer code of the file goes to: one code, one customer.
+
+    The book holds a code once per source system; two rows giving one code to two
+    customers (or a code another customer already has) would fail the whole import.
+    """
+
+    def __init__(self, book: BookIndex, source: str, column: str) -> None:
+        self.book = book
+        self.source = source
+        self.column = column
+        self.rows: dict[str, RowPlan] = {}
+
+    def claim(self, row: RowPlan) -> CellProblem | None:
+        """The row's problem when its code belongs to another customer; else the code is
+        taken for the row's customer."""
+        code = row.values.external_id
+        if not code or row.outcome not in _CODE_WRITERS:
+            return None
+        key = normalize_key_text(code)
+        target = None if row.outcome == Outcome.CREATE else row.customer_id
+        holder = self.book.by_external.get((self.source, key))
+        if holder is not None:
+            holder = self.book.resolve(holder)
+            if holder == target:
+                return None
+            head = self.book.customers.get(holder)
+            return CellProblem(
+                self.column,
+                code,
+                f"customer code {code} already belongs to "
+                f"{head.name if head else 'another customer'} (smbcrm ID {holder})",
+                "one code belongs to one customer: fix the code, or the smbcrm ID if this "
+                "row is about that customer",
+            )
+        first = self.rows.setdefault(key, row)
+        if first is row or (
+            target is not None and first.outcome != Outcome.CREATE and first.customer_id == target
+        ):
+            return None
+        return CellProblem(
+            self.column,
+            code,
+            f"customer code {code} is already on row {first.row_number} "
+            f"({_customer_of(first, self.book)})",
+            "one code belongs to one customer: fix the code, or make the two rows one",
+        )
+
+
+def _customer_of(row: RowPlan, book: BookIndex) -> str:
+    """The customer a row writes to, as a person knows it."""
+    if row.outcome == Outcome.CREATE or row.customer_id not in book.customers:
+        return f"new customer {row.values.scalars.get('name') or ''}".rstrip()
+    return book.customers[row.customer_id].name
+
+
+def code_conflict(plan: ImportPlan) -> str | None:
+    """Two rows giving one customer code to two customers, as the user decided the
+    possible duplicates; None when every code goes to one customer."""
+    by_code: dict[str, tuple[RowPlan, object]] = {}
+    for row in plan.rows:
+        code = row.values.external_id
+        if not code or row.effective not in (Outcome.CREATE, Outcome.UPDATE):
+            continue
+        target: object = row.row_number if row.effective == Outcome.CREATE else row.customer_id
+        first, first_target = by_code.setdefault(normalize_key_text(code), (row, target))
+        if first_target != target:
+            return (
+                f"Rows {first.row_number} and {row.row_number} give customer code {code} to "
+                "two different customers, as the possible duplicates were decided. One code "
+                "belongs to one customer: decide those rows again, or fix the code."
+            )
+    return None
 
 
 def _compare_with_book(

@@ -1,5 +1,5 @@
-"""The rows an import could not take: saved as .xlsx with a "Problem" column to fix and
-re-import, and kept with their batch so the Export menu can write them again later."""
+"""The rows an import could not take: saved as .xlsx (or .csv) with a "Problem" column to
+fix and re-import, and kept with their batch so the Export menu can write them again later."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import NotFoundError, ValidationError
 from smbcrm.models import ImportBatch, ImportProblem, User
-from smbcrm.errors import NotFoundError, SmbcrmError
 from smbcrm.services.importing.plan import ImportPlan, RowPlan
 
 if TYPE_CHECKING:
@@ -59,25 +59,36 @@ def problems_sheet(
     )
 
 
-def write_problem_rows(plan: ImportPlan, target: Path, rows: list[RowPlan] | None = None) -> int:
-    """Write the original header plus "Problem" and the rows with errors; returns the count."""
-    rows = plan.error_rows if rows is None else rows
+def check_problem_file(target: Path) -> Path:
+    """The file the rows with problems go to, checked before anything is read or written:
+    .xlsx or .csv, as its name says."""
     target = target.expanduser()
+    if target.suffix.lower() not in (".xlsx", ".csv"):
+        raise ValidationError(
+            {
+                "errors": f"Save the rows with problems as .xlsx or .csv, not "
+                f"'{target.suffix or target.name}': end the file name with .xlsx (Excel) "
+                "or .csv."
+            }
+        )
+    return target
+
+
+def write_problem_rows(plan: ImportPlan, target: Path, rows: list[RowPlan] | None = None) -> int:
+    """Write the original header plus "Problem" and the rows with errors; returns the count.
+
+    An .xlsx or a .csv file, as the name says (a missing folder is made).
+    """
+    from smbcrm.services.export.workbook import save_sheet, writing_to
+
+    target = check_problem_file(target)
+    rows = plan.error_rows if rows is None else rows
     sheet = problems_sheet(
         plan.header, [(r.row_number, r.raw, r.problem_text()) for r in rows], name="Problems"
     )
-    from smbcrm.services.export.workbook import new_workbook, write_sheet
-
-    try:
+    with writing_to(target):
         target.parent.mkdir(parents=True, exist_ok=True)
-        book = new_workbook(target)
-        write_sheet(book, sheet)
-        book.close()
-    except OSError as exc:
-        raise SmbcrmError(
-            f"Cannot write {target}: {exc.strerror or exc}. If the file is open in Excel, "
-            "close it and save the problem rows again."
-        ) from exc
+    save_sheet(target, sheet)
     return len(rows)
 
 

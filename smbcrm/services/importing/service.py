@@ -12,10 +12,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from smbcrm.errors import SmbcrmError
 from smbcrm.models import Database, ImportKind
 from smbcrm.services.collector import collector_paused
-from smbcrm.errors import SmbcrmError
 from smbcrm.services.importing.apply import BatchResult, apply_plan
+from smbcrm.services.importing.fields import SPECS, fold_header, header_index
 from smbcrm.services.importing.mapping import (
     Mapping,
     auto_map,
@@ -29,6 +30,7 @@ from smbcrm.services.importing.orders import (
     OrderImportPlan,
     apply_order_plan,
     build_order_plan,
+    looks_like_orders,
 )
 from smbcrm.services.importing.plan import ImportOptions, ImportPlan, build_plan
 from smbcrm.services.importing.reader import Table, read_table
@@ -63,14 +65,43 @@ def choose_mapping(
     return mapping
 
 
+def _where(table: Table) -> str:
+    return f"{table.path.name}" + (f", sheet '{table.sheet}'" if table.sheet else "")
+
+
 def check_mapping(table: Table, mapping: Mapping) -> None:
     problems = mapping_problems(mapping)
     if problems:
-        where = f"{table.path.name}" + (f", sheet '{table.sheet}'" if table.sheet else "")
+        where = _where(table)
         raise MappingError(
             f"{where} (header on row {table.header_row}: {', '.join(table.header[:8])}"
             f"{'…' if len(table.header) > 8 else ''}): {' '.join(problems)}"
         )
+
+
+def check_not_orders(table: Table, mapping: Mapping) -> None:
+    """Refuse to read an order export as customers when only the guessed mapping says so.
+
+    Its order numbers and amounts would be dropped without a word and its rows taken for
+    customers. The same test as the import window's kind guess (an order number and a
+    date or amount), so a customers list with an amount column is not taken for orders.
+    A saved mapping is the user's own choice and is followed.
+    """
+    if mapping.kind != ImportKind.CUSTOMERS or mapping.name or not looks_like_orders(table.header):
+        return
+    order_headers = header_index(ImportKind.ORDERS)
+    found = [
+        header
+        for header in table.header
+        if (target := order_headers.get(fold_header(header))) is not None
+        and SPECS[target].kinds == (ImportKind.ORDERS,)
+    ]
+    where = _where(table)
+    raise MappingError(
+        f"{where} looks like orders (columns {', '.join(found)}), not a list of "
+        "customers. Import it as orders (--kind orders); if it does list customers, say "
+        "so (--kind customers)."
+    )
 
 
 @dataclass(frozen=True)
@@ -90,14 +121,19 @@ def prepare_import(
     source_system: str | None = None,
     options: ImportOptions | None = None,
     progress: Progress | None = None,
+    kind_confirmed: bool = False,
 ) -> Prepared:
     """Read, map and preview a file without writing anything.
 
     For orders the plan is an :class:`OrderImportPlan` (every order, its customer or why
-    none was found, and what a re-import changes).
+    none was found, and what a re-import changes). A file that reads like orders is not
+    imported as customers (:func:`check_not_orders`) unless ``kind_confirmed`` says the
+    person chose customers themselves.
     """
     with collector_paused():
-        return _prepare(db, path, kind, sheet, mapping_name, source_system, options, progress)
+        return _prepare(
+            db, path, kind, sheet, mapping_name, source_system, options, progress, kind_confirmed
+        )
 
 
 def _prepare(
@@ -109,6 +145,7 @@ def _prepare(
     source_system: str | None,
     options: ImportOptions | None,
     progress: Progress | None,
+    kind_confirmed: bool,
 ) -> Prepared:
     table = open_table(path, kind, sheet)
     with db.new_session() as session:
@@ -116,6 +153,8 @@ def _prepare(
             session, table, kind, mapping_name=mapping_name, source_system=source_system
         )
         check_mapping(table, mapping)
+        if not kind_confirmed:
+            check_not_orders(table, mapping)
         options = options or ImportOptions(region=db.default_region())
         plan: ImportPlan
         if kind == ImportKind.ORDERS:

@@ -12,13 +12,27 @@ import calendar
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import Numeric
 
 from smbcrm.models.keys import DEFAULT_REGION, normalize_phone, split_phones
+from smbcrm.models.orders import Money
 
 __all__ = [
+    "MONEY",
+    "DateOrder",
+    "NumberSize",
+    "PhoneReading",
+    "TooLarge",
     "ValueProblem",
+    "date_order",
     "detect_currency",
     "parse_amount",
     "parse_bool",
@@ -26,6 +40,7 @@ __all__ = [
     "parse_int",
     "parse_phones",
     "parse_text",
+    "read_phones",
 ]
 
 
@@ -39,6 +54,11 @@ class ValueProblem(ValueError):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class TooLarge(ValueProblem):
+    """A number too large for the column it goes to: a caller that knows what the column
+    holds (a quantity, a price) words it its own way."""
 
 
 def _shown(value: object) -> str:
@@ -136,13 +156,25 @@ def _from_serial(serial: float, original: object) -> date:
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
-def parse_date(value: object, *, day_first: bool = False) -> date | None:
+def parse_date(
+    value: object, *, day_first: bool | None = False, not_after: date | None = None
+) -> date | None:
     """A date from an Excel date, an Excel serial number or date text in the usual forms.
 
     Accepted text: 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305, 5 Mar 2024,
     Mar 5, 2024, and 3/5/2024 or 05.03.2024 where ``day_first`` decides the order unless
-    one part is above 12. A time after the date is ignored.
+    one part is above 12 (:func:`date_order` decides it for a whole column; None reads
+    month first). A time after the date is ignored. A date after ``not_after`` is a
+    problem: a year typed 3024 or 2099 for 2024.
     """
+    found = _parse_date(value, bool(day_first))
+    if found is not None and not_after is not None and found > not_after:
+        shown = found.isoformat() if isinstance(value, date) else _shown(value)
+        raise ValueProblem(f"'{shown}' is in the future", "check the year")
+    return found
+
+
+def _parse_date(value: object, day_first: bool) -> date | None:
     if _is_blank(value):
         return None
     if isinstance(value, datetime):
@@ -160,8 +192,7 @@ def parse_date(value: object, *, day_first: bool = False) -> date | None:
             raise ValueProblem(f"'{value}' is not a date", _DATE_HINT)
         return _from_serial(number, value)
     original = str(value).strip()
-    text = _fold(original)
-    text = _TIME_SUFFIX_RE.sub("", text).strip()
+    text = _date_text(original)
     if match := _YMD_RE.match(text):
         y, m, d = match.groups()
         return _make_date(original, int(y), int(m), int(d))
@@ -195,6 +226,78 @@ def parse_date(value: object, *, day_first: bool = False) -> date | None:
     if re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*月?", text):
         raise ValueProblem(f"'{original}' has no day", _DATE_HINT)
     raise ValueProblem(f"'{original}' is not a date", _DATE_HINT)
+
+
+def _date_text(original: str) -> str:
+    """Date text with full-width characters folded and a time after the date left out."""
+    return _TIME_SUFFIX_RE.sub("", _fold(original)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class DateOrder:
+    """Whether one column writes dates such as 05.03.2024 day first, and what to warn of.
+
+    ``warning`` names the column and says how its open dates were read; ``warn_at`` is the
+    position of the first cell it is about, so the warning is given once, on that row.
+    """
+
+    day_first: bool
+    warning: str = ""
+    warn_at: int | None = None
+
+
+def date_order(cells: Iterable[object], column: str, day_first: bool | None = None) -> DateOrder:
+    """Day or month first for every date in a column, decided by the column, not by each cell.
+
+    A date that reads one way only (25.03.2024, 03/25/2024) decides for the whole column,
+    so 01.11.2024 next to it is read the same way. A column whose dates are all open
+    (05.03.2024) follows ``day_first``; when nobody said (None) they are read month first
+    and the warning says so. Dates written both ways keep ``day_first`` for the open ones,
+    with a warning.
+    """
+    day_first_example = month_first_example = open_example = open_read = ""
+    open_at: int | None = None
+    seen: set[str] = set()
+    for position, cell in enumerate(cells):
+        if type(cell) is not str or cell in seen:
+            continue
+        seen.add(cell)
+        match = _DMY_RE.match(_date_text(cell))
+        if match is None:
+            continue
+        a, b = int(match[1]), int(match[3])
+        if a > 12 >= b:
+            day_first_example = day_first_example or cell.strip()
+        elif b > 12 >= a:
+            month_first_example = month_first_example or cell.strip()
+        elif a != b and 1 <= a <= 12 and 1 <= b <= 12 and open_at is None:
+            open_example, open_at = cell.strip(), position
+            open_read = f"{_full_year(match[4]):04d}-{a:02d}-{b:02d}"  # month first
+    if day_first_example and not month_first_example:
+        return DateOrder(True)
+    if month_first_example and not day_first_example:
+        return DateOrder(False)
+    chosen = bool(day_first)
+    if open_at is None:
+        return DateOrder(chosen)
+    order = "day first" if chosen else "month first"
+    if day_first_example:  # and month first ones too
+        return DateOrder(
+            chosen,
+            f"column '{column}' has dates written day first ({day_first_example}) and month "
+            f"first ({month_first_example}): {open_example} and dates like it were read "
+            f"{order}, check them",
+            open_at,
+        )
+    if day_first is not None:
+        return DateOrder(chosen)
+    return DateOrder(
+        False,
+        f"column '{column}': dates such as {open_example} could be day first or month first, "
+        f"and every such date in the column was read month first ({open_read}). If they are "
+        "day first, choose day-first dates and preview again",
+        open_at,
+    )
 
 
 # ---------------------------------------------------------------------------- amounts
@@ -292,8 +395,53 @@ def _unsign_number(text: str, original: str) -> Decimal:
         raise _amount_problem(original) from None
 
 
-def parse_amount(value: object) -> Decimal | None:
-    """An exact Decimal from a number or amount text (¥1,234.50, 1.234,50 €, (12.00), 12.5万)."""
+@dataclass(frozen=True, slots=True)
+class NumberSize:
+    """What a decimal column holds: ``precision`` digits, ``scale`` of them after the point."""
+
+    precision: int
+    scale: int
+
+    @classmethod
+    def of(cls, column_type: Numeric[Any]) -> NumberSize:
+        if column_type.precision is None or column_type.scale is None:
+            raise ValueError(f"a decimal type of fixed size is needed, not {column_type!r}")
+        return cls(column_type.precision, column_type.scale)
+
+    @property
+    def largest(self) -> Decimal:
+        return Decimal(10) ** (self.precision - self.scale) - Decimal(1).scaleb(-self.scale)
+
+
+# What an order's amount column holds: 999,999,999,999.99.
+MONEY = NumberSize.of(Money)
+
+
+def _within(amount: Decimal, size: NumberSize, original: str) -> Decimal:
+    """The amount, or a problem when the column cannot hold it once rounded to its places.
+
+    The leading digit's place is checked before any arithmetic: 1E400 is a problem to
+    report, not a decimal overflow.
+    """
+    if amount and (
+        amount.adjusted() >= size.precision - size.scale
+        or abs(amount).quantize(Decimal(1).scaleb(-size.scale), ROUND_HALF_UP) > size.largest
+    ):
+        raise TooLarge(
+            f"'{original}' is too large for an amount",
+            f"amounts up to {size.largest:,} fit: check that the cell holds an amount, "
+            "not a card or ID number",
+        )
+    return amount
+
+
+def parse_amount(value: object, *, size: NumberSize = MONEY) -> Decimal | None:
+    """An exact Decimal from a number or amount text (¥1,234.50, 1.234,50 €, (12.00), 12.5万).
+
+    An amount ``size`` (the order amount column by default) cannot hold is a problem, so
+    nothing is stored rounded or refused by the database later. The value itself is
+    returned as written: rounding it to the column's places is the caller's choice.
+    """
     if _is_blank(value):
         return None
     if isinstance(value, bool):
@@ -301,13 +449,14 @@ def parse_amount(value: object) -> Decimal | None:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueProblem(f"'{value}' is not an amount", _AMOUNT_HINT)
-        return value
+        return _within(value, size, _shown(value))
     if isinstance(value, int):
-        return Decimal(value)
+        return _within(Decimal(value), size, str(value))
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise ValueProblem(f"'{value}' is not an amount", _AMOUNT_HINT)
-        return Decimal(repr(value))  # shortest form: 0.1 stays 0.1, not 0.1000000000000000055…
+        # The shortest form: 0.1 stays 0.1, not 0.1000000000000000055…
+        return _within(Decimal(repr(value)), size, _shown(value))
     if not isinstance(value, str):
         raise ValueProblem(f"'{_shown(value)}' is not an amount", _AMOUNT_HINT)
     original = value.strip()
@@ -328,10 +477,9 @@ def parse_amount(value: object) -> Decimal | None:
         multiplier, text = _MULTIPLIERS[text[-1].lower()], text[:-1]
     if not text or not any(ch.isdigit() for ch in text):
         raise _amount_problem(original)
-    amount = _unsign_number(text, original)
+    amount = _within(_unsign_number(text, original) * multiplier, size, original)
     if "e" in text.lower() and amount == amount.to_integral_value():
         amount = amount.quantize(Decimal(1))  # 1.5e3 → 1500, not Decimal("1.5E+3")
-    amount *= multiplier
     return -amount if negative else amount
 
 
@@ -350,6 +498,15 @@ def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
 
     Numbers stored as numbers (13800138000.0, 1.38001380E+10) are read as their digits.
     """
+    keys: list[str] = []
+    for _part, key in _phone_parts(value, region):
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _phone_parts(value: object, region: str) -> list[tuple[str, str]]:
+    """(each number as the cell writes it, its key), repeats included."""
     if _is_blank(value):
         return []
     if isinstance(value, bool):
@@ -370,7 +527,7 @@ def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
         key = normalize_phone(part, region)
         if key is None:
             raise ValueProblem(f"'{part}' is not a phone number", _PHONE_HINT)
-        return [key]
+        return [(part, key)]
     if not isinstance(value, int | float | Decimal):  # text, or whatever else was typed
         folded = _fold(text).replace(" ", "")
         scientific = _SCIENTIFIC_RE.match(folded)
@@ -387,16 +544,103 @@ def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
                 )
     # "13800138000（微信同号）": a bracketed note without digits is not part of the number.
     text = _PHONE_NOTE_RE.sub(" ", text)
-    keys: list[str] = []
+    parts: list[tuple[str, str]] = []
     for part in split_phones(text):
         key = normalize_phone(part, region)
         if key is None:
             raise ValueProblem(f"'{part}' is not a phone number", _PHONE_HINT)
-        if key not in keys:
-            keys.append(key)
-    if not keys:
+        parts.append((part, key))
+    if not parts:
         raise ValueProblem(f"'{text.strip()}' is not a phone number", _PHONE_HINT)
-    return keys
+    return parts
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneReading:
+    """One phone of a cell: its own text as written (an extension stays), the key it is
+    matched by, and why it may be mistyped (for a warning), if it may."""
+
+    written: str
+    key: str
+    doubt: str = ""
+
+
+# E.164 numbers have at most 15 digits; with an extension a few more. Longer is not a phone.
+_MOST_PHONE_DIGITS = 20
+# "010-12345678-801": the Chinese way to write an extension after the number.
+_DASH_EXTENSION_RE = re.compile(r"^(.*\d)\s*[-‐–—]\s*\d{1,5}$")
+_CN_MOBILE_DIGITS = 11
+
+
+def read_phones(value: object, region: str = DEFAULT_REGION) -> list[PhoneReading]:
+    """Every phone in a cell, each with its own text, in order, without repeats.
+
+    Unlike :func:`parse_phones` (the keys alone), this reads "010-12345678-801" as the
+    number with extension 801, refuses a "number" too long for any phone, and says of a
+    number with a digit too many or too few for the region that it may be mistyped.
+    """
+    readings: list[PhoneReading] = []
+    seen: set[str] = set()
+    for written, found in _phone_parts(value, region):
+        key, valid = found, _is_valid_key(found)
+        if not valid:
+            before_extension = _key_before_extension(written, region)
+            if before_extension is not None:
+                key, valid = before_extension, True
+        if key in seen:
+            continue
+        seen.add(key)
+        digits = len(key.lstrip("+"))  # a key is digits, after a plus when it has one
+        if digits > _MOST_PHONE_DIGITS:
+            raise ValueProblem(
+                f"'{written}' is not a phone number: it has {digits} digits", _PHONE_HINT
+            )
+        readings.append(PhoneReading(written, key, "" if valid else _phone_doubt(written, region)))
+    return readings
+
+
+@lru_cache(maxsize=65536)
+def _is_valid_key(key: str) -> bool:
+    """Whether a key is a real number: normalize_phone keeps the digits of one that is not."""
+    if len(key) == 14 and key.startswith("+861"):
+        return True  # a Chinese mobile, as normalize_phone accepts them
+    if not key.startswith("+"):
+        return False
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(key)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _key_before_extension(written: str, region: str) -> str | None:
+    match = _DASH_EXTENSION_RE.match(written)
+    if match is None:
+        return None
+    key = normalize_phone(match.group(1), region)
+    return key if key is not None and _is_valid_key(key) else None
+
+
+def _phone_doubt(written: str, region: str) -> str:
+    national = "".join(ch for ch in written if ch.isdigit())
+    digits = len(national)
+    if (
+        region.upper() == "CN"
+        and national.startswith("1")
+        and not national.startswith("10")  # Beijing's area code without its 0
+        and 0 < abs(digits - _CN_MOBILE_DIGITS) <= 2  # a mobile with a digit or two off
+    ):
+        return f"'{written}' has {digits} digits, but a mobile number has 11: check it"
+    try:
+        reason = phonenumbers.is_possible_number_with_reason(
+            phonenumbers.parse(written, region.upper())
+        )
+    except phonenumbers.NumberParseException:
+        reason = None
+    if reason == phonenumbers.ValidationResult.TOO_LONG:
+        return f"'{written}' has too many digits for a phone number: check it"
+    if reason == phonenumbers.ValidationResult.TOO_SHORT or digits < 7:
+        return f"'{written}' has too few digits for a phone number: check it"
+    return f"'{written}' is not a valid phone number: check its digits"
 
 
 # ---------------------------------------------------------------------------- text & small types
