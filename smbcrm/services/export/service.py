@@ -266,13 +266,4 @@ def _write(
 ) -> int:
     if suffix == ".csv":
         return csv_writer.write_csv(temp, sheet, csv_writer.csv_encoding(options.encoding), report)
-    book = workbook.new_workbook(temp)
-    try:
-        rows = workbook.write_sheet(book, sheet, report)
-    except BaseException:
-        # Closing also removes xlsxwriter's own temporary row files; the half file goes too.
-        with contextlib.suppress(Exception):
-            book.close()
-        raise
-    book.close()
-    return rows
+    return workbook.save_workbook(temp, sheet, report)

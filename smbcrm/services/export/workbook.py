@@ -456,7 +456,7 @@ def save_sheet(
             if suffix == ".csv":
                 rows = write_csv(temp, sheet, encoding, progress)
             else:
-                rows = _save_workbook(temp, sheet, progress)
+                rows = save_workbook(temp, sheet, progress)
             os.replace(temp, path)
     finally:
         with contextlib.suppress(OSError):
@@ -464,7 +464,8 @@ def save_sheet(
     return rows
 
 
-def _save_workbook(path: Path, sheet: Sheet, progress: ProgressFn | None) -> int:
+def save_workbook(path: Path, sheet: Sheet, progress: ProgressFn | None) -> int:
+    """Write ``sheet`` as an .xlsx at ``path`` (a temporary name the caller renames)."""
     book = new_workbook(path)
     try:
         rows = write_sheet(book, sheet, progress)
