@@ -46,6 +46,7 @@ from smbcrm.models import (
     Activity,
     AssignmentChange,
     AuditEntry,
+    BatchStatus,
     Case,
     ChangeAction,
     Contact,
@@ -59,6 +60,8 @@ from smbcrm.models import (
     DuplicateStatus,
     ExternalId,
     FollowUp,
+    ImportBatch,
+    ImportChange,
     ImportReviewItem,
     Merge,
     Order,
@@ -1043,9 +1046,21 @@ def _field_plan(
                 (CUSTOM_PREFIX + key, custom_before.get(key), custom_after.get(key),
                  current_custom.get(key))
             )  # fmt: skip
+    # Fields the merge left alone that an import changed since: its row may have matched
+    # the survivor only through a code or phone one of the absorbed customers brought, so
+    # whether the change belongs to the survivor is the person's call.
+    asked_keys = {key for key, *_values in candidates}
+    imported = _imported_since(session, survivor.id, merge.merged_at)
+    by_import = [
+        (name, after.get(name), current[name], imported[name])
+        for name, _label in FIELDS
+        if name in imported and name not in asked_keys and current[name] != after.get(name)
+    ]
+    owners = [v for k, b, a, n in candidates if k == "owner_id" for v in (b, a, n)]
+    owners += [v for k, at_merge, n, _b in by_import if k == "owner_id" for v in (at_merge, n)]
     names = _Names(
         session,
-        [v for k, b, a, n in candidates if k == "owner_id" for v in (b, a, n) if v is not None],
+        [v for v in owners if v is not None],
         [
             v
             for k, b, a, n in candidates
@@ -1095,7 +1110,56 @@ def _field_plan(
                 options=((KEEP, f"Keep “{shown_now}”"), (RESTORE, f"Restore “{shown_old}”")),
             )
         )
+    for key, at_merge, now_value, batch_id in by_import:
+        answer = answers.get(key)
+        if answer == RESTORE:
+            restore[key] = at_merge
+            continue
+        if answer == KEEP:
+            continue
+        if answer is not None:
+            raise ValidationError(
+                {key: f"Answer '{key}' with '{KEEP}' or '{RESTORE}', not '{answer}'."}
+            )
+        label = _LABELS.get(key, key)
+        shown_now = _show(session, key, now_value, names)
+        shown_then = _show(session, key, at_merge, names)
+        questions.append(
+            UndoQuestion(
+                key=key,
+                text=(
+                    f"{label} was changed to “{shown_now}” by import batch {batch_id} after "
+                    "the merge; its row may have been about a customer this undo puts back: "
+                    f"keep “{shown_now}” on {survivor.name}, or restore “{shown_then}”?"
+                ),
+                options=(
+                    (KEEP, f"Keep “{shown_now}”"),
+                    (RESTORE, f"Restore “{shown_then}”"),
+                ),
+            )
+        )
     return restore, questions
+
+
+def _imported_since(session: Session, customer_id: int, since: datetime) -> dict[str, int]:
+    """Customer fields imports changed after ``since`` (not undone): field → latest batch."""
+    rows = session.execute(
+        select(ImportChange.batch_id, ImportChange.before)
+        .join(ImportBatch, ImportBatch.id == ImportChange.batch_id)
+        .where(
+            ImportChange.entity == "customer",
+            ImportChange.entity_id == customer_id,
+            ImportChange.action == ChangeAction.UPDATED,
+            ImportBatch.started_at >= since,
+            ImportBatch.status != BatchStatus.UNDONE,
+        )
+        .order_by(ImportChange.id)
+    )
+    changed: dict[str, int] = {}
+    for batch_id, before in rows:
+        for key in before or {}:
+            changed[str(key)] = int(batch_id)
+    return changed
 
 
 def _links(session: Session, column: Any, customer_ids: Sequence[int]) -> set[tuple[int, int]]:

@@ -557,6 +557,52 @@ def test_undo_after_a_later_import_asks_about_fields_edited_since(
         assert now["contacts"].keys() - before["contacts"].keys()  # the later contact
 
 
+def test_undo_asks_about_fields_a_later_import_changed_that_the_merge_left_alone(
+    staff: Database, tmp_path: Path
+) -> None:
+    _import(
+        staff,
+        _xlsx(
+            tmp_path / "first.xlsx",
+            [
+                ["K001", "甲公司", "13700000001", "上海", "赵敏"],
+                ["K002", "乙公司", "13700000002", "北京", "周芷若"],
+            ],
+        ),
+    )
+    with staff.new_session() as session:
+        first = session.scalars(select(Customer.id).where(Customer.name == "甲公司")).one()
+        second = session.scalars(select(Customer.id).where(Customer.name == "乙公司")).one()
+    # The survivor keeps its own name and city: the merge changes neither.
+    result = _merge(staff, first, [second], choices={"name": first, "city": first})
+    # The next export of the source still calls K002 乙公司, now in 天津: its code moved to
+    # the survivor, so the row renames and moves 甲公司.
+    batch = _import(
+        staff, _xlsx(tmp_path / "later.xlsx", [["K002", "乙公司(新名)", "13700000002", "天津", ""]])
+    )
+    with staff.new_session() as session:
+        assert session.get_one(Customer, first).name == "乙公司(新名)"
+
+    with pytest.raises(MergeUndoConflict) as asked:
+        _undo(staff, result.merge_id)
+    questions = {q.key: q.text for q in asked.value.questions}
+    assert set(questions) == {"name", "city"}
+    assert questions["name"] == (
+        f"Name was changed to “乙公司(新名)” by import batch {batch} after the merge; its row "
+        "may have been about a customer this undo puts back: keep “乙公司(新名)” on "
+        "乙公司(新名), or restore “甲公司”?"
+    )
+    with staff.new_session() as session:  # asking changed nothing
+        assert session.get_one(Customer, second).merged_into_id == first
+
+    _undo(staff, result.merge_id, answers={"name": "restore", "city": "restore"})
+    with staff.new_session() as session:
+        survivor = session.get_one(Customer, first)
+        absorbed = session.get_one(Customer, second)
+        assert (survivor.name, survivor.city) == ("甲公司", "上海")
+        assert (absorbed.name, absorbed.city, absorbed.merged_into_id) == ("乙公司", "北京", None)
+
+
 def test_two_merges_into_one_survivor_undo_in_either_order(staff: Database, book: Book) -> None:
     with staff.new_session() as session:
         before = picture(session, book.ids)
