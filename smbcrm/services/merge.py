@@ -1077,16 +1077,11 @@ def _field_plan(
             continue
         if now_value == old:
             continue
-        answer = answers.get(key)
-        if answer == RESTORE:
-            restore[key] = old
+        restoring = _answer(answers, key)
+        if restoring is not None:
+            if restoring:
+                restore[key] = old
             continue
-        if answer == KEEP:
-            continue
-        if answer is not None:
-            raise ValidationError(
-                {key: f"Answer '{key}' with '{KEEP}' or '{RESTORE}', not '{answer}'."}
-            )
         label = _LABELS.get(
             key, key[len(CUSTOM_PREFIX) :] if key.startswith(CUSTOM_PREFIX) else key
         )
@@ -1111,16 +1106,11 @@ def _field_plan(
             )
         )
     for key, at_merge, now_value, batch_id in by_import:
-        answer = answers.get(key)
-        if answer == RESTORE:
-            restore[key] = at_merge
+        restoring = _answer(answers, key)
+        if restoring is not None:
+            if restoring:
+                restore[key] = at_merge
             continue
-        if answer == KEEP:
-            continue
-        if answer is not None:
-            raise ValidationError(
-                {key: f"Answer '{key}' with '{KEEP}' or '{RESTORE}', not '{answer}'."}
-            )
         label = _LABELS.get(key, key)
         shown_now = _show(session, key, now_value, names)
         shown_then = _show(session, key, at_merge, names)
@@ -1139,6 +1129,19 @@ def _field_plan(
             )
         )
     return restore, questions
+
+
+def _answer(answers: Mapping[str, str], key: str) -> bool | None:
+    """The person's answer to the question on ``key``: restore (True), keep (False), or
+    not answered yet (None)."""
+    answer = answers.get(key)
+    if answer is None:
+        return None
+    if answer not in (KEEP, RESTORE):
+        raise ValidationError(
+            {key: f"Answer '{key}' with '{KEEP}' or '{RESTORE}', not '{answer}'."}
+        )
+    return answer == RESTORE
 
 
 def _imported_since(session: Session, customer_id: int, since: datetime) -> dict[str, int]:

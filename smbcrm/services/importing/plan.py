@@ -805,10 +805,10 @@ def build_plan(
                 else f"{head.name}: {match.reason}"
             )
             if not match.definite:
-                row.outcome = _for_possible_duplicate(options.on_duplicate)
+                row.outcome = _outcome_of(options.on_duplicate, definite=False)
             else:
                 policy = OnDuplicate.UPDATE if match.by_identity else options.on_duplicate
-                row.outcome = _for_same_customer(policy)
+                row.outcome = _outcome_of(policy, definite=True)
                 if row.outcome == Outcome.CREATE:
                     row.customer_id = None
                     row.reason = f"created although it looks like {row.reason}"
@@ -859,15 +859,19 @@ def _date_orders(
     return day_first, warnings
 
 
-def _for_same_customer(policy: OnDuplicate) -> Outcome:
-    """A row that surely is an existing customer, by the policy for such rows."""
-    if policy == OnDuplicate.SKIP:
-        return Outcome.SKIP
-    if policy == OnDuplicate.REVIEW:
-        return Outcome.REVIEW
-    if policy == OnDuplicate.CREATE:
-        return Outcome.CREATE
-    return Outcome.UPDATE
+_OUTCOME_OF_POLICY = {
+    OnDuplicate.UPDATE: Outcome.UPDATE,
+    OnDuplicate.CREATE: Outcome.CREATE,
+    OnDuplicate.SKIP: Outcome.SKIP,
+    OnDuplicate.REVIEW: Outcome.REVIEW,
+}
+
+
+def _outcome_of(policy: OnDuplicate, *, definite: bool) -> Outcome:
+    """A row matching an existing customer, by the policy for such rows; a match that is
+    only possible is not updated but left as a duplicate for the user to decide."""
+    outcome = _OUTCOME_OF_POLICY[policy]
+    return Outcome.DUPLICATE if outcome == Outcome.UPDATE and not definite else outcome
 
 
 # Outcomes that give a customer the row's code, now or when the user decides.
@@ -967,16 +971,6 @@ def _compare_with_book(
             row.changes = changes_for(row.values, snapshot, source)
             if row.outcome == Outcome.UPDATE and not row.changes:
                 row.outcome = Outcome.UNCHANGED
-
-
-def _for_possible_duplicate(policy: OnDuplicate) -> Outcome:
-    if policy == OnDuplicate.CREATE:
-        return Outcome.CREATE
-    if policy == OnDuplicate.SKIP:
-        return Outcome.SKIP
-    if policy == OnDuplicate.REVIEW:
-        return Outcome.REVIEW
-    return Outcome.DUPLICATE
 
 
 def _header_of(header: list[str], mapping: Mapping, target: Field) -> str:
