@@ -52,7 +52,12 @@ from smbcrm.models.bulk import bulk_insert, bulk_update, next_new_id
 from smbcrm.models.derived import ContactData, PointData, customer_keys, customer_list_columns
 from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.services.collector import collector_paused
-from smbcrm.services.importing.book import CUSTOMER_COLUMNS, CustomerSnapshot, load_snapshots
+from smbcrm.services.importing.book import (
+    CUSTOMER_COLUMNS,
+    CustomerSnapshot,
+    customer_audit_row,
+    load_snapshots,
+)
 from smbcrm.services.importing.fields import column_length
 from smbcrm.services.importing.plan import (
     ImportPlan,
@@ -658,18 +663,14 @@ def _write_creates(writer: _Writer, rows: Sequence[RowPlan], actor_id: int) -> N
         if record["owner_id"] is not None:
             writer.owner_change(customer_id, None, record["owner_id"])
         writer.audit.append(
-            {
-                "at": writer.now,
-                "user_id": actor_id,
-                "entity": "customer",
-                "entity_id": customer_id,
-                "customer_id": customer_id,
-                "action": ChangeAction.CREATED,
-                "changes": {
-                    c: [None, _plain(record[c])] for c in CUSTOMER_COLUMNS if record[c] is not None
-                },
-                "summary": f"{record['name']} (import batch {writer.batch.id}, row {row.row_number})",
-            }
+            customer_audit_row(
+                writer.now,
+                actor_id,
+                customer_id,
+                ChangeAction.CREATED,
+                {c: [None, _plain(record[c])] for c in CUSTOMER_COLUMNS if record[c] is not None},
+                f"{record['name']} (import batch {writer.batch.id}, row {row.row_number})",
+            )
         )
     writer.write_children(children, numbers, record=False)
 
@@ -750,16 +751,14 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
                 row.customer_id, snapshot.values.get("owner_id"), merged["owner_id"]
             )
         writer.audit.append(
-            {
-                "at": writer.now,
-                "user_id": writer.actor.id,
-                "entity": "customer",
-                "entity_id": row.customer_id,
-                "customer_id": row.customer_id,
-                "action": ChangeAction.UPDATED,
-                "changes": changed,
-                "summary": f"{merged['name']} (import batch {writer.batch.id}, row {row.row_number})",
-            }
+            customer_audit_row(
+                writer.now,
+                writer.actor.id,
+                row.customer_id,
+                ChangeAction.UPDATED,
+                changed,
+                f"{merged['name']} (import batch {writer.batch.id}, row {row.row_number})",
+            )
         )
         # A later row about the same customer compares against what this batch wrote.
         snapshot.values = {**merged, **derived}

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from smbcrm.models import ContactPointKind, CustomerKind, CustomerStatus, Tier, User
+from smbcrm.models import (
+    ChangeAction,
+    ContactPointKind,
+    CustomerKind,
+    CustomerStatus,
+    Tier,
+    User,
+)
 from smbcrm.models.db import as_date, driver_rows
 from smbcrm.models.derived import ContactData, PointData
 from smbcrm.models.keys import normalize_key_text
@@ -273,3 +281,24 @@ def _load_chunk(source: Session | Connection, ids: list[int]) -> dict[int, Custo
     ):
         snapshots[cid].tags.append(name)
     return snapshots
+
+
+def customer_audit_row(
+    at: datetime,
+    user_id: int | None,
+    customer_id: int,
+    action: ChangeAction,
+    changes: dict[str, Any],
+    summary: str,
+) -> dict[str, Any]:
+    """One ``audit_entries`` row about a customer, for the writers that insert in bulk."""
+    return {
+        "at": at,
+        "user_id": user_id,
+        "entity": "customer",
+        "entity_id": customer_id,
+        "customer_id": customer_id,
+        "action": action,
+        "changes": changes,
+        "summary": summary,
+    }

@@ -67,7 +67,7 @@ from smbcrm.services.after_sales import plan_after_sales_follow_ups
 from smbcrm.services.collector import collector_paused
 from smbcrm.services.currencies import ISO_CURRENCIES, region_currency
 from smbcrm.services.importing.apply import ImportRefused, importing_once, insert_with_ids
-from smbcrm.services.importing.book import BookIndex
+from smbcrm.services.importing.book import BookIndex, customer_audit_row
 from smbcrm.services.importing.fields import SPECS, Field
 from smbcrm.services.importing.mapping import Mapping
 from smbcrm.services.importing.orders_match import AUTO_ROUTES, Buyer, BuyerMatcher
@@ -1525,18 +1525,16 @@ def _convert_prospects(
             }
         )
         audit.append(
-            {
-                "at": now,
-                "user_id": actor_id,
-                "entity": "customer",
-                "entity_id": cid,
-                "customer_id": cid,
-                "action": ChangeAction.UPDATED,
-                "changes": {"status": ["prospect", "active"]},
-                "summary": f"{name} became a customer with order {number} of "
+            customer_audit_row(
+                now,
+                actor_id,
+                cid,
+                ChangeAction.UPDATED,
+                {"status": ["prospect", "active"]},
+                f"{name} became a customer with order {number} of "
                 f"{order_date.isoformat()} (import batch {batch.id} of "
                 f"{Path(batch.file_name).name})",
-            }
+            )
         )
     return len(prospects)
 

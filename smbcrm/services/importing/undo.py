@@ -72,7 +72,7 @@ from smbcrm.models.db import driver_rows
 from smbcrm.models.derived import customer_keys, customer_list_columns
 from smbcrm.models.enums import PHONE_KINDS
 from smbcrm.services.audit_log import FIELD_LABELS
-from smbcrm.services.importing.book import CUSTOMER_COLUMNS, load_snapshots
+from smbcrm.services.importing.book import CUSTOMER_COLUMNS, customer_audit_row, load_snapshots
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 
@@ -749,16 +749,14 @@ def _restore_customers(
             for key, items in removed_children.get(cid, {}).items():
                 changes[key] = [items, None]
             audit.append(
-                {
-                    "at": now,
-                    "user_id": actor_id,
-                    "entity": "customer",
-                    "entity_id": cid,
-                    "customer_id": cid,
-                    "action": ChangeAction.UPDATED,
-                    "changes": changes,
-                    "summary": f"{name}: undo of import batch {batch_id}",
-                }
+                customer_audit_row(
+                    now,
+                    actor_id,
+                    cid,
+                    ChangeAction.UPDATED,
+                    changes,
+                    f"{name}: undo of import batch {batch_id}",
+                )
             )
     written = sum(
         bulk_update(session, _CUSTOMERS, rows, where={"id": "b_id", "version": "b_version"})
@@ -788,16 +786,14 @@ def _remove_customers(
     ):
         fields = dict(zip(CUSTOMER_COLUMNS, values, strict=True))
         audit.append(
-            {
-                "at": now,
-                "user_id": actor_id,
-                "entity": "customer",
-                "entity_id": cid,
-                "customer_id": cid,
-                "action": ChangeAction.DELETED,
-                "changes": {k: [_plain(v), None] for k, v in fields.items() if v is not None},
-                "summary": f"{fields['name']} removed: undo of import batch {batch_id}",
-            }
+            customer_audit_row(
+                now,
+                actor_id,
+                cid,
+                ChangeAction.DELETED,
+                {k: [_plain(v), None] for k, v in fields.items() if v is not None},
+                f"{fields['name']} removed: undo of import batch {batch_id}",
+            )
         )
     # Others point at them only through records that are history by now: decided review
     # rows, merges undone since, referrals among customers that go as well.
@@ -1133,16 +1129,14 @@ def _undo_orders(
             "b_version": version,
         }
         audit.append(
-            {
-                "at": now,
-                "user_id": actor_id,
-                "entity": "customer",
-                "entity_id": customer_id,
-                "customer_id": customer_id,
-                "action": ChangeAction.UPDATED,
-                "changes": {"status": ["active", "prospect"]},
-                "summary": f"{name} is a prospect again: undo of import batch {batch_id}",
-            }
+            customer_audit_row(
+                now,
+                actor_id,
+                customer_id,
+                ChangeAction.UPDATED,
+                {"status": ["active", "prospect"]},
+                f"{name} is a prospect again: undo of import batch {batch_id}",
+            )
         )
     written = bulk_update(
         session,
