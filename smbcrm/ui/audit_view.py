@@ -29,6 +29,7 @@ from smbcrm.errors import SmbcrmError, worded
 from smbcrm.services import audit_log
 from smbcrm.services.audit_log import ACTION_LABELS, ENTITY_LABELS, AuditQuery, AuditRow
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.counts import plural
 from smbcrm.ui.customers_model import format_datetime
 from smbcrm.ui.workers import unexpected_error_text
 
@@ -156,7 +157,7 @@ class AuditLogDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         shown = len(page.rows)
         self.count_label.setText(
-            tr("{total} changes match.").format(total=f"{page.total:,}")
+            plural(page.total, tr("{n} change matches."), tr("{n} changes match."))
             if shown == page.total
             else tr("{total} changes match; the newest {shown} are shown.").format(
                 total=f"{page.total:,}", shown=shown

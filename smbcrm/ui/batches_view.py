@@ -40,6 +40,7 @@ from smbcrm.services.importing.undo import (
 )
 from smbcrm.services.permissions import Permission
 from smbcrm.services.progress import Progress
+from smbcrm.ui import counts
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.style import ERROR_STYLE, OK_STYLE, text_width
 from smbcrm.ui.workers import ProgressDialog, Worker
@@ -66,9 +67,13 @@ def local_time(moment: datetime) -> str:
 
 def undo_result_text(result: UndoResult) -> str:
     text = tr(
-        "Import batch {batch} was undone: {removed} customers it created were removed and "
-        "{restored} customers it changed were put back as they were."
-    ).format(batch=result.batch_id, removed=result.removed, restored=result.restored)
+        "Import batch {batch} was undone: {removed} it created removed, {restored} it changed "
+        "put back as before."
+    ).format(
+        batch=result.batch_id,
+        removed=counts.customers(result.removed),
+        restored=counts.customers(result.restored),
+    )
     if result.kept:
         text += " " + tr(
             "Kept, because other records refer to them since the import (orders, activities, "
@@ -95,12 +100,12 @@ class UndoConflictDialog(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         intro = QLabel(
             tr(
-                "{count} customers from import batch {batch} were edited after the import. "
+                "Edited since import batch {batch}: {count}. "
                 "Undoing anyway puts back the values these customers had before the import "
                 "(later edits to the same fields are lost) and removes the customers the import "
                 "created, with what was added to them since, except those other records refer "
                 "to. Below: what each customer would lose."
-            ).format(count=len(later_edits), batch=batch_id)
+            ).format(count=counts.customers(len(later_edits)), batch=batch_id)
         )
         intro.setObjectName("undoConflictText")
         intro.setWordWrap(True)

@@ -54,7 +54,9 @@ from smbcrm.services import duplicates
 from smbcrm.services.duplicates import PairSide, QueuedPair, ScanResult
 from smbcrm.services.merge import MergeResult, UndoMergeResult
 from smbcrm.services.permissions import Permission
+from smbcrm.ui import counts
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.counts import plural
 from smbcrm.ui.customers_model import kind_label, status_label
 from smbcrm.ui.list_model import AnyIndex, ListTableModel
 from smbcrm.ui.merge_dialog import MergeDialog, MergeHistoryDialog
@@ -104,15 +106,16 @@ def why_text(reasons: tuple[str, ...]) -> str:
 
 
 def scan_summary(result: ScanResult) -> str:
-    text = tr("{scanned} customers checked in {seconds} s: {queued} possible duplicates to review.")
-    text = text.format(
-        scanned=f"{result.customers_scanned:,}",
+    text = tr("{scanned} checked in {seconds} s: {queued} to review.").format(
+        scanned=counts.customers(result.customers_scanned),
         seconds=f"{result.seconds:.1f}",
-        queued=f"{result.queued:,}",
+        queued=plural(result.queued, tr("{n} possible duplicate"), tr("{n} possible duplicates")),
     )
     if result.suppressed:
-        text += " " + tr("{n} pairs marked “not the same” before were left out.").format(
-            n=f"{result.suppressed:,}"
+        text += " " + plural(
+            result.suppressed,
+            tr("{n} pair marked “not the same” before was left out."),
+            tr("{n} pairs marked “not the same” before were left out."),
         )
     return text
 
@@ -153,8 +156,10 @@ class PairTableModel(ListTableModel[QueuedPair]):
                 return pair_status_label(pair.status)
         if role == Qt.ItemDataRole.ToolTipRole:
             if side is not None:
-                return tr("{name}\n{details}\n{orders} orders · double-click to open").format(
-                    name=side.name, details=side_details(side), orders=side.order_count
+                return tr("{name}\n{details}\n{orders} · double-click to open").format(
+                    name=side.name,
+                    details=side_details(side),
+                    orders=counts.orders(side.order_count),
                 )
             if col == self.WHY:
                 return "\n".join(map(worded, pair.reasons))
@@ -524,8 +529,8 @@ class DuplicatesView(QWidget):
     def _show_summary(self, shown: int) -> None:
         open_count = sum(1 for p in self._pairs if p.status == DuplicateStatus.OPEN)
         later = len(self._pairs) - open_count
-        text = tr("{open} pairs to review, {later} left for later.").format(
-            open=open_count, later=later
+        text = tr("{open} to review, {later} left for later.").format(
+            open=plural(open_count, tr("{n} pair"), tr("{n} pairs")), later=later
         )
         if shown != len(self._pairs):
             text += " " + tr("{shown} shown.").format(shown=shown)

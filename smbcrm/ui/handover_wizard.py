@@ -38,6 +38,7 @@ from smbcrm.models import User
 from smbcrm.services import auth, ownership
 from smbcrm.services.ownership import HandoverPlan, HandoverResult, Strategy, Workload
 from smbcrm.services.progress import Progress
+from smbcrm.ui import counts
 from smbcrm.ui.context import AppContext
 from smbcrm.ui.workers import Worker, unexpected_error_text
 
@@ -47,15 +48,12 @@ def tr(text: str) -> str:
 
 
 def _book_text(load: Workload) -> str:
-    return tr(
-        "{customers} customers, {prospects} prospects, {tasks} open follow-ups, "
-        "{cases} open cases, on {teams} account teams"
-    ).format(
-        customers=load.customers,
-        prospects=load.prospects,
-        tasks=load.open_follow_ups,
-        cases=load.open_cases,
-        teams=load.team_places,
+    return tr("{customers}, {prospects}, {tasks}, {cases}, on {teams}").format(
+        customers=counts.customers(load.customers),
+        prospects=counts.prospects(load.prospects),
+        tasks=counts.open_follow_ups(load.open_follow_ups),
+        cases=counts.open_cases(load.open_cases),
+        teams=counts.account_teams(load.team_places),
     )
 
 
@@ -298,15 +296,12 @@ class PreviewPage(QWizardPage):
             return
         self._wizard.plan = plan
         self.summary.setText(
-            tr(
-                "{name}'s {c} customers, {p} prospects, {f} open follow-ups and {k} open cases "
-                "move as below; then {name} is deactivated."
-            ).format(
+            tr("{name}'s {c}, {p}, {f} and {k} move as below; then {name} is deactivated.").format(
                 name=plan.leaver_name,
-                c=plan.customers,
-                p=plan.prospects,
-                f=len(plan.follow_ups),
-                k=len(plan.cases),
+                c=counts.customers(plan.customers),
+                p=counts.prospects(plan.prospects),
+                f=counts.open_follow_ups(len(plan.follow_ups)),
+                k=counts.open_cases(len(plan.cases)),
             )
         )
         self.table.setRowCount(len(plan.shares))
@@ -442,15 +437,12 @@ class HandoverWizard(QWizard):
         assert isinstance(result, HandoverResult)
         self.result_ = result
         lines = [
-            tr(
-                "{name} is deactivated. Handed over {c} customers, {p} prospects, {f} open "
-                "follow-ups and {k} open cases:"
-            ).format(
+            tr("{name} is deactivated. Handed over {c}, {p}, {f} and {k}:").format(
                 name=result.leaver,
-                c=result.customers,
-                p=result.prospects,
-                f=result.follow_ups,
-                k=result.cases,
+                c=counts.customers(result.customers),
+                p=counts.prospects(result.prospects),
+                f=counts.open_follow_ups(result.follow_ups),
+                k=counts.open_cases(result.cases),
             ),
             *(f"• {line}" for line in result.summary_lines()),
         ]

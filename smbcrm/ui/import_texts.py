@@ -23,6 +23,7 @@ from smbcrm.services.importing.plan import (
     RowPlan,
 )
 from smbcrm.services.importing.reader import Table
+from smbcrm.ui.counts import plural as plural  # the import pages count rows with it
 
 KIND = ImportKind.CUSTOMERS  # what a file is imported as unless it reads like orders
 FILE_FILTER = "Spreadsheets (*.xlsx *.xlsm *.xls *.csv *.txt)"
@@ -119,10 +120,6 @@ def sample_values(table: Table, limit: int = SAMPLE_COUNT) -> list[list[str]]:
 
 def field_choice_label(spec: FieldSpec) -> str:
     return f"{tr(spec.label)} / {spec.label_zh}"
-
-
-def plural(count: int, one: str, many: str) -> str:
-    return (one if count == 1 else many).format(n=f"{count:,}")
 
 
 def rows_text(numbers: list[int], limit: int = 5) -> str:

@@ -57,6 +57,7 @@ from smbcrm.services.merge import (
     UndoQuestion,
 )
 from smbcrm.ui.context import AppContext
+from smbcrm.ui.counts import plural
 from smbcrm.ui.customers_model import format_datetime, kind_label, status_label
 from smbcrm.ui.style import EMPTY_STYLE, ERROR_STYLE, HINT_STYLE, text_width
 
@@ -106,7 +107,7 @@ def tr(text: str) -> str:
 def moves_text(moves: dict[str, int]) -> str:
     """ "12 orders, 3 contacts and 1 tag" — only what there is, in a fixed order."""
     parts = [
-        counted(moves[key], tr(one), tr(many)) for key, one, many in MOVED_WORDS if moves.get(key)
+        plural(moves[key], tr(one), tr(many)) for key, one, many in MOVED_WORDS if moves.get(key)
     ]
     known = {key for key, _one, _many in MOVED_WORDS} | NOT_MOVED
     parts += [
@@ -122,10 +123,6 @@ def joined(parts: Sequence[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return tr("{first} and {last}").format(first=tr(", ").join(parts[:-1]), last=parts[-1])
-
-
-def counted(n: int, one: str, many: str) -> str:
-    return (one if n == 1 else many).format(n=f"{n:,}")
 
 
 def shown_value(field: str, value: str) -> str:
@@ -382,8 +379,8 @@ class MergeDialog(QDialog):
         name.setFont(font)
         facts = QLabel(
             tr("{orders} · {contacts} · updated {when}").format(
-                orders=counted(side.order_count, tr("{n} order"), tr("{n} orders")),
-                contacts=counted(side.contact_count, tr("{n} contact"), tr("{n} contacts")),
+                orders=plural(side.order_count, tr("{n} order"), tr("{n} orders")),
+                contacts=plural(side.contact_count, tr("{n} contact"), tr("{n} contacts")),
                 when=format_datetime(side.updated_at),
             ),
             frame,

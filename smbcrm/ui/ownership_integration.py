@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListWidgetItem, QMainWindow, Q
 from smbcrm.services.customers import UNASSIGNED
 from smbcrm.services.permissions import Permission
 from smbcrm.ui.audit_view import AuditLogDialog
+from smbcrm.ui.counts import plural
 from smbcrm.ui.handover_wizard import HandoverWizard
 from smbcrm.ui.reassign_dialog import ReassignDialog
 from smbcrm.ui.staff_view import StaffView
@@ -174,7 +175,11 @@ class _Ownership:
     def _after_reassign(self, moved: int) -> None:
         self._refresh_customers()
         self.window.statusBar().showMessage(
-            tr("{n} customers reassigned; their history records the change.").format(n=moved)
+            plural(
+                moved,
+                tr("{n} customer reassigned; its history records the change."),
+                tr("{n} customers reassigned; their history records the change."),
+            )
         )
 
     def _after_staff_change(self) -> None:
