@@ -487,11 +487,12 @@ class HandoverPlan:
 
 
 def _share_line(share: Share) -> str:
+    # "noun: count" reads right for 1 and for 3 alike.
     line = (
-        f"{share.full_name}: {share.customers} customers, {share.prospects} prospects, "
-        f"{share.follow_ups} follow-ups"
+        f"{share.full_name}: customers {share.customers}, prospects {share.prospects}, "
+        f"follow-ups {share.follow_ups}"
     )
-    return line + (f", {share.cases} open cases" if share.cases else "")
+    return line + (f", open cases {share.cases}" if share.cases else "")
 
 
 @dataclass(frozen=True)
@@ -901,10 +902,10 @@ def deactivate_staff(
     left = remaining_work(session, user.id)
     if left.accounts or left.open_follow_ups or left.team_places or left.open_cases:
         raise HandoverRefused(
-            f"{user.full_name} still has {left.customers} customers, {left.prospects} prospects, "
-            f"{left.open_follow_ups} open follow-ups, {left.open_cases} open cases and "
-            f"{left.team_places} account-team places; "
-            "hand them over first (Staff › Deactivate… or --handover-to LOGIN)."
+            f"{user.full_name} still has work to hand over (customers: {left.customers}, "
+            f"prospects: {left.prospects}, open follow-ups: {left.open_follow_ups}, open cases: "
+            f"{left.open_cases}, account-team places: {left.team_places}); "
+            "hand it over first (Staff › Deactivate… or --handover-to LOGIN)."
         )
     user.active = False
     user.deactivated_at = utcnow()
