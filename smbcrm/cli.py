@@ -150,8 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     date_order.add_argument(
         "--month-first",
         action="store_true",
-        help="read 05.03.2024 as May 3 (without either, each date column decides from "
-        "its dates, and says when it cannot)",
+        help="read 05.03.2024 as May 3 (without either, as the saved mapping says, else "
+        "each date column decides from its dates, and says when it cannot)",
     )
     imp.add_argument("--create-staff", action="store_true", help="create unknown salespeople")
     imp.set_defaults(handler=cmd_import)
@@ -506,6 +506,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{where}: header on row {table.header_row}, {len(plan.rows)} rows, source '{plan.source_system}'."
     )
     _print_unmapped(table.header, plan.mapping)
+    _print_date_order(args, plan)
     counts = plan.counts
     errors_written = 0
     if args.errors is not None and plan.error_rows:
@@ -554,10 +555,24 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _day_first(args: argparse.Namespace) -> bool | None:
-    """--day-first, --month-first, or neither: None lets each date column decide."""
+    """--day-first, --month-first, or neither: None lets the saved mapping, else each date
+    column, decide."""
     if args.day_first:
         return True
     return False if args.month_first else None
+
+
+def _print_date_order(args: argparse.Namespace, plan: ImportPlan) -> None:
+    """Dates read in the order a saved mapping keeps, not one said here: say so, and how to
+    read them the other way."""
+    day_first = plan.options.day_first
+    if day_first is None or _day_first(args) is not None or plan.mapping.name is None:
+        return
+    print(
+        f"Dates such as 05.03.2024 are read {'day' if day_first else 'month'} first, as the "
+        f"saved mapping '{plan.mapping.name}' says; "
+        f"{'--month-first' if day_first else '--day-first'} reads them the other way."
+    )
 
 
 def _print_unmapped(header: list[str], mapping: Mapping) -> None:
@@ -624,6 +639,7 @@ def _import_orders(args: argparse.Namespace, db: Database, actor: User) -> int:
         f"{len(plan.orders)} orders, source '{plan.source_system}'."
     )
     _print_unmapped(table.header, plan.mapping)
+    _print_date_order(args, plan)
     errors_written = 0
     if args.errors is not None and plan.error_rows:
         errors_written = write_problem_rows(plan, args.errors)

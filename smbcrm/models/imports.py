@@ -25,6 +25,9 @@ class SavedMapping(TimestampMixin, Base):
     signature: Mapped[list[str]] = mapped_column(JSON)
     # Header text (as in the file) → field name; headers mapped to nothing are left out.
     columns: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # How the system writes 05.03.2024: True day first, False month first, None decided
+    # from each file's dates. A bookkeeper says it once, not at every monthly import.
+    day_first: Mapped[bool | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __table_args__ = (UniqueConstraint("kind", "name"), IDS_NEVER_REUSED)

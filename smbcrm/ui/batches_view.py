@@ -67,8 +67,8 @@ def local_time(moment: datetime) -> str:
 
 def undo_result_text(result: UndoResult) -> str:
     text = tr(
-        "Import batch {batch} was undone: {removed} it created removed, {restored} it changed "
-        "put back as before."
+        "Import batch {batch} was undone: removed {removed} it created and put back {restored} "
+        "it changed as before."
     ).format(
         batch=result.batch_id,
         removed=counts.customers(result.removed),

@@ -341,6 +341,12 @@ class DateChoice(StrEnum):
             return None
         return self == DateChoice.DAY_FIRST
 
+    @classmethod
+    def of(cls, day_first: bool | None) -> DateChoice:
+        if day_first is None:
+            return cls.FROM_FILE
+        return cls.DAY_FIRST if day_first else cls.MONTH_FIRST
+
 
 class MappingPage(QWidget):
     """Step 2: which field each column feeds, and how the import behaves."""
@@ -355,6 +361,8 @@ class MappingPage(QWidget):
         self.combos: list[QComboBox] = []
         self.kind = KIND
         self.mapping_name: str | None = None
+        # Once the person picks how dates are read, a mapping applied later keeps their pick.
+        self.date_order_chosen = False
         self._table: Table | None = None
         self._notes: list[str] = []
 
@@ -366,7 +374,10 @@ class MappingPage(QWidget):
         self.save_mapping_button.setObjectName("saveMappingButton")
         self.save_mapping_button.setAutoDefault(False)
         self.save_mapping_button.setToolTip(
-            tr("Remember these choices: files with the same columns will map themselves.")
+            tr(
+                "Remember these choices, and how dates are read: files with the same columns "
+                "will map themselves."
+            )
         )
         saved_row = QHBoxLayout()
         saved_row.addWidget(QLabel(tr("Mapping:")))
@@ -423,7 +434,8 @@ class MappingPage(QWidget):
             tr(
                 "How dates such as 05.03.2026 are read. Decided from the file, a column with "
                 "a date that reads one way only (25.03.2026) is read that way; a column whose "
-                "dates all read both ways is read month first, and the preview says so."
+                "dates all read both ways is read month first, and the preview says so. "
+                "A saved mapping remembers this choice."
             )
         )
         self.date_order_label = QLabel(tr("Dates such as 05.03.2026:"))
@@ -471,7 +483,7 @@ class MappingPage(QWidget):
         for box in (self.all_or_nothing_check, self.create_staff_check):
             box.toggled.connect(self.changed)
         self.on_duplicate_combo.currentIndexChanged.connect(self.changed)
-        self.date_order_combo.currentIndexChanged.connect(self.changed)
+        self.date_order_combo.currentIndexChanged.connect(self._on_date_order_changed)
 
     # -- filling ----------------------------------------------------------------------------
     def _field_combo(self, column: int) -> QComboBox:
@@ -539,8 +551,18 @@ class MappingPage(QWidget):
             combo.setCurrentIndex(max(combo.findData(target.value if target else None), 0))
             combo.blockSignals(False)
             self._mark_column(i)
+        if not self.date_order_chosen:
+            self.date_order_combo.blockSignals(True)
+            self.date_order_combo.setCurrentIndex(
+                self.date_order_combo.findData(DateChoice.of(mapping.day_first).value)
+            )
+            self.date_order_combo.blockSignals(False)
         if self._table is not None:
             self.banner.setText(describe_table(self._table, mapping))
+        self.changed.emit()
+
+    def _on_date_order_changed(self, _index: int) -> None:
+        self.date_order_chosen = True
         self.changed.emit()
 
     def _on_combo_changed(self, column: int) -> None:
@@ -573,13 +595,17 @@ class MappingPage(QWidget):
             source_system=source_system,
             name=self.mapping_name,
             notes=list(self._notes),
+            day_first=self.day_first(),
         )
+
+    def day_first(self) -> bool | None:
+        return DateChoice(self.date_order_combo.currentData()).day_first
 
     def options(self, region: str) -> ImportOptions:
         return ImportOptions(
             on_duplicate=OnDuplicate(self.on_duplicate_combo.currentData()),
             all_or_nothing=self.all_or_nothing_check.isChecked(),
-            day_first=DateChoice(self.date_order_combo.currentData()).day_first,
+            day_first=self.day_first(),
             create_missing_staff=self.create_staff_check.isChecked(),
             region=region,
         )
@@ -1227,7 +1253,7 @@ class SummaryPage(QWidget):
         if self.orders_label.isVisible():
             text = tr(
                 "Import batch {batch} was undone: {orders} removed, {changed} put back as they "
-                "were, {prospects} prospects again."
+                "were. Prospects again: {prospects}."
             ).format(
                 batch=result.batch_id,
                 orders=plural(result.orders_removed, tr("{n} order"), tr("{n} orders")),

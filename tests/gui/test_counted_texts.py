@@ -52,8 +52,8 @@ def test_one_of_each_is_said_in_the_singular(qapp: QApplication) -> None:
         "1 pair marked “not the same” before was left out."
     )
     assert undo_result_text(UndoResult(batch_id=7, restored=1, removed=1, kept=[])) == (
-        "Import batch 7 was undone: 1 customer it created removed, 1 customer it changed put "
-        "back as before."
+        "Import batch 7 was undone: removed 1 customer it created and put back 1 customer it "
+        "changed as before."
     )
     one_of_each = _load(customers=1, prospects=1, follow_ups=1, cases=1, teams=1)
     assert _book_text(one_of_each) == (

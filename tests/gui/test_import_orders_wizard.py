@@ -163,7 +163,7 @@ def test_an_order_file_is_recognised_previewed_imported_and_undone(
     click(qtbot, summary.undo_button)
     qtbot.waitUntil(summary.undone_label.isVisible, timeout=WAIT)
     assert "4 orders removed" in summary.undone_label.text()
-    assert "1 prospects again" in summary.undone_label.text()
+    assert "Prospects again: 1." in summary.undone_label.text()
     with ctx.read_session() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 0
         assert customers.get_customer(session, prospect).status == CustomerStatus.PROSPECT

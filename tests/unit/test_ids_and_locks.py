@@ -178,6 +178,24 @@ def _file_at_0007(path: Path) -> Database:
     return db
 
 
+Snapshot = tuple[dict[str, list[Any]], dict[str, str]]
+
+
+def _filled_file_at_0007(path: Path, tmp_path: Path) -> Snapshot:
+    """A book with a record in every table, taken back to schema 0007, and its snapshot as
+    filled. It is filled at the newest schema, which the models are written for (later
+    schemas add columns 0007 lacks), and going back keeps every record."""
+    db = dbsvc.open_database(path)
+    _fill(db, tmp_path)
+    db.dispose()
+    filled = _snapshot(path)
+    db = Database.open(path)
+    dbsvc.downgrade(db, "0007")
+    assert dbsvc.current_revision(db) == "0007"
+    db.dispose()
+    return filled
+
+
 def _fill(db: Database, tmp_path: Path) -> None:
     """A book with a record in every table: imported, merged, with orders, cases, visits."""
     boss = auth.create_company(db, "Acme Trading", "boss", "Wang Fang", OWNER_PASSWORD)
@@ -245,7 +263,7 @@ def _fill(db: Database, tmp_path: Path) -> None:
         session.delete(session.get_one(Customer, gone.id))
 
 
-def _snapshot(path: Path) -> tuple[dict[str, list[Any]], dict[str, str]]:
+def _snapshot(path: Path) -> Snapshot:
     """Every row of every table, and every table's columns, keys, indexes and checks (as
     text: reflected column types do not compare equal to themselves)."""
     db = Database.open(path)
@@ -279,11 +297,8 @@ def test_upgrading_a_populated_0007_file_keeps_everything_and_never_reuses_ids(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "book.db"
-    old = _file_at_0007(path)
-    _fill(old, tmp_path)
-    old.dispose()
-    rows_before, shapes_before = _snapshot(path)
-    assert [table for table, rows in rows_before.items() if not rows] == []
+    rows_before, shapes_before = _filled_file_at_0007(path, tmp_path)
+    assert [table for table, rows in _snapshot(path)[0].items() if not rows] == []
 
     db = dbsvc.open_database(path)
     assert dbsvc.current_revision(db) == dbsvc.head_revision()
@@ -314,9 +329,7 @@ def test_the_upgrade_can_be_undone_and_done_again_with_the_records_kept(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "book.db"
-    old = _file_at_0007(path)
-    _fill(old, tmp_path)
-    old.dispose()
+    rows_filled, _shapes = _filled_file_at_0007(path, tmp_path)
     rows_before, shapes_before = _snapshot(path)
     db = dbsvc.open_database(path)
     dbsvc.downgrade(db, "0007")
@@ -328,15 +341,15 @@ def test_the_upgrade_can_be_undone_and_done_again_with_the_records_kept(
         ).fetchone()
         assert "AUTOINCREMENT" not in sql
     db = dbsvc.open_database(path)
-    assert _snapshot(path)[0] == rows_before
+    assert _snapshot(path)[0] == rows_filled
     db.dispose()
 
 
 def test_the_rebuild_refuses_to_run_with_foreign_keys_on(tmp_path: Path) -> None:
     """Dropping the old copy of a table would otherwise cascade to the rows pointing at it."""
     path = tmp_path / "book.db"
-    db = _file_at_0007(path)
-    _fill(db, tmp_path)
+    _filled_file_at_0007(path, tmp_path)
+    db = Database.open(path)
     refused = pytest.raises(RuntimeError, match="foreign keys off")
     with refused, db.engine.begin() as connection:
         command.upgrade(dbsvc.alembic_config(connection), "head")
@@ -348,8 +361,8 @@ def test_a_migration_that_would_leave_records_pointing_nowhere_changes_nothing(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "book.db"
-    db = _file_at_0007(path)
-    _fill(db, tmp_path)
+    _filled_file_at_0007(path, tmp_path)
+    db = Database.open(path)
     rows_before, _shapes = _snapshot(path)
     broken = pytest.raises(DatabaseError, match=r"would leave records in .*contacts.* pointing")
     with broken, dbsvc._schema_change(db) as connection:

@@ -1,7 +1,8 @@
 """Column mapping: which spreadsheet column feeds which customer or order field.
 
 Filled in automatically from header names (English and Chinese), changed by the user, and
-saved under a name for a source system so the same file shape maps itself next time.
+saved under a name for a source system, with the order its dates are written in, so the
+same file shape maps itself next time.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class Mapping:
     source_system: str = "import"
     name: str | None = None  # the saved mapping this came from, if any
     notes: list[str] = field(default_factory=list)
+    # How the file writes 05.03.2024, as the person chose it: True day first, False month
+    # first, None decided from its dates. Saved with the mapping and restored from it.
+    day_first: bool | None = None
 
     def columns_for(self, target: Field) -> list[int]:
         return [i for i, f in sorted(self.columns.items()) if f == target]
@@ -176,6 +180,7 @@ def save_mapping(
     saved.columns = {
         header[i]: f.value for i, f in mapping.columns.items() if f is not None and i < len(header)
     }
+    saved.day_first = mapping.day_first
     saved.created_by_id = actor.id if actor else None
     session.flush()
     return saved
@@ -187,7 +192,13 @@ def _apply_saved(saved: SavedMapping, header: list[str], kind: ImportKind) -> Ma
     for i, text in enumerate(header):
         value = by_header.get(fold_header(text))
         columns[i] = Field(value) if value else None
-    return Mapping(kind=kind, columns=columns, source_system=saved.source_system, name=saved.name)
+    return Mapping(
+        kind=kind,
+        columns=columns,
+        source_system=saved.source_system,
+        name=saved.name,
+        day_first=saved.day_first,
+    )
 
 
 def load_mapping(session: Session, name: str, header: list[str], kind: ImportKind) -> Mapping:

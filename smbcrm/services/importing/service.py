@@ -7,7 +7,7 @@ Customers and orders take the same steps; the plan's kind decides how it is appl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -156,6 +156,9 @@ def _prepare(
         if not kind_confirmed:
             check_not_orders(table, mapping)
         options = options or ImportOptions(region=db.default_region())
+        if options.day_first is None and mapping.day_first is not None:
+            # Not said for this file: read as the saved mapping's system writes its dates.
+            options = replace(options, day_first=mapping.day_first)
         plan: ImportPlan
         if kind == ImportKind.ORDERS:
             plan = build_order_plan(session, table, mapping, options, progress=progress)
