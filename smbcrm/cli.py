@@ -182,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
 # -- helpers ----------------------------------------------------------------------------
 
 
+def counted(count: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 customer", "2 customers": the count with its noun in the right number."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def _password(purpose: str) -> str:
     value = os.environ.get("SMBCRM_PASSWORD")
     if value:
@@ -386,15 +391,18 @@ def _print_handover(result: object) -> None:
     from smbcrm.services.ownership import HandoverResult
 
     assert isinstance(result, HandoverResult)
-    cases = f", {result.cases} open cases" if result.cases else ""
-    print(
-        f"Handed over {result.customers} customers, {result.prospects} prospects and "
-        f"{result.follow_ups} open follow-ups{cases} of {result.leaver}:"
-    )
+    parts = [
+        counted(result.customers, "customer"),
+        counted(result.prospects, "prospect"),
+        counted(result.follow_ups, "open follow-up"),
+    ]
+    if result.cases:
+        parts.append(counted(result.cases, "open case"))
+    print(f"Handed over {', '.join(parts[:-1])} and {parts[-1]} of {result.leaver}:")
     for line in result.summary_lines():
         print(f"  {line}")
     if result.team_places:
-        print(f"  (taken off {result.team_places} account teams)")
+        print(f"  (taken off {counted(result.team_places, 'account team')})")
 
 
 def cmd_staff_deactivate(args: argparse.Namespace) -> int:
@@ -412,9 +420,11 @@ def cmd_staff_deactivate(args: argparse.Namespace) -> int:
         if load.accounts or load.open_follow_ups or load.team_places or load.open_cases:
             if not recipients:
                 raise CliError(
-                    f"{leaver.full_name} still has {load.customers} customers, {load.prospects} "
-                    f"prospects, {load.open_follow_ups} open follow-ups and {load.open_cases} "
-                    "open cases: say who takes them over with --handover-to LOGIN[,LOGIN…]."
+                    f"{leaver.full_name} still has {counted(load.customers, 'customer')}, "
+                    f"{counted(load.prospects, 'prospect')}, "
+                    f"{counted(load.open_follow_ups, 'open follow-up')} and "
+                    f"{counted(load.open_cases, 'open case')}: say who takes them over with "
+                    "--handover-to LOGIN[,LOGIN…]."
                 )
             plan = ownership.plan_handover(
                 session,
@@ -728,10 +738,10 @@ def cmd_batches_undo(args: argparse.Namespace) -> int:
     _clear_progress()
     if result.orders_removed or result.orders_restored:
         print(
-            f"Undid batch {result.batch_id}: removed {result.orders_removed} orders it had "
-            f"created, restored {result.orders_restored} it had changed; "
-            f"{result.restored} customers are prospects again, {result.removed} customers "
-            "made from its unmatched orders removed."
+            f"Undid batch {result.batch_id}: removed {counted(result.orders_removed, 'order')} "
+            f"it had created, restored {result.orders_restored} it had changed; prospects "
+            f"again: {result.restored}; removed {counted(result.removed, 'customer')} made from "
+            "its unmatched orders."
         )
         if result.kept_active:
             print(
@@ -740,7 +750,7 @@ def cmd_batches_undo(args: argparse.Namespace) -> int:
             )
     else:
         print(
-            f"Undid batch {result.batch_id}: restored {result.restored} customers, "
+            f"Undid batch {result.batch_id}: restored {counted(result.restored, 'customer')}, "
             f"removed {result.removed} it had created."
         )
     if result.kept:

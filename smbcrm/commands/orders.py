@@ -50,7 +50,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_unmatched(args: argparse.Namespace) -> int:
-    from smbcrm.cli import EXIT_OK, acting_user, open_db
+    from smbcrm.cli import EXIT_OK, acting_user, counted, open_db
     from smbcrm.commands.risk import _fit
 
     db = open_db(args)
@@ -81,8 +81,8 @@ def cmd_unmatched(args: argparse.Namespace) -> int:
         print(f"{'':<30} {'':>6}  {'':<22} {details + ' — ' if details else ''}{group.reason}")
     more = len(groups) - TABLE_LIMIT
     tail = f" ({more} more buyers: use --report FILE.xlsx for all)" if more > 0 else ""
-    buyers = "1 buyer" if len(groups) == 1 else f"{len(groups)} buyers"
-    print(f"{total} orders of {buyers} wait for a customer{tail}.")
+    waiting = counted(total, "order") + " of " + counted(len(groups), "buyer")
+    print(f"{waiting} {'waits' if total == 1 else 'wait'} for a customer{tail}.")
     print(
         "Link one with `smbcrm orders link ORDER_NUMBER CUSTOMER_ID`, or make its buyer a "
         "customer with `smbcrm orders create-customer ORDER_NUMBER`."

@@ -55,7 +55,7 @@ def _fit(text: str, width: int) -> str:
 
 
 def cmd_risk(args: argparse.Namespace) -> int:
-    from smbcrm.cli import EXIT_OK, acting_user, open_db
+    from smbcrm.cli import EXIT_OK, acting_user, counted, open_db
 
     db = open_db(args)
     actor = acting_user(db, args)
@@ -79,7 +79,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
             count = risk.write_report(
                 args.report, rows, session=session, actor=actor, lang=args.lang
             )
-            print(f"Wrote {count} customers at risk to {args.report}.")
+            print(f"Wrote {counted(count, 'customer')} at risk to {args.report}.")
             return EXIT_OK
     if missing:
         print(currencies.unconverted_text(missing))
@@ -97,7 +97,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
     total = sum(r.revenue_12m for r in rows)
     tail = f" ({more} more: use --report FILE.xlsx for all)" if more > 0 else ""
     print(
-        f"{len(rows)} customers at risk, {format_money(total, rates.home)} revenue "
+        f"{counted(len(rows), 'customer')} at risk, {format_money(total, rates.home)} revenue "
         f"in 12 months{tail}."
     )
     return EXIT_OK

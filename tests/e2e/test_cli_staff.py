@@ -78,7 +78,7 @@ def test_deactivate_with_handover_splits_evenly_and_summarises(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "Handed over 6 customers, 3 prospects and 1 open follow-ups of 李雷" in out
+    assert "Handed over 6 customers, 3 prospects and 1 open follow-up of 李雷" in out
     assert "韩梅梅:" in out and "周杰:" in out
     assert "Deactivated 李雷 (li.lei)" in out
 
