@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QMargins, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QAction, QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,7 +21,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -187,6 +190,137 @@ class TablePage(QStackedWidget):
         ]
 
 
+class FlowLayout(QLayout):
+    """Items side by side, starting a new line when the next one would not fit."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 0) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        """Everything on one line, when there is room for that."""
+        hints = [item.sizeHint() for item in self._items]
+        width = sum(h.width() for h in hints) + self.spacing() * max(len(hints) - 1, 0)
+        height = max((h.height() for h in hints), default=0)
+        return QSize(width, height).grownBy(self.contentsMargins())
+
+    def minimumSize(self) -> QSize:
+        """As narrow as the widest item: the others go onto lines of their own."""
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size.grownBy(self.contentsMargins())
+
+    def _arrange(self, rect: QRect, *, move: bool) -> int:
+        """Place the items in ``rect`` (or only measure); the height they take."""
+        margins: QMargins = self.contentsMargins()
+        area = rect.marginsRemoved(margins)
+        x, y, line_height = area.x(), area.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x > area.x() and x + hint.width() > area.right() + 1:
+                x, y = area.x(), y + line_height + self.spacing()
+                line_height = 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self.spacing()
+            line_height = max(line_height, hint.height())
+        return y + line_height - rect.y() + margins.bottom()
+
+
+# Looks like the application's tabs (resources/styles/app.qss, QTabBar::tab). Not bold
+# when chosen: a wider text would no longer fit the button measured for it.
+_TAB_BUTTON_STYLE = """
+QToolButton {
+    background: transparent; color: #4b5563; padding: 4px 8px;
+    border: none; border-bottom: 2px solid transparent;
+}
+QToolButton:checked { color: #1e40af; border-bottom: 2px solid #2563eb; }
+QToolButton:hover:!checked { color: #111827; border-bottom: 2px solid #cfd5dd; }
+#customerTabStrip { border-bottom: 1px solid #dde1e7; }
+"""
+
+
+class TabStrip(QWidget):
+    """The tabs of a tab widget as buttons that wrap onto a second line.
+
+    A tab bar keeps its tabs on one line: beside the customer list in a window 1200-1280
+    px wide, the pane's seven tabs were hidden behind scroll arrows. The tab widget keeps
+    the pages (and its tab texts, for whoever reads them); its own bar is hidden.
+    """
+
+    def __init__(self, tabs: QTabWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("customerTabStrip")
+        self.tabs = tabs
+        tabs.tabBar().hide()
+        self.buttons: list[QToolButton] = []
+        self._flow = FlowLayout(self)
+        self._flow.setContentsMargins(0, 0, 0, 1)  # the line under the tabs
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet(_TAB_BUTTON_STYLE)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        tabs.currentChanged.connect(self._show_current)
+
+    def add_tab(self, page: QWidget, text: str, tooltip: str = "") -> int:
+        index = self.tabs.addTab(page, text)
+        button = QToolButton(self)
+        button.setObjectName(f"customerTab{index}")
+        button.setCheckable(True)
+        button.setAutoExclusive(True)  # arrow keys move between them, as between tabs
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.toggled.connect(lambda on, i=index: self._on_toggled(i, on))
+        self.buttons.append(button)
+        self._flow.addWidget(button)
+        self.set_tab_text(index, text)
+        if tooltip:
+            self.tabs.setTabToolTip(index, tooltip)
+            button.setToolTip(tooltip)
+        self._show_current(self.tabs.currentIndex())
+        return index
+
+    def set_tab_text(self, index: int, text: str) -> None:
+        self.tabs.setTabText(index, text)
+        self.buttons[index].setText(text)
+
+    def _on_toggled(self, index: int, on: bool) -> None:
+        if on:
+            self.tabs.setCurrentIndex(index)
+
+    def _show_current(self, index: int) -> None:
+        if 0 <= index < len(self.buttons):
+            self.buttons[index].setChecked(True)
+
+
 class CustomerDetailPane(QWidget):
     """Shows one customer (or a hint when none is selected)."""
 
@@ -257,14 +391,14 @@ class CustomerDetailPane(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("customerTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
-        self.tabs.addTab(self._build_overview(), tr("Overview"))
+        self.tab_strip = TabStrip(self.tabs)
+        self.tab_strip.add_tab(self._build_overview(), tr("Overview"))
         self.contacts_page = TablePage(
             [tr("Name"), tr("Title"), tr("Phones and e-mails")],
             tr("No contact people yet. Edit the customer (Ctrl+E) to add the main contact."),
             object_name="contactsTable",
         )
-        self.tabs.addTab(self.contacts_page, tr("Contacts"))
+        self.tab_strip.add_tab(self.contacts_page, tr("Contacts"))
         self.orders_summary = QLabel()
         self.orders_summary.setObjectName("ordersSummary")
         self.orders_page = TablePage(
@@ -273,7 +407,9 @@ class CustomerDetailPane(QWidget):
             object_name="ordersTable",
             right_aligned=[2],
         )
-        self.tabs.addTab(self._with_caption(self.orders_summary, self.orders_page), tr("Orders"))
+        self.tab_strip.add_tab(
+            self._with_caption(self.orders_summary, self.orders_page), tr("Orders")
+        )
         self.follow_ups_label = QLabel()
         self.follow_ups_label.setObjectName("followUpsSummary")
         self.follow_ups_label.setWordWrap(True)
@@ -286,15 +422,16 @@ class CustomerDetailPane(QWidget):
             object_name="activitiesTable",
         )
         self.activities_tab = self._with_caption(self.follow_ups_label, self.activities_page)
-        self.tabs.addTab(self.activities_tab, tr("Activities"))
+        self.tab_strip.add_tab(self.activities_tab, tr("Activities"))
         self.ownership_page = TablePage(
             [tr("When"), tr("From"), tr("To"), tr("Changed by"), tr("Why")],
             tr("The responsible salesperson has never changed."),
             object_name="ownershipTable",
         )
-        index = self.tabs.addTab(self.ownership_page, tr("Ownership"))
-        self.tabs.setTabToolTip(
-            index, tr("Ownership history: who was responsible, since when, why")
+        self.tab_strip.add_tab(
+            self.ownership_page,
+            tr("Ownership"),
+            tr("Ownership history: who was responsible, since when, why"),
         )
         self.history_page = TablePage(
             [tr("When"), tr("What"), tr("By"), tr("What happened")],
@@ -304,9 +441,9 @@ class CustomerDetailPane(QWidget):
             ),
             object_name="historyTable",
         )
-        index = self.tabs.addTab(self.history_page, tr("Timeline"))
-        self.tabs.setTabToolTip(
-            index,
+        self.tab_strip.add_tab(
+            self.history_page,
+            tr("Timeline"),
             tr(
                 "Everything in one chronological view: contacts, orders, cases, ownership "
                 "changes, merges and how it became a customer"
@@ -320,7 +457,8 @@ class CustomerDetailPane(QWidget):
             ),
             object_name="externalIdsTable",
         )
-        self.tabs.addTab(self.external_ids_page, tr("External IDs"))
+        self.tab_strip.add_tab(self.external_ids_page, tr("External IDs"))
+        layout.addWidget(self.tab_strip)
         layout.addWidget(self.tabs, 1)
         return content
 
@@ -634,4 +772,4 @@ class CustomerDetailPane(QWidget):
             (3, tr("Activities"), len(d.activities)),
         ]
         for index, title, count in counted:
-            self.tabs.setTabText(index, f"{title} ({count:,})" if count else title)
+            self.tab_strip.set_tab_text(index, f"{title} ({count:,})" if count else title)

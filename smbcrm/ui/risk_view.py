@@ -10,6 +10,7 @@ follow-up task for the owner, a reassignment, or opening the customer.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,7 +25,12 @@ from PySide6.QtCharts import (
 )
 from PySide6.QtCore import (
     QCoreApplication,
+    QLocale,
+    QMargins,
+    QObject,
+    QRectF,
     Qt,
+    QTimer,
     Signal,
     Slot,
 )
@@ -318,28 +324,43 @@ class RiskSettingsDialog(QDialog):
         self.accept()
 
 
+def _chart_font(scale: float = 1.0, *, bold: bool = False) -> QFont:
+    """The windows' font, with its Chinese fallbacks, rather than the charts' own default."""
+    font = QFont(QApplication.font())
+    font.setPointSizeF(max(font.pointSizeF() * scale, 7.0))
+    font.setBold(bold)
+    return font
+
+
 def _small_font() -> QFont:
     """Axis labels and legends a size down: twelve months fit under a narrow chart."""
-    font = QFont(QApplication.font())
-    font.setPointSizeF(max(QApplication.font().pointSizeF() * 0.85, 7.0))
-    return font
+    return _chart_font(0.85)
 
 
 def _chart(title: str) -> QChart:
     chart = QChart()
     chart.setTitle(title)
+    chart.setTitleFont(_chart_font(bold=True))
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    # Axis numbers with the language's digit grouping (8,000 rather than 8000).
+    locale = QLocale()
+    locale.setNumberOptions(QLocale.NumberOption.DefaultNumberOptions)
+    chart.setLocale(locale)
+    chart.setLocalizeNumbers(True)
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
     chart.legend().setFont(_small_font())
-    chart.setMargins(chart.margins().__class__(4, 4, 4, 4))
+    chart.setMargins(QMargins(2, 4, 4, 4))
+    # The room around the plot goes to the month labels and the axis titles instead.
+    chart.layout().setContentsMargins(0, 0, 0, 0)
+    chart.setBackgroundRoundness(0)
     return chart
 
 
 def month_labels(months: list[str]) -> tuple[list[str], str]:
-    """Labels for a chart's months ("2026-03") and the span they cover, for its title.
+    """Labels for a chart's months ("2026-03") and the span they cover, for the axis title.
 
     A year's bars are labelled with their month numbers, which fit side by side in a
-    narrow chart; the title says which months those are. Longer spans, whose month
+    narrow chart; the axis title says which months those are. Longer spans, whose month
     numbers would repeat, keep year and month ("26/03").
     """
     if not months:
@@ -348,6 +369,76 @@ def month_labels(months: list[str]) -> tuple[list[str], str]:
     if len(months) <= 12:
         return [str(int(m[5:7])) for m in months], span
     return [m[2:].replace("-", "/") for m in months], span
+
+
+def month_title(span: str) -> str:
+    """The month axis's title, with the months it covers (its labels are month numbers)."""
+    return tr("Month ({0})").format(span) if span else tr("Month")
+
+
+def money_scale(top: float) -> tuple[int, str]:
+    """What to divide a chart's amounts by, so that its axis keeps to four digits, and the
+    unit that says so ("{0} thousands", {0} being the currency's symbol)."""
+    if top >= 10_000_000:
+        return 1_000_000, tr("{0} millions")
+    if top >= 10_000:
+        return 1_000, tr("{0} thousands")
+    return 1, "{0}"
+
+
+class MonthLabelFitter(QObject):
+    """Keeps a bar chart's month labels whole: a size smaller while the bars are too narrow
+    for them (Qt would cut them to "…"), the usual size again when the chart is widened.
+
+    Which size fits is Qt's own verdict (``labelsTruncated``), not a measurement of ours.
+    """
+
+    def __init__(self, chart: QChart, axis: QBarCategoryAxis) -> None:
+        super().__init__(chart)
+        self._chart = chart
+        self._axis = axis
+        self._width = -1.0
+        self._sizes = (_small_font(), _chart_font(0.75), _chart_font(0.65))
+        # After the layout that reported the new size, not inside it.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.fit)
+        chart.plotAreaChanged.connect(self._plot_area_changed)
+
+    @Slot(QRectF)
+    def _plot_area_changed(self, area: QRectF) -> None:
+        # Only a new width changes what fits; a smaller font only makes the plot taller.
+        if abs(area.width() - self._width) >= 0.5:
+            self._width = area.width()
+            self._timer.start()
+
+    @Slot()
+    def fit(self) -> None:
+        for font in self._sizes:
+            self._axis.setLabelsFont(font)
+            self._chart.layout().activate()  # lay out now, to read Qt's verdict
+            if not self._axis.labelsTruncated():
+                return
+
+
+def whole_number_ticks(axis: QValueAxis, top: float) -> None:
+    """From 0 to a round number above ``top``, ticks on whole numbers only: a range of 0-1
+    in five ticks would read 0, 0, 0, 1, 1 with the labels' "%.0f"."""
+    axis.setRange(0, top if top > 0 else 1)
+    axis.applyNiceNumbers()
+    highest = max(math.ceil(axis.max()), 1)
+    axis.setRange(0, highest)
+    if highest < axis.tickCount() - 1:
+        axis.setTickCount(highest + 1)
+
+
+def _show_chart(view: QChartView, chart: QChart) -> None:
+    """Put ``chart`` in ``view``; the view gives up the one it showed, so it goes."""
+    old = view.chart()
+    view.setChart(chart)
+    if old is not None:
+        old.deleteLater()
 
 
 class RiskView(QWidget):
@@ -611,18 +702,19 @@ class RiskView(QWidget):
 
     def _draw_revenue(self, months: list[MonthValue]) -> None:
         labels, span = month_labels([m.month for m in months])
-        unit = CURRENCY_SYMBOLS.get(self.model.currency, self.model.currency)
-        chart = _chart(tr("Revenue by month, {0} ({1} thousands)").format(span, unit))
+        symbol = CURRENCY_SYMBOLS.get(self.model.currency, self.model.currency)
+        divisor, unit = money_scale(max((m.value for m in months), default=0))
+        chart = _chart(tr("Revenue by month"))
         bars = QBarSet(tr("Revenue"))
         bars.setColor(QColor("#2e86c1"))
         for m in months:
-            bars.append(m.value / 1000)
+            bars.append(m.value / divisor)
         series = QBarSeries()
         series.append(bars)
         chart.addSeries(series)
-        self._axes(chart, series, labels)
-        chart.legend().hide()
-        self.revenue_view.setChart(chart)
+        self._axes(chart, series, labels, month_title(span), unit.format(symbol))
+        chart.legend().hide()  # one series: the title says what the bars are
+        _show_chart(self.revenue_view, chart)
 
     def _draw_levels(self, snapshot: RiskSnapshot) -> None:
         chart = _chart(tr("Customers by risk level"))
@@ -633,11 +725,11 @@ class RiskView(QWidget):
                 part.setColor(LEVEL_COLORS[level])
         chart.addSeries(series)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.levels_view.setChart(chart)
+        _show_chart(self.levels_view, chart)
 
     def _draw_won_lost(self, months: list[WonLost]) -> None:
         labels, span = month_labels([m.month for m in months])
-        chart = _chart(tr("Customers won / lost per month, {0}").format(span))
+        chart = _chart(tr("Customers won / lost per month"))
         won = QBarSet(tr("Won"))
         won.setColor(QColor("#27ae60"))
         lost = QBarSet(tr("Lost"))
@@ -649,24 +741,28 @@ class RiskView(QWidget):
         series.append(won)
         series.append(lost)
         chart.addSeries(series)
-        self._axes(chart, series, labels)
-        self.won_lost_view.setChart(chart)
+        self._axes(chart, series, labels, month_title(span), tr("Customers"))
+        _show_chart(self.won_lost_view, chart)
 
-    def _axes(self, chart: QChart, series: QBarSeries, labels: list[str]) -> None:
+    def _axes(
+        self, chart: QChart, series: QBarSeries, labels: list[str], x_title: str, y_title: str
+    ) -> None:
         x = QBarCategoryAxis()
         x.append(labels)
-        x.setLabelsFont(_small_font())
         y = QValueAxis()
         y.setLabelFormat("%.0f")
-        y.setLabelsFont(_small_font())
+        for axis, title in ((x, x_title), (y, y_title)):
+            axis.setLabelsFont(_small_font())
+            axis.setTitleText(title)
+            axis.setTitleFont(_small_font())
+            axis.setTitleBrush(QColor("#4b5563"))
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)
         series.attachAxis(y)
-        # An empty year (no sales yet) would leave the axis without a range.
         top = max((s.at(i) for s in series.barSets() for i in range(s.count())), default=0.0)
-        y.setRange(0, top if top > 0 else 1)
-        y.applyNiceNumbers()
+        whole_number_ticks(y, top)
+        MonthLabelFitter(chart, x)
 
     # -- actions ------------------------------------------------------------------------
 
