@@ -93,20 +93,33 @@ class UndoConflictDialog(QDialog):
         later_edits: list[str],
         parent: QWidget | None = None,
         details: list[str] | None = None,
+        *,
+        orders: bool = False,
     ):
         super().__init__(parent)
         self.setObjectName("undoConflictDialog")
-        self.setWindowTitle(tr("Customers were changed after this import"))
         self.setWindowModality(Qt.WindowModality.WindowModal)
-        intro = QLabel(
-            tr(
-                "Edited since import batch {batch}: {count}. "
-                "Undoing anyway puts back the values these customers had before the import "
-                "(later edits to the same fields are lost) and removes the customers the import "
-                "created, with what was added to them since, except those other records refer "
-                "to. Below: what each customer would lose."
-            ).format(count=counts.customers(len(later_edits)), batch=batch_id)
-        )
+        if orders:
+            self.setWindowTitle(tr("Orders were changed after this import"))
+            intro = QLabel(
+                tr(
+                    "Changed since import batch {batch}: {count}. Undoing anyway removes the "
+                    "orders the import created, with the links made by hand and the changes "
+                    "later imports made to them, and puts back what it changed on the others. "
+                    "Below: what each order would lose."
+                ).format(count=counts.orders(len(later_edits)), batch=batch_id)
+            )
+        else:
+            self.setWindowTitle(tr("Customers were changed after this import"))
+            intro = QLabel(
+                tr(
+                    "Edited since import batch {batch}: {count}. "
+                    "Undoing anyway puts back the values these customers had before the import "
+                    "(later edits to the same fields are lost) and removes the customers the "
+                    "import created, with what was added to them since, except those other "
+                    "records refer to. Below: what each customer would lose."
+                ).format(count=counts.customers(len(later_edits)), batch=batch_id)
+            )
         intro.setObjectName("undoConflictText")
         intro.setWordWrap(True)
         self.edits_list = QListWidget()
@@ -182,7 +195,11 @@ class UndoRunner(QObject):
     def _on_finished(self, result: object) -> None:
         if isinstance(result, UndoConflict):
             dialog = UndoConflictDialog(
-                result.batch_id, result.later_edits, self._window, details=result.details
+                result.batch_id,
+                result.later_edits,
+                self._window,
+                details=result.details,
+                orders=result.subject == "orders",
             )
             dialog.accepted.connect(lambda: self.start(force=True))
             dialog.rejected.connect(self.kept)

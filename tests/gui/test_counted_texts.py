@@ -9,12 +9,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
 
 from smbcrm.services.duplicates.service import ScanResult
-from smbcrm.services.importing.undo import UndoResult
+from smbcrm.services.importing.undo import UndoConflict, UndoResult
 from smbcrm.services.ownership import Workload
-from smbcrm.ui.batches_view import undo_result_text
+from smbcrm.ui.batches_view import UndoConflictDialog, undo_result_text
 from smbcrm.ui.duplicates_view import scan_summary
 from smbcrm.ui.handover_wizard import _book_text
 from smbcrm.ui.translation import install_language, remove_language
@@ -78,4 +79,31 @@ def test_counts_read_naturally_in_chinese(qapp: QApplication, chinese: None) -> 
     assert scan_summary(_scan(3, 0)) == "已检查 1 个客户，用时 0.2 秒：3 个疑似重复待审核。"
     assert _book_text(_load(customers=2, prospects=1, follow_ups=0, cases=0, teams=1)) == (
         "2 个客户、1 个潜在客户、0 个未完成跟进、0 个未结服务单，参与 1 个客户团队"
+    )
+
+
+def test_the_undo_question_speaks_of_orders_for_an_orders_batch(
+    qtbot: QtBot, qapp: QApplication
+) -> None:
+    conflict = UndoConflict(
+        3, ["U-1"], ["Order U-1 was linked by hand after the import."], orders=True
+    )
+    dialog = UndoConflictDialog(
+        conflict.batch_id,
+        conflict.later_edits,
+        details=conflict.details,
+        orders=conflict.subject == "orders",
+    )
+    qtbot.addWidget(dialog)
+    intro = dialog.findChild(QLabel, "undoConflictText")
+    assert dialog.windowTitle() == "Orders were changed after this import"
+    assert intro is not None and intro.text().startswith("Changed since import batch 3: 1 order.")
+    assert dialog.edits_list.item(0).text() == "Order U-1 was linked by hand after the import."
+
+    about_customers = UndoConflictDialog(3, ["Acme", "Beta"])
+    qtbot.addWidget(about_customers)
+    intro = about_customers.findChild(QLabel, "undoConflictText")
+    assert about_customers.windowTitle() == "Customers were changed after this import"
+    assert intro is not None and intro.text().startswith(
+        "Edited since import batch 3: 2 customers."
     )

@@ -14,10 +14,14 @@ ahead only when told to. A batch whose customers were merged since is not undone
 those merges are: a merge keeps copies of what it moved, so undoing the two out of order
 would bring back what the import added, or leave the batch's customers behind.
 
-An orders batch is undone order by order: the orders it created go (with their lines),
-the orders it changed get their prior amount, status, lines and link back, prospects it
-turned into customers become prospects again — unless edited since — and customers made
-from its unmatched orders are removed unless they have other orders or activities.
+An orders batch is undone with set-based statements too: the orders it created go (with
+their lines and the after-sales calls not yet made), the orders it changed get their prior
+amount, date, status, lines and link back (a link made by hand since stays), prospects its
+orders turned into customers become prospects again — unless edited since or still buying —
+and customers made from its unmatched orders go unless changed since or other records
+refer to them. Orders of the batch that a person linked by hand, or a later import changed,
+are listed first, as with customers; merges since of the customers its orders were linked
+to stop the undo until they are undone.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -64,6 +68,7 @@ from smbcrm.models import (
     Tag,
     Tier,
     User,
+    counts_as_sale,
     customer_tags,
     utcnow,
 )
@@ -73,6 +78,7 @@ from smbcrm.models.derived import customer_keys, customer_list_columns
 from smbcrm.models.enums import PHONE_KINDS
 from smbcrm.services.audit_log import FIELD_LABELS
 from smbcrm.services.importing.book import CUSTOMER_COLUMNS, customer_audit_row, load_snapshots
+from smbcrm.services.importing.orders_match import AUTO_ROUTES
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
 
@@ -112,20 +118,34 @@ def _names_shown(names: Sequence[str]) -> str:
 
 
 class UndoConflict(SmbcrmError):
-    """Customers the batch touched were changed afterwards: ``later_edits`` names them,
-    ``details`` says for each what undoing anyway would do to the later changes."""
+    """Records the batch touched were changed afterwards: ``later_edits`` names them
+    (customers, or for an orders batch its orders), ``details`` says for each what undoing
+    anyway would do to the later changes."""
 
     def __init__(
-        self, batch_id: int, later_edits: list[str], details: list[str] | None = None
+        self,
+        batch_id: int,
+        later_edits: list[str],
+        details: list[str] | None = None,
+        *,
+        orders: bool = False,
     ) -> None:
         self.batch_id = batch_id
         self.later_edits = later_edits
         self.details = details if details is not None else list(later_edits)
+        # What ``later_edits`` names: "customers" or "orders".
+        self.subject = "orders" if orders else "customers"
         count = len(later_edits)
-        self._head = (
-            f"{count} {'customer' if count == 1 else 'customers'} of import batch {batch_id} "
-            f"{'was' if count == 1 else 'were'} changed after the import:"
-        )
+        if orders:
+            self._head = (
+                f"{count} {'order' if count == 1 else 'orders'} of import batch {batch_id} "
+                f"{'was' if count == 1 else 'were'} changed after the import:"
+            )
+        else:
+            self._head = (
+                f"{count} {'customer' if count == 1 else 'customers'} of import batch "
+                f"{batch_id} {'was' if count == 1 else 'were'} changed after the import:"
+            )
         self._tail = (
             f"Undo anyway to go ahead (`smbcrm batches undo {batch_id} --force`), or keep "
             "the import as it is."
@@ -147,21 +167,30 @@ class UndoConflict(SmbcrmError):
 class UndoBlockedByMerge(SmbcrmError):
     """Customers of the batch took part in merges made after it that still stand."""
 
-    def __init__(self, batch_id: int, merges: list[tuple[int, str, list[str]]]) -> None:
+    def __init__(
+        self, batch_id: int, merges: list[tuple[int, str, list[str]]], *, orders: bool = False
+    ) -> None:
         # (merge id, survivor "name (ID n)", absorbed "name (ID n)"), newest merge first
         self.batch_id = batch_id
         self.merge_ids = [merge_id for merge_id, _s, _a in merges]
         numbers = ", ".join(str(i) for i in self.merge_ids)
-        which = f"merge {numbers}" if len(merges) == 1 else f"merges {numbers}, newest first"
-        self._lines = [
-            f"Import batch {batch_id} cannot be undone yet: customers it created or changed "
-            "were merged afterwards, and those merges still stand."
-        ]
+        which = f"merge {numbers} first" if len(merges) == 1 else f"merges {numbers}, newest first"
+        if orders:
+            first = (
+                f"Import batch {batch_id} cannot be undone yet: customers its orders were "
+                "linked to were merged afterwards, and those merges still stand."
+            )
+        else:
+            first = (
+                f"Import batch {batch_id} cannot be undone yet: customers it created or "
+                "changed were merged afterwards, and those merges still stand."
+            )
+        self._lines = [first]
         for merge_id, survivor, absorbed in merges:
             absorbed_shown = _names_shown(absorbed)
             self._lines.append(f"Merge {merge_id}: {absorbed_shown} into {survivor}.")
         self._lines.append(
-            f"Undo {which} first, then undo this import (`smbcrm merge undo ID`, or the merge "
+            f"Undo {which}, and then undo this import (`smbcrm merge undo ID`, or the merge "
             "history in the app)."
         )
         super().__init__("\n".join(self._lines))
@@ -294,7 +323,7 @@ def undo_batch(
                 f"Batch {batch_id} was already undone on {batch.undone_at:%Y-%m-%d %H:%M}."
             )
         if is_orders:
-            return _undo_orders(session, batch, actor_id, progress)
+            return _undo_orders(session, batch, actor_id, force, progress)
         return _undo_customers(session, batch, actor_id, force, progress)
 
 
@@ -488,8 +517,15 @@ def _refuse_if_merged_since(
         )
         if after:
             blocking.append((merge_id, survivor_id, absorbed))
-    if not blocking:
-        return
+    if blocking:
+        _refuse_for_merges(session, batch.id, blocking, orders=False)
+
+
+def _refuse_for_merges(
+    session: Session, batch_id: int, blocking: list[tuple[int, int, list[int]]], *, orders: bool
+) -> NoReturn:
+    """Raise :class:`UndoBlockedByMerge` naming each (merge, survivor, absorbed) of
+    ``blocking``, newest first."""
     wanted = {cid for _m, survivor, absorbed in blocking for cid in (survivor, *absorbed)}
     names = {
         cid: f"{name} (ID {cid})"
@@ -499,7 +535,7 @@ def _refuse_if_merged_since(
         )
     }
     raise UndoBlockedByMerge(
-        batch.id,
+        batch_id,
         [
             (
                 merge_id,
@@ -508,6 +544,7 @@ def _refuse_if_merged_since(
             )
             for merge_id, survivor, absorbed in blocking
         ],
+        orders=orders,
     )
 
 
@@ -542,12 +579,21 @@ _KEPT_BECAUSE = {
     "ratings": "they have satisfaction ratings",
     "referrals": "other customers name them as their referrer",
     "reviews": "rows of later imports waiting for review compare with them",
+    "edited": "they were changed after the import",
 }
 
 
-def _reasons_to_keep(session: Session, batch_id: int, created: list[int]) -> dict[int, set[str]]:
-    """Created customers that later records refer to, with what refers to them."""
+def _reasons_to_keep(
+    session: Session,
+    batch_id: int,
+    created: list[int],
+    known: dict[int, set[str]] | None = None,
+) -> dict[int, set[str]]:
+    """Created customers that later records refer to, with what refers to them; ``known``:
+    those the caller keeps already, and why."""
     reasons: dict[int, set[str]] = defaultdict(set)
+    for customer_id, why in (known or {}).items():
+        reasons[customer_id].update(why)
     for chunk in _chunks(created):
         for reason, column in _KEEPING:
             for cid in session.scalars(select(column).where(column.in_(chunk)).distinct()):
@@ -1044,6 +1090,13 @@ def _lost_pieces(
 
 # -- orders batches ----------------------------------------------------------------------
 
+_ORDERS = _table(Order)
+_LINES = _table(OrderLine)
+_CONVERSIONS = _table(Conversion)
+_FOLLOW_UPS = _table(FollowUp)
+# The columns that say whom an order belongs to: a link made by hand since the batch stays.
+_LINK_COLUMNS = ("customer_id", "link_route", "customer_details")
+
 
 def _restore_order_value(column: str, value: Any) -> Any:
     if value is None:
@@ -1057,68 +1110,385 @@ def _restore_order_value(column: str, value: Any) -> Any:
     return value
 
 
-def _has_other_work(session: Session, customer_id: int) -> bool:
-    """Orders the undo leaves, activities or follow-ups: the customer is more than the batch."""
-    orders = session.scalar(
-        select(func.count()).select_from(Order).where(Order.customer_id == customer_id)
-    )
-    if orders:
-        return True
-    for table in (Activity, FollowUp):
-        if session.scalar(
-            select(func.count()).select_from(table).where(table.customer_id == customer_id)
+@dataclass
+class _OrdersRecord:
+    """What an orders batch wrote, as its ``import_changes`` rows tell it."""
+
+    # order → its columns (and "lines") as they were before the batch
+    changed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # conversion → the version it left its customer at
+    conversions: dict[int, int | None] = field(default_factory=dict)
+    # customer made from one of its unmatched orders → the version it was made at
+    made: dict[int, int | None] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, batch_id: int) -> _OrdersRecord:
+        record = cls()
+        created = ChangeAction.CREATED.value
+        for entity, entity_id, action, before_json, version_after in driver_rows(
+            session,
+            "SELECT entity, entity_id, action, before, version_after FROM import_changes "
+            f"WHERE batch_id = {int(batch_id)} ORDER BY id",
         ):
-            return True
-    return False
+            if entity == "order" and action != created:
+                record.changed.setdefault(entity_id, _json(before_json))
+            elif entity == "conversion":
+                record.conversions[entity_id] = version_after
+            elif entity == "customer" and action == created:
+                record.made[entity_id] = version_after
+        return record
+
+    def linked(self, order_id: int) -> bool:
+        """Whether the batch linked this (earlier) order to its customer."""
+        return "customer_id" in self.changed.get(order_id, {})
+
+
+@dataclass(frozen=True)
+class _OrderNow:
+    number: str
+    customer_id: int | None
+    route: LinkRoute | None
+
+
+def _orders_made(batch_id: int) -> Any:
+    """The ids of the orders the batch created, as a subquery."""
+    return select(_ORDERS.c.id).where(_ORDERS.c.import_batch_id == batch_id)
 
 
 def _undo_orders(
-    session: Session, batch: ImportBatch, actor_id: int, progress: Progress
+    session: Session, batch: ImportBatch, actor_id: int, force: bool, progress: Progress
 ) -> UndoResult:
     batch_id = batch.id
-    changes = session.scalars(
-        select(ImportChange)
-        .where(ImportChange.batch_id == batch_id)
-        .order_by(ImportChange.id.desc())
-    ).all()
-    progress.report(0, len(changes), "Undoing the import…")
-    created_orders = select(Order.id).where(Order.import_batch_id == batch_id)
+    steps = 5
+    progress.report(0, steps, "Undoing the import…")
+    record = _OrdersRecord.load(session, batch_id)
+    changed = _changed_orders_now(session, record)
     # Conversions this batch caused, and those a link by hand made with one of its orders.
-    recorded = {c.entity_id: c.version_after for c in changes if c.entity == "conversion"}
-    conversions = session.execute(
-        select(
-            Conversion.id, Conversion.customer_id, Customer.version, Customer.status, Customer.name
+    conversions: list[tuple[int, int]] = [
+        (int(conversion_id), int(customer_id))
+        for conversion_id, customer_id in session.execute(
+            select(_CONVERSIONS.c.id, _CONVERSIONS.c.customer_id).where(
+                or_(
+                    _CONVERSIONS.c.import_batch_id == batch_id,
+                    _CONVERSIONS.c.order_id.in_(_orders_made(batch_id)),
+                )
+            )
         )
-        .join(Customer, Customer.id == Conversion.customer_id)
-        .where((Conversion.import_batch_id == batch_id) | Conversion.order_id.in_(created_orders))
-    ).all()
-    customer_ids = sorted({row.customer_id for row in conversions})
-    # Customers with an order the undo leaves stay customers.
-    keeping: set[int] = set()
-    for start in range(0, len(customer_ids), 900):
-        keeping.update(
+    ]
+    _refuse_if_orders_merged_since(session, batch, record, changed, conversions)
+    # Orders it linked that a person has linked by hand since keep that link.
+    relinked = [
+        oid for oid, now in changed.items() if record.linked(oid) and now.route == LinkRoute.MANUAL
+    ]
+    edits = _later_order_edits(session, batch_id, record, changed)
+    if edits and not force:
+        later = list(dict.fromkeys(number for number, _detail in edits))
+        raise UndoConflict(batch_id, later, [detail for _n, detail in edits], orders=True)
+    progress.report(1, steps, "Undoing the import…")
+
+    now = utcnow()
+    audit: list[dict[str, Any]] = []
+    notes: list[str] = []
+    restored, unlinked = _restore_orders(session, record, changed, set(relinked))
+    if relinked:
+        orders_shown = _names_shown([changed[oid].number for oid in relinked])
+        notes.append(f"Orders linked by hand after the import keep that link: {orders_shown}.")
+    progress.report(2, steps, "Undoing the import…")
+    orders_removed = _remove_orders(session, batch_id, unlinked)
+    progress.report(3, steps, "Undoing the import…")
+    prospects_again, kept_active = _revert_conversions(
+        session, batch_id, record, conversions, now, actor_id, audit
+    )
+    progress.report(4, steps, "Undoing the import…")
+    removed, kept = _remove_made_customers(session, batch_id, record, now, actor_id, audit, notes)
+    bulk_insert(session, _table(AuditEntry), audit)
+    batch.status = BatchStatus.UNDONE
+    batch.undone_at = now
+    batch.undone_by_id = actor_id
+    session.flush()
+    progress.report(steps, steps, "Undoing the import…")
+    return UndoResult(
+        batch_id,
+        restored=prospects_again,
+        removed=removed,
+        kept=kept,
+        orders_removed=orders_removed,
+        orders_restored=restored,
+        kept_active=kept_active,
+        notes=notes,
+    )
+
+
+def _changed_orders_now(session: Session, record: _OrdersRecord) -> dict[int, _OrderNow]:
+    """The orders the batch changed that are still there, as they are now."""
+    found: dict[int, _OrderNow] = {}
+    for chunk in _chunks(sorted(record.changed)):
+        for oid, number, customer_id, route in session.execute(
+            select(
+                _ORDERS.c.id, _ORDERS.c.order_number, _ORDERS.c.customer_id, _ORDERS.c.link_route
+            ).where(_ORDERS.c.id.in_(chunk))
+        ):
+            found[oid] = _OrderNow(number, customer_id, route)
+    return found
+
+
+def _refuse_if_orders_merged_since(
+    session: Session,
+    batch: ImportBatch,
+    record: _OrdersRecord,
+    changed: dict[int, _OrderNow],
+    conversions: list[tuple[int, int]],
+) -> None:
+    """Raise :class:`UndoBlockedByMerge` when a merge made after the batch, and not undone,
+    took in or kept a customer its orders were linked to: one it made from its orders, one
+    it linked orders to, or one it (or a link of its orders by hand) made a customer."""
+    made = set(record.made)
+    linked = set(
+        session.scalars(
+            select(_ORDERS.c.customer_id)
+            .where(
+                _ORDERS.c.import_batch_id == batch.id,
+                _ORDERS.c.link_route.in_(AUTO_ROUTES),
+            )
+            .distinct()
+        )
+    )
+    linked.update(
+        now.customer_id
+        for oid, now in changed.items()
+        if record.linked(oid) and now.customer_id is not None and now.route in AUTO_ROUTES
+    )
+    # The version a conversion left its customer at tells whether a merge came before it.
+    converted: dict[int, int | None] = {}
+    for conversion_id, customer_id in conversions:
+        version = record.conversions.get(conversion_id)
+        if converted.get(customer_id) is None:
+            converted[customer_id] = version
+    involved = made | linked | set(converted)
+    if not involved:
+        return
+    blocking: list[tuple[int, int, list[int]]] = []
+    for merge_id, survivor_id, absorbed_ids, merged_at in session.execute(
+        select(Merge.id, Merge.survivor_id, Merge.absorbed_ids, Merge.merged_at)
+        .where(Merge.undone_at.is_(None))
+        .order_by(Merge.id.desc())
+    ):
+        absorbed = [int(a) for a in absorbed_ids or []]
+        if survivor_id not in involved and not any(a in involved for a in absorbed):
+            continue
+        # Customers made from its orders came after it, and an import links no order to
+        # a merged-away customer: a merge that took in either came after the batch.
+        if survivor_id in made or any(a in involved for a in absorbed):
+            after = True
+        elif converted.get(survivor_id) is not None:
+            after = _merged_after(session, batch, merge_id, merged_at, converted[survivor_id])
+        else:
+            after = merged_at >= batch.started_at or _moved_records_of(
+                session, batch.id, merge_id, record, conversions
+            )
+        if after:
+            blocking.append((merge_id, survivor_id, absorbed))
+    if blocking:
+        _refuse_for_merges(session, batch.id, blocking, orders=True)
+
+
+def _moved_records_of(
+    session: Session,
+    batch_id: int,
+    merge_id: int,
+    record: _OrdersRecord,
+    conversions: list[tuple[int, int]],
+) -> bool:
+    """Whether a merge moved orders or conversions of the batch, which places it after
+    the batch whatever the desktops' clocks said."""
+    snapshot = session.scalar(select(Merge.snapshot).where(Merge.id == merge_id)) or {}
+    moved = snapshot.get("moved") or {}
+    ours = {conversion_id for conversion_id, _c in conversions}
+    if any(int(i) in ours for ids in (moved.get("conversions") or {}).values() for i in ids):
+        return True
+    order_ids = sorted({int(i) for ids in (moved.get("orders") or {}).values() for i in ids})
+    if any(record.linked(oid) for oid in order_ids):
+        return True
+    return any(
+        session.scalar(
+            select(_ORDERS.c.id)
+            .where(_ORDERS.c.id.in_(chunk), _ORDERS.c.import_batch_id == batch_id)
+            .limit(1)
+        )
+        is not None
+        for chunk in _chunks(order_ids)
+    )
+
+
+def _later_order_edits(
+    session: Session, batch_id: int, record: _OrdersRecord, changed: dict[int, _OrderNow]
+) -> list[tuple[str, str]]:
+    """(order number, what undoing anyway does to the later change) for each order of the
+    batch that a person linked by hand or a later import changed since."""
+    found: list[tuple[int, str, str]] = []
+    # An order it created goes, and a link a person made for it with it.
+    for oid, order_code, customer_id, holder in session.execute(
+        select(_ORDERS.c.id, _ORDERS.c.order_number, _ORDERS.c.customer_id, Customer.name)
+        .outerjoin(Customer, Customer.id == _ORDERS.c.customer_id)
+        .where(_ORDERS.c.import_batch_id == batch_id, _ORDERS.c.link_route == LinkRoute.MANUAL)
+    ):
+        holder_name = f"{holder} (ID {customer_id})"
+        found.append(
+            (
+                oid,
+                order_code,
+                f"Order {order_code} was linked by hand to {holder_name} after the import; "
+                "undoing removes the order.",
+            )
+        )
+    later = (
+        select(ImportChange.entity_id, ImportChange.batch_id)
+        .join(ImportBatch, ImportBatch.id == ImportChange.batch_id)
+        .where(
+            ImportChange.entity == "order",
+            ImportChange.batch_id > batch_id,
+            ImportBatch.status != BatchStatus.UNDONE,
+        )
+        .order_by(ImportChange.batch_id)
+    )
+    by_order: dict[int, list[int]] = defaultdict(list)
+    numbers: dict[int, str] = {oid: now.number for oid, now in changed.items()}
+    for oid, later_id, number in session.execute(
+        later.add_columns(_ORDERS.c.order_number)
+        .join(_ORDERS, _ORDERS.c.id == ImportChange.entity_id)
+        .where(_ORDERS.c.import_batch_id == batch_id)
+    ):
+        by_order[oid].append(later_id)
+        numbers[oid] = number
+    for chunk in _chunks(sorted(changed)):
+        for oid, later_id in session.execute(later.where(ImportChange.entity_id.in_(chunk))):
+            by_order[oid].append(later_id)
+    for oid, batch_ids in by_order.items():
+        order_code = numbers[oid]
+        later_batches = ", ".join(str(b) for b in dict.fromkeys(batch_ids))
+        if oid in changed:
+            detail = (
+                f"Order {order_code} was changed again by import batch {later_batches}; "
+                "undoing puts back what this import changed and replaces that change."
+            )
+        else:
+            detail = (
+                f"Order {order_code} was changed by import batch {later_batches} after this "
+                "import; undoing removes the order with that change."
+            )
+        found.append((oid, order_code, detail))
+    found.sort(key=lambda item: item[0])
+    return [(number, detail) for _oid, number, detail in found]
+
+
+def _restore_orders(
+    session: Session, record: _OrdersRecord, changed: dict[int, _OrderNow], relinked: set[int]
+) -> tuple[int, list[int]]:
+    """Put back what the batch changed on the orders still there: amount, date, status,
+    currency, lines, link (unless linked by hand since). Returns how many orders, and those
+    it leaves without a customer again."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    relined: list[int] = []
+    lines: list[dict[str, Any]] = []
+    unlinked: list[int] = []
+    for oid, before in record.changed.items():
+        if oid not in changed:
+            continue  # removed since, with the batch that created it
+        values = dict(before)
+        old_lines = values.pop("lines", None)
+        if oid in relinked:
+            for column in _LINK_COLUMNS:
+                values.pop(column, None)
+        elif record.linked(oid) and values["customer_id"] is None:
+            unlinked.append(oid)
+        row = {column: _restore_order_value(column, value) for column, value in values.items()}
+        if row:
+            groups[tuple(sorted(row))].append({**row, "b_id": oid})
+        if old_lines is not None:
+            relined.append(oid)
+            lines.extend(
+                {
+                    "order_id": oid,
+                    "line_no": line_no,
+                    "product": product,
+                    "sku": sku,
+                    "quantity": Decimal(str(quantity)),
+                    "unit_price": None if price is None else Decimal(str(price)),
+                    "amount": Decimal(str(amount)),
+                }
+                for line_no, product, sku, quantity, price, amount in old_lines
+            )
+    for rows in groups.values():
+        bulk_update(session, _ORDERS, rows, where={"id": "b_id"})
+    for chunk in _chunks(relined):
+        session.execute(delete(_LINES).where(_LINES.c.order_id.in_(chunk)))
+    bulk_insert(session, _LINES, lines)
+    return sum(1 for oid in record.changed if oid in changed), unlinked
+
+
+def _remove_orders(session: Session, batch_id: int, unlinked: list[int]) -> int:
+    """Delete the orders the batch created, with their lines; returns how many."""
+    made = _orders_made(batch_id)
+    # The after-sales calls planned for its orders go too, unless someone already made them;
+    # so do those for the orders it linked that are waiting for a customer again.
+    session.execute(
+        delete(_FOLLOW_UPS).where(_FOLLOW_UPS.c.order_id.in_(made), _FOLLOW_UPS.c.done_at.is_(None))
+    )
+    for chunk in _chunks(unlinked):
+        session.execute(
+            delete(_FOLLOW_UPS).where(
+                _FOLLOW_UPS.c.order_id.in_(chunk), _FOLLOW_UPS.c.done_at.is_(None)
+            )
+        )
+    # Conversions kept (the customer stays one) lose the order, not themselves.
+    session.execute(
+        update(_CONVERSIONS).where(_CONVERSIONS.c.order_id.in_(made)).values(order_id=None)
+    )
+    session.execute(delete(_LINES).where(_LINES.c.order_id.in_(made)))
+    result = session.execute(delete(_ORDERS).where(_ORDERS.c.import_batch_id == batch_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _revert_conversions(
+    session: Session,
+    batch_id: int,
+    record: _OrdersRecord,
+    conversions: list[tuple[int, int]],
+    now: datetime,
+    actor_id: int,
+    audit: list[dict[str, Any]],
+) -> tuple[int, list[str]]:
+    """Prospects its orders made customers become prospects again, and their conversion
+    records go — unless changed since, set to another status, or buying still (a sale the
+    undo leaves them). Returns how many went back, and the names of those kept active."""
+    customer_ids = sorted({customer_id for _c, customer_id in conversions})
+    heads: dict[int, tuple[int, CustomerStatus, str]] = {}
+    buying: set[int] = set()
+    for chunk in _chunks(customer_ids):
+        for cid, version, status, name in session.execute(
+            select(Customer.id, Customer.version, Customer.status, Customer.name).where(
+                Customer.id.in_(chunk)
+            )
+        ):
+            heads[cid] = (version, status, name)
+        buying.update(
             session.scalars(
                 select(Order.customer_id)
-                .where(
-                    Order.customer_id.in_(customer_ids[start : start + 900]),
-                    (Order.import_batch_id != batch_id) | Order.import_batch_id.is_(None),
-                )
+                .where(Order.customer_id.in_(chunk), counts_as_sale())
                 .distinct()
             )
         )
-    now = utcnow()
     reverts: dict[int, dict[str, Any]] = {}
-    audit: list[dict[str, Any]] = []
-    gone_conversions: list[int] = []
+    going: list[int] = []
     kept_active: list[str] = []
-    for conversion_id, customer_id, version, status, name in conversions:
-        after = recorded.get(conversion_id)
-        # A change by a person since the import, or orders that stay, keep it a customer.
+    for conversion_id, customer_id in conversions:
+        version, status, name = heads[customer_id]
+        after = record.conversions.get(conversion_id)
         edited = after is not None and version != after
-        if edited or status != CustomerStatus.ACTIVE or customer_id in keeping:
+        if edited or status != CustomerStatus.ACTIVE or customer_id in buying:
             kept_active.append(f"{name} (ID {customer_id})")
             continue
-        gone_conversions.append(conversion_id)
+        going.append(conversion_id)
         if customer_id in reverts:
             continue
         reverts[customer_id] = {
@@ -1139,110 +1509,40 @@ def _undo_orders(
             )
         )
     written = bulk_update(
-        session,
-        Customer.__table__,  # type: ignore[arg-type]
-        list(reverts.values()),
-        where={"id": "b_id", "version": "b_version"},
+        session, _CUSTOMERS, list(reverts.values()), where={"id": "b_id", "version": "b_version"}
     )
     if written != len(reverts):
         raise ConflictError(
             "Someone changed customers of this import while it was being undone; nothing was "
             "undone. Try again."
         )
-    bulk_insert(session, AuditEntry.__table__, audit)  # type: ignore[arg-type]
-    for start in range(0, len(gone_conversions), 900):
-        session.execute(
-            delete(Conversion).where(Conversion.id.in_(gone_conversions[start : start + 900]))
-        )
-    restored = 0
-    for done, change in enumerate(changes):
-        if done % 1000 == 0:
-            progress.report(done, len(changes), "Undoing the import…")
-        if change.entity != "order" or change.action != ChangeAction.UPDATED:
-            continue
-        order = session.get(Order, change.entity_id)
-        if order is None:
-            continue
-        before = dict(change.before or {})
-        lines = before.pop("lines", None)
-        for column, value in before.items():
-            setattr(order, column, _restore_order_value(column, value))
-        if lines is not None:
-            session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
-            for line_no, product, sku, quantity, price, amount in lines:
-                session.add(
-                    OrderLine(
-                        order_id=order.id,
-                        line_no=line_no,
-                        product=product,
-                        sku=sku,
-                        quantity=Decimal(str(quantity)),
-                        unit_price=None if price is None else Decimal(str(price)),
-                        amount=Decimal(str(amount)),
-                    )
-                )
-        restored += 1
-    session.flush()
-    # The after-sales calls planned for its orders go too, unless someone already made them.
-    session.execute(
-        delete(FollowUp)
-        .where(FollowUp.order_id.in_(created_orders), FollowUp.done_at.is_(None))
-        .execution_options(synchronize_session=False)
-    )
-    # Conversions kept (the customer stays one) lose the order, not themselves.
-    session.execute(
-        update(Conversion)
-        .where(Conversion.order_id.in_(created_orders))
-        .values(order_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        delete(OrderLine)
-        .where(OrderLine.order_id.in_(created_orders))
-        .execution_options(synchronize_session=False)
-    )
-    removed_orders = int(
-        session.scalar(
-            select(func.count()).select_from(Order).where(Order.import_batch_id == batch_id)
-        )
-        or 0
-    )
-    session.execute(
-        delete(Order)
-        .where(Order.import_batch_id == batch_id)
-        .execution_options(synchronize_session=False)
-    )
-    # Customers made from the batch's unmatched orders.
-    removed = 0
-    kept: list[str] = []
-    for change in changes:
-        if change.entity != "customer" or change.action != ChangeAction.CREATED:
-            continue
-        customer = session.get(Customer, change.entity_id)
-        if customer is None:
-            continue
-        if (
-            _has_other_work(session, customer.id)
-            or customer.merged_into_id is not None
-            or (change.version_after is not None and customer.version != change.version_after)
-        ):
-            kept.append(f"{customer.name} (ID {customer.id})")
-            continue
-        session.execute(delete(AssignmentChange).where(AssignmentChange.customer_id == customer.id))
-        session.execute(delete(Conversion).where(Conversion.customer_id == customer.id))
-        session.delete(customer)
-        removed += 1
-    batch.status = BatchStatus.UNDONE
-    batch.undone_at = utcnow()
-    batch.undone_by_id = actor_id
-    session.flush()
-    progress.check()
-    return UndoResult(
-        batch.id,
-        restored=len(reverts),
-        removed=removed,
-        kept=kept,
-        orders_removed=removed_orders,
-        orders_restored=restored,
-        kept_active=kept_active,
-    )
+    for chunk in _chunks(going):
+        session.execute(delete(_CONVERSIONS).where(_CONVERSIONS.c.id.in_(chunk)))
+    return len(reverts), list(dict.fromkeys(kept_active))
+
+
+def _remove_made_customers(
+    session: Session,
+    batch_id: int,
+    record: _OrdersRecord,
+    now: datetime,
+    actor_id: int,
+    audit: list[dict[str, Any]],
+    notes: list[str],
+) -> tuple[int, list[str]]:
+    """Remove the customers made from its unmatched orders, unless changed since or other
+    records (orders, activities, cases…) refer to them. Returns how many went, and the
+    names of those kept."""
+    heads = _heads(session, list(record.made))
+    made = [cid for cid in record.made if cid in heads]
+    edited = {
+        cid: {"edited"}
+        for cid in made
+        if record.made[cid] is not None and heads[cid].version != record.made[cid]
+    }
+    reasons = _reasons_to_keep(session, batch_id, made, edited)
+    leaving = [cid for cid in made if cid not in reasons]
+    for chunk in _chunks(leaving):
+        _remove_customers(session, batch_id, chunk, now, actor_id, audit)
+    notes.extend(_kept_notes(reasons, heads))
+    return len(leaving), [heads[cid].shown(cid) for cid in made if cid in reasons]
