@@ -1,15 +1,18 @@
 """Reading any spreadsheet a small business has into one clean table.
 
 Workbooks (.xlsx/.xlsm/.xlsb/.xls/.ods) are read with python-calamine, CSV and text
-exports with the csv module after detecting their encoding and delimiter. The file type
-is decided by the bytes, not the name, because people rename files. Above the header
-there may be titles, an export date and blank rows; below the data a totals row. Both
-are recognised and left out, so ``Table.rows`` holds records only.
+exports with the csv module after detecting their encoding and delimiter, and web pages
+saved with a spreadsheet name (the HTML table many systems export as ".xls") by a small
+table reader. The file type is decided by the bytes, not the name, because people rename
+files. Above the header there may be titles, notes, an export date and blank rows; below
+the data a totals row. Both are recognised and left out, so ``Table.rows`` holds records
+only.
 
 Every problem is a ``ReadError`` whose message names the file (and sheet), says what is
-wrong and how to fix it; Excel error cells (#N/A, #REF! …) do not stop the file but are
-listed in ``Table.cell_errors`` so each row can report its own. Nothing here knows about Qt
-or the database.
+wrong and how to fix it; Excel error cells (#N/A, #REF! …, in any of those formats, and as
+the bare code Excel writes into a CSV file) do not stop the file but are listed in
+``Table.cell_errors`` so each row can report its own. Nothing here knows about Qt or the
+database.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import html
 import io
 import math
 import posixpath
@@ -24,11 +28,12 @@ import re
 import struct
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Literal, cast
+from typing import IO, Literal, cast
 from xml.etree import ElementTree
 
 import python_calamine as calamine
@@ -53,7 +58,10 @@ MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_MIN_BYTES = 10 * 1024 * 1024
 
-HEADER_SCAN_ROWS = 30  # the header is looked for among the first rows only
+# The header is looked for among the first rows only: far enough for a long block of
+# notes above an export, near enough to stay cheap on any sheet.
+HEADER_SCAN_ROWS = 200
+_NEAR_TOP_ROWS = 30  # when nothing else tells candidates apart, a row this near the top wins
 _FOLLOW_ROWS = 5  # rows after a header candidate that should mostly hold data
 _SAMPLE_BYTES = 64 * 1024  # CSV encoding/delimiter detection sample
 _XML_TAIL_BYTES = 256 * 1024  # end of a sheet's XML kept to look at its last row's formulas
@@ -103,7 +111,8 @@ _DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)(\d+)(?::([A-Z
 MAX_SHEET_CELLS = 10_000_000
 
 HeaderHint = Callable[[list[str]], int]
-_Kind = Literal["zip", "ole", "text"]
+# "xlsx" is any Office Open XML workbook (.xlsx/.xlsm/.xlsb); "html" a web page table.
+_Kind = Literal["xlsx", "ods", "ole", "text", "html"]
 
 
 class ReadError(SmbcrmError):
@@ -142,7 +151,7 @@ class Table:
     header_row: int  # 1-based file row of the header
     rows: list[list[object]]
     row_numbers: list[int]  # 1-based file row of each data row
-    encoding: str | None  # CSV only
+    encoding: str | None  # CSV and web pages only
     delimiter: str | None  # CSV only
     skipped_totals_row: int | None  # file row of the totals row left out
     # Excel error values (#N/A, #REF! …) in data rows, read as blank cells in ``rows``.
@@ -158,17 +167,18 @@ def list_sheets(
     max_bytes: int = MAX_BYTES,
     max_unzipped_bytes: int = MAX_UNZIPPED_BYTES,
 ) -> list[SheetInfo]:
-    """The worksheets a person can choose from; a CSV file is one sheet named after the file."""
+    """The worksheets a person can choose from; a CSV file or a web page is one sheet named
+    after the file."""
     path = Path(path)
     kind = _inspect(path, max_bytes, max_unzipped_bytes)
-    if kind == "text":
+    if kind in ("text", "html"):
         return [SheetInfo(path.stem, None)]
     workbook = _open_workbook(path)
     try:
         names = _worksheet_names(workbook)
     finally:
         workbook.close()
-    counts = _xlsx_row_counts(path) if kind == "zip" else {}
+    counts = _xlsx_row_counts(path) if kind == "xlsx" else {}
     return [SheetInfo(name, counts.get(name)) for name in names]
 
 
@@ -192,7 +202,9 @@ def read_table(
     with collector_paused():
         if kind == "text":
             return _read_csv(path, header_hint)
-        return _read_workbook(path, sheet, header_hint, is_zip=kind == "zip")
+        if kind == "html":
+            return _read_html(path, header_hint)
+        return _read_workbook(path, sheet, header_hint, kind)
 
 
 # --------------------------------------------------------------------------- file checks
@@ -231,8 +243,7 @@ def _inspect(path: Path, max_bytes: int, max_unzipped_bytes: int) -> _Kind:
     if not head:
         raise ReadError(f"'{name}' is empty (0 bytes); choose the file that holds the list.")
     if head.startswith(_ZIP_MAGICS):
-        _check_zip(path, size, max_unzipped_bytes)
-        return "zip"
+        return _check_zip(path, size, max_unzipped_bytes)
     if head.startswith(_OLE_MAGIC):
         _check_ole(path)
         return "ole"
@@ -241,7 +252,10 @@ def _inspect(path: Path, max_bytes: int, max_unzipped_bytes: int) -> _Kind:
         # Two- and three-byte magics ("BM", "MZ") also start text lines such as "BMW,…".
         if head.startswith(magic) and (len(magic) >= 4 or binary):
             raise _not_a_spreadsheet(name, what)
-    if _html_or_xml_export(head):
+    markup = _markup_kind(head)
+    if markup == "html":
+        return "html"
+    if markup == "xml":
         raise ReadError(
             f"'{name}' is a web page or XML file saved with a spreadsheet name (some systems "
             "export like that); open it in Excel, then File → Save As → Excel Workbook (.xlsx) "
@@ -260,9 +274,24 @@ def _not_a_spreadsheet(name: str, what: str | None) -> ReadError:
     )
 
 
-def _html_or_xml_export(head: bytes) -> bool:
-    start = head[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return start.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml", b"<meta"))
+# Blank lines, comments and an XML declaration may come before a page's first tag.
+_MARKUP_PROLOG_RE = re.compile(r"(?:\s+|<!--.*?-->|<\?xml[^>]*>)*", re.S)
+_HTML_STARTS = ("<html", "<!doctype html", "<table", "<meta", "<head", "<body", "<style", "<title")
+
+
+def _markup_kind(head: bytes) -> Literal["html", "xml"] | None:
+    """A web page (many systems export an HTML table named .xls) or another XML file."""
+    bom = _bom_encoding(head[:4])
+    codec = bom[0] if bom else _bomless_utf16(head) or "latin-1"
+    text = head[:8192].decode(codec, "replace").lstrip("\ufeff")
+    prolog = _MARKUP_PROLOG_RE.match(text)
+    declared_xml = prolog is not None and "<?xml" in prolog.group()
+    rest = text[prolog.end() if prolog else 0 :][:200].lower()
+    if rest.startswith(_HTML_STARTS):
+        return "html"
+    if rest.startswith("<") and (declared_xml or "<workbook" in rest):
+        return "xml"
+    return None
 
 
 def _bom_encoding(head: bytes) -> tuple[str, str] | None:
@@ -293,7 +322,7 @@ def _looks_binary(head: bytes) -> bool:
     return controls > max(4, len(head) // 50)
 
 
-def _check_zip(path: Path, size: int, max_unzipped_bytes: int) -> None:
+def _check_zip(path: Path, size: int, max_unzipped_bytes: int) -> Literal["xlsx", "ods"]:
     """An Excel (or OpenDocument) workbook, and one that expands to a sane size."""
     name = path.name
     try:
@@ -325,6 +354,7 @@ def _check_zip(path: Path, size: int, max_unzipped_bytes: int) -> None:
             "that size. It is damaged or was built to exhaust memory; open it in Excel and save "
             "it again, or ask whoever sent it for the original file."
         )
+    return "xlsx" if is_excel else "ods"
 
 
 def _damaged(name: str, exc: BaseException | None = None, sheet: str | None = None) -> ReadError:
@@ -374,46 +404,106 @@ def _ole_stream_names(path: Path) -> set[str] | None:
     """Names in a compound file's directory (MS-CFB), or None if it cannot be walked."""
     try:
         with path.open("rb") as handle:
-            header = handle.read(512)
-            sector_size = 1 << struct.unpack_from("<H", header, 30)[0]
-            if sector_size not in (512, 4096):
-                return None
-            fat_count, first_dir = struct.unpack_from("<II", header, 44)
-            first_difat, difat_count = struct.unpack_from("<II", header, 68)
-            fat_sectors = list(struct.unpack_from("<109I", header, 76))
-            per_sector = sector_size // 4
-
-            def read_sector(sid: int) -> bytes:
-                handle.seek((sid + 1) * sector_size)
-                data = handle.read(sector_size)
-                if len(data) != sector_size:
-                    raise ValueError("short sector")
-                return data
-
-            sid = first_difat
-            for _ in range(min(difat_count, 10_000)):
-                if sid >= 0xFFFFFFFA:
-                    break
-                entries = struct.unpack(f"<{per_sector}I", read_sector(sid))
-                fat_sectors.extend(entries[:-1])
-                sid = entries[-1]
-            fat: list[int] = []
-            for fat_sid in fat_sectors[:fat_count]:
-                fat.extend(struct.unpack(f"<{per_sector}I", read_sector(fat_sid)))
-            names: set[str] = set()
-            sid, seen = first_dir, 0
-            while sid < 0xFFFFFFFA and seen < 100_000:
-                data = read_sector(sid)
-                for offset in range(0, sector_size, 128):
-                    entry = data[offset : offset + 128]
-                    length = struct.unpack_from("<H", entry, 64)[0]
-                    if entry[66] != 0 and 2 <= length <= 64:
-                        names.add(entry[: length - 2].decode("utf-16-le", "replace"))
-                sid = fat[sid] if sid < len(fat) else 0xFFFFFFFE
-                seen += 1
-            return names
+            return {entry.name for entry in _CompoundFile(handle).entries}
     except (OSError, struct.error, ValueError, IndexError):
         return None
+
+
+_END_OF_CHAIN = 0xFFFFFFFA  # sector numbers from here up mark an end, a free or a FAT sector
+
+
+@dataclass(frozen=True)
+class _OleEntry:
+    name: str
+    kind: int  # 1 storage, 2 stream, 5 root
+    start: int  # first sector (or mini sector)
+    size: int
+
+
+class _CompoundFile:
+    """Just enough of an OLE compound file (MS-CFB) to list its streams and read one.
+
+    Raises ``ValueError`` (or ``struct.error``/``IndexError``) on anything malformed; every
+    chain is bounded by the file's sector count, so a looping chain cannot hang the reader.
+    """
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        header = handle.read(512)
+        self._sector_size = 1 << struct.unpack_from("<H", header, 30)[0]
+        if self._sector_size not in (512, 4096):
+            raise ValueError("unknown sector size")
+        self._mini_sector_size = 1 << struct.unpack_from("<H", header, 32)[0]
+        fat_count, first_dir = struct.unpack_from("<II", header, 44)
+        self._mini_cutoff = struct.unpack_from("<I", header, 56)[0]
+        self._first_minifat = struct.unpack_from("<I", header, 60)[0]
+        first_difat, difat_count = struct.unpack_from("<II", header, 68)
+        per_sector = self._sector_size // 4
+        fat_sectors = list(struct.unpack_from("<109I", header, 76))
+        sid = first_difat
+        for _ in range(min(difat_count, 10_000)):
+            if sid >= _END_OF_CHAIN:
+                break
+            numbers = struct.unpack(f"<{per_sector}I", self._sector(sid))
+            fat_sectors.extend(numbers[:-1])
+            sid = numbers[-1]
+        self._fat: list[int] = []
+        for fat_sid in fat_sectors[:fat_count]:
+            self._fat.extend(struct.unpack(f"<{per_sector}I", self._sector(fat_sid)))
+        self.entries = self._directory(first_dir)
+
+    def _sector(self, sid: int) -> bytes:
+        self._handle.seek((sid + 1) * self._sector_size)
+        data = self._handle.read(self._sector_size)
+        if len(data) != self._sector_size:
+            raise ValueError("short sector")
+        return data
+
+    def _chain(self, start: int, table: list[int]) -> list[int]:
+        chain: list[int] = []
+        sid = start
+        while sid < _END_OF_CHAIN:
+            if sid >= len(table) or len(chain) >= len(table):
+                raise ValueError("broken sector chain")
+            chain.append(sid)
+            sid = table[sid]
+        return chain
+
+    def _directory(self, first_dir: int) -> list[_OleEntry]:
+        entries: list[_OleEntry] = []
+        for sid in self._chain(first_dir, self._fat):
+            data = self._sector(sid)
+            for offset in range(0, self._sector_size, 128):
+                entry = data[offset : offset + 128]
+                length = struct.unpack_from("<H", entry, 64)[0]
+                if entry[66] == 0 or not 2 <= length <= 64:
+                    continue
+                start, size = struct.unpack_from("<IQ", entry, 116)
+                if self._sector_size == 512:
+                    size &= 0xFFFFFFFF  # version 3 files may leave the high half unset
+                name = entry[: length - 2].decode("utf-16-le", "replace")
+                entries.append(_OleEntry(name, entry[66], start, size))
+        return entries
+
+    def read_stream(self, name: str) -> bytes | None:
+        # Names in a compound file compare without regard to case.
+        wanted = name.casefold()
+        entry = next((e for e in self.entries if e.kind == 2 and e.name.casefold() == wanted), None)
+        if entry is None:
+            return None
+        if entry.size >= self._mini_cutoff:
+            chain = self._chain(entry.start, self._fat)
+            return b"".join(self._sector(sid) for sid in chain)[: entry.size]
+        # Small streams live in the mini stream, which the root entry's chain holds.
+        root = next(e for e in self.entries if e.kind == 5)
+        mini_stream = b"".join(self._sector(sid) for sid in self._chain(root.start, self._fat))
+        per_sector = self._sector_size // 4
+        minifat: list[int] = []
+        for sid in self._chain(self._first_minifat, self._fat):
+            minifat.extend(struct.unpack(f"<{per_sector}I", self._sector(sid)))
+        size = self._mini_sector_size
+        chain = self._chain(entry.start, minifat)
+        return b"".join(mini_stream[m * size : (m + 1) * size] for m in chain)[: entry.size]
 
 
 # --------------------------------------------------------------------------- workbooks
@@ -485,14 +575,14 @@ def _load_sheet(workbook: calamine.CalamineWorkbook, path: Path, sheet: str) -> 
 
 
 def _read_workbook(
-    path: Path, sheet: str | None, header_hint: HeaderHint | None, *, is_zip: bool
+    path: Path, sheet: str | None, header_hint: HeaderHint | None, kind: _Kind
 ) -> Table:
     workbook = _open_workbook(path)
     try:
         names = _worksheet_names(workbook)
         if not names:
             raise ReadError(f"'{path.name}' has no worksheets; open it in Excel and check it.")
-        heads = _sheet_heads(path) if is_zip else {}
+        heads = _sheet_heads(path) if kind == "xlsx" else {}
         if sheet is not None and sheet not in names:
             listed = ", ".join(f"'{n}'" for n in names)
             raise ReadError(
@@ -515,7 +605,14 @@ def _read_workbook(
             f"'{path.name}' sheet '{sheet}' has no rows; choose the sheet that holds the list "
             f"or fill this one and save it.{also}"
         )
-    scan = _scan_sheet_xml(path, sheet) if is_zip else _SheetScan({}, b"")
+    if kind == "xlsx":
+        scan = _scan_sheet_xml(path, sheet)
+    elif kind == "ods":
+        height = loaded.first_row + len(loaded.rows)
+        width = loaded.first_column + max(map(len, loaded.rows), default=0)
+        scan = _SheetScan(_ods_error_cells(path, sheet, height, width), b"")
+    else:
+        scan = _SheetScan(_xls_error_cells(path, sheet), b"")
     table = _build_table(
         loaded.rows,
         loaded.first_row,
@@ -732,6 +829,202 @@ def _formula_checker(tail: bytes) -> Callable[[int], bool] | None:
     return check
 
 
+def _cell_name(row: int, column: int) -> str:
+    """Where Excel shows a 0-based (row, column), e.g. (4, 2) → "C5"."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
+
+
+# Error values as .xls stores them (BIFF8 error codes).
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+    0x2B: "#GETTING_DATA",
+}
+_BIFF_CODE = b"[\x00\x07\x0f\x17\x1d\x24\x2a\x2b]"
+# The bytes of a typed error (a BOOLERR record flagged as an error) or of a formula whose
+# saved result is an error (a FORMULA record's value: 02, code, FFFF). A workbook without
+# either has no error cells, and its records need not be walked.
+_BIFF_ERROR_BYTES_RE = re.compile(
+    rb"\x05\x02\x08\x00.{6}%s\x01|\x02\x00%s\x00\x00\x00\xff\xff" % (_BIFF_CODE, _BIFF_CODE), re.S
+)
+_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET = 0x0809, 0x000A, 0x0085
+_BIFF_FORMULA, _BIFF_BOOLERR = 0x0006, 0x0205
+
+
+def _xls_error_cells(path: Path, sheet: str) -> dict[tuple[int, int], tuple[str, str]]:
+    """Error cells (#N/A, #REF! …) of an .xls sheet: 0-based (row, column) → ("C5", "#REF!").
+
+    calamine reads them as blank cells. Their codes are in the sheet's BIFF records, which
+    are walked only when the workbook's bytes hold an error value at all.
+    """
+    try:
+        with path.open("rb") as handle:
+            stream = _CompoundFile(handle).read_stream("Workbook")
+        if stream is None or _BIFF_ERROR_BYTES_RE.search(stream) is None:
+            return {}
+        start = _biff_sheet_start(stream, sheet)
+        return {} if start is None else _biff_error_cells(stream, start)
+    except (OSError, struct.error, ValueError, IndexError, StopIteration):
+        return {}
+
+
+def _biff_sheet_start(stream: bytes, sheet: str) -> int | None:
+    """Where a sheet's records begin, from the workbook globals' sheet list (BOUNDSHEET)."""
+    position = 0
+    while position + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, position)
+        body = position + 4
+        if kind == _BIFF_EOF:
+            return None
+        if kind == _BIFF_BOUNDSHEET and length >= 8:
+            start, count, wide = struct.unpack_from("<I2xBB", stream, body)
+            text = stream[body + 8 : body + 8 + (2 * count if wide & 1 else count)]
+            name = text.decode("utf-16-le" if wide & 1 else "latin-1", "replace")
+            if name == sheet:
+                return int(start)
+        position = body + length
+    return None
+
+
+def _biff_error_cells(stream: bytes, start: int) -> dict[tuple[int, int], tuple[str, str]]:
+    errors: dict[tuple[int, int], tuple[str, str]] = {}
+    position, depth, size = start, 0, len(stream)
+    unpack = struct.unpack_from
+    while position + 4 <= size:
+        kind, length = unpack("<HH", stream, position)
+        body = position + 4
+        position = body + length
+        code: int | None = None
+        if kind == _BIFF_BOF:
+            depth += 1  # a chart embedded in the sheet has its own BOF … EOF
+        elif kind == _BIFF_EOF:
+            depth -= 1
+            if depth <= 0:
+                break
+        elif depth != 1:
+            continue
+        elif kind == _BIFF_BOOLERR and length >= 8 and stream[body + 7] == 1:
+            code = stream[body + 6]
+        elif (
+            kind == _BIFF_FORMULA
+            and length >= 14
+            and stream[body + 6] == 2
+            and stream[body + 12 : body + 14] == b"\xff\xff"
+        ):
+            code = stream[body + 8]
+        if code is not None:
+            row, column = unpack("<HH", stream, body)
+            errors[(row, column)] = (_cell_name(row, column), _BIFF_ERRORS.get(code, "#VALUE!"))
+    return errors
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_ODS_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+_ODS_ERROR_MARK = b'value-type="error"'
+
+
+def _ods_error_cells(
+    path: Path, sheet: str, rows: int, columns: int
+) -> dict[tuple[int, int], tuple[str, str]]:
+    """Error cells of an .ods sheet: 0-based (row, column) → ("C5", "#DIV/0!").
+
+    calamine reads them as blank (or as the number 0). LibreOffice marks them with
+    ``calcext:value-type="error"`` and shows the error as the cell's text; content.xml is
+    parsed only when it holds that mark. Repeated rows and cells count up to ``rows`` ×
+    ``columns`` (the sheet as calamine read it), so a repeat count cannot blow up memory.
+    """
+    errors: dict[tuple[int, int], tuple[str, str]] = {}
+    with (
+        contextlib.suppress(zipfile.BadZipFile, OSError, KeyError, ValueError, SyntaxError),
+        zipfile.ZipFile(path) as archive,
+    ):
+        with archive.open("content.xml") as handle:
+            previous = b""
+            while chunk := handle.read(1024 * 1024):
+                if _ODS_ERROR_MARK in previous[-len(_ODS_ERROR_MARK) :] + chunk:
+                    break
+                previous = chunk
+            else:
+                return errors
+        with archive.open("content.xml") as handle:
+            _collect_ods_errors(handle, sheet, rows, columns, errors)
+    return errors
+
+
+def _collect_ods_errors(
+    handle: IO[bytes],
+    sheet: str,
+    rows: int,
+    columns: int,
+    errors: dict[tuple[int, int], tuple[str, str]],
+) -> None:
+    table, row_tag = _ODS_TABLE + "table", _ODS_TABLE + "table-row"
+    cell_tags = (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell")
+    repeat_rows, repeat_columns = (
+        _ODS_TABLE + "number-rows-repeated",
+        _ODS_TABLE + "number-columns-repeated",
+    )
+    depth = 0  # tables inside a cell are not rows of the sheet
+    in_sheet = False
+    row = column = 0
+    row_repeat = 1
+    open_elements: list[ElementTree.Element] = []
+    for event, element in ElementTree.iterparse(handle, events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            open_elements.append(element)
+            if tag == table:
+                depth += 1
+                if depth == 1:
+                    in_sheet = element.get(_ODS_TABLE + "name") == sheet
+            elif tag == row_tag and depth == 1:
+                column = 0
+                row_repeat = _repeat(element.get(repeat_rows))
+            continue
+        open_elements.pop()
+        if tag == table:
+            depth -= 1
+            if depth == 0 and in_sheet:
+                return
+            continue
+        if tag in cell_tags:
+            span = _repeat(element.get(repeat_columns))
+            if in_sheet and depth == 1:
+                if element.get(_ODS_CALCEXT + "value-type") == "error":
+                    shown = " ".join(
+                        "".join(p.itertext()).strip() for p in element.findall(_ODS_TEXT + "p")
+                    ).strip()
+                    for r in range(row, min(row + row_repeat, rows)):
+                        for c in range(column, min(column + span, columns)):
+                            errors[(r, c)] = (_cell_name(r, c), shown or "#VALUE!")
+                column += span
+        elif tag == row_tag:
+            if in_sheet and depth == 1:
+                row += row_repeat
+        else:
+            continue
+        if open_elements:  # a finished cell or row is not needed again: keep memory flat
+            open_elements[-1].remove(element)
+
+
+def _repeat(value: str | None) -> int:
+    try:
+        return max(1, int(value)) if value else 1
+    except ValueError:
+        return 1
+
+
 # --------------------------------------------------------------------------- CSV
 
 
@@ -757,6 +1050,7 @@ def _read_csv(path: Path, header_hint: HeaderHint | None) -> Table:
         raise _too_big_for_memory(path.name) from None
     if "'" in text and any(quoted in text for quoted in _QUOTED_FORMULA_STARTS):
         _drop_formula_quotes(raw)
+    errors = _text_error_cells(raw) if "#" in text and _ERROR_TEXT_RE.search(text) else {}
     del text
     if not _has_content(raw):
         raise ReadError(
@@ -771,6 +1065,7 @@ def _read_csv(path: Path, header_hint: HeaderHint | None) -> Table:
         sheet=None,
         encoding=encoding,
         delimiter=delimiter,
+        errors=errors,
     )
     _drop_totals_row(table, typed=False, formula_check=None)
     return table
@@ -877,7 +1172,7 @@ def _drop_formula_quotes(rows: list[list[object]]) -> None:
                 cells[j] = value[1:]
 
 
-_CJK_PREFERENCE = ("gb18030", "big5", "cp1252")
+_CJK_PREFERENCE = ("gb18030", "big5", "cp1252", "cp1250")
 _CODEC_FAMILIES = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
@@ -1002,13 +1297,17 @@ def _guess_codecs(data: bytes) -> list[str]:
     if len(data) - start > _SAMPLE_BYTES and b"\n" in sample:
         # Cut at a line end so no multi-byte character is split (0x0A is never a trail byte).
         sample = sample[: sample.rindex(b"\n") + 1]
-    matches = list(from_bytes(sample))
+    # UTF-16 and UTF-32 are told by their BOM or NULs before this, never by a guess.
+    matches = [m for m in from_bytes(sample) if not m.encoding.startswith(("utf_16", "utf_32"))]
     ordered: list[str] = []
     if matches:
         least = min(m.chaos for m in matches)
         tied = [_CODEC_FAMILIES.get(m.encoding, m.encoding) for m in matches if m.chaos <= least]
-        # Short Chinese text fits several East Asian code pages equally well; our users'
-        # Excel writes GB18030/GBK (mainland) or Big5 (Taiwan, Hong Kong), so those win ties.
+        if any(_EAST_ASIAN_CODEC_RE.match(codec) for codec in tied):
+            # A short Chinese list reads about as well in a Japanese or Korean code page
+            # to the detector, but our users' Excel writes GB18030/GBK (mainland) or Big5
+            # (Taiwan, Hong Kong): those decide among themselves by how the text reads.
+            ordered += _chinese_codecs_by_fit(sample)
         ordered += [c for c in _CJK_PREFERENCE if c in tied]
         ordered += tied
         ordered += [_CODEC_FAMILIES.get(m.encoding, m.encoding) for m in matches]
@@ -1019,7 +1318,55 @@ def _guess_codecs(data: bytes) -> list[str]:
             codecs_to_try += ["cp950", "big5hkscs"]  # Windows writes cp950, a Big5 superset
         else:
             codecs_to_try.append(codec)
-    return codecs_to_try
+    return list(dict.fromkeys(codecs_to_try))
+
+
+# Chinese, Japanese and Korean multi-byte code pages, as the detector names them.
+_EAST_ASIAN_CODEC_RE = re.compile(r"gb|big5|hz|cp9[34]\d|euc|shift_jis|iso2022|johab")
+# What a Chinese text read in the wrong Chinese code page turns into: kana, Greek, Cyrillic,
+# box drawing, bopomofo, Hangul, rare ideographs (extension A, compatibility) and the
+# private use area, which the other code page's byte ranges map to.
+_MISREAD_CHINESE_RE = re.compile(
+    "[\u0370-\u04ff\u2500-\u257f\u3040-\u30ff\u3100-\u312f\u3130-\u318f"
+    "\u3400-\u4dbf\uac00-\ud7af\ue000-\uf8ff\uf900-\ufaff\uff66-\uff9f]"
+)
+# Where each code page keeps its common ideographs, as (lead bytes, trail bytes): GB2312
+# level 1 (GBK's rarer ideographs share those lead bytes with lower trail bytes) and Big5
+# level 1.
+_COMMON_HANZI = {
+    "gb18030": (range(0xB0, 0xD8), range(0xA1, 0xFF)),
+    "cp950": (range(0xA4, 0xC7), range(0x40, 0xFF)),
+    "big5hkscs": (range(0xA4, 0xC7), range(0x40, 0xFF)),
+}
+
+
+def _chinese_codecs_by_fit(sample: bytes) -> list[str]:
+    """The Chinese code pages the sample reads naturally in, the most natural first.
+
+    GBK text read as Big5 (and the reverse) is made of valid but odd characters: symbols,
+    kana or private-use ones, or ideographs outside the common level of that code page. A
+    reading with more than a few odd characters (a product's "Ω" is not a misreading), or
+    with more rare ideographs than common ones, is left out (a Japanese Shift-JIS file
+    reads like that in GBK), and the detector decides.
+    """
+    ranked: list[tuple[int, int, int, str]] = []
+    for order, (codec, (leads, trails)) in enumerate(_COMMON_HANZI.items()):
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        odd = len(_MISREAD_CHINESE_RE.findall(text))
+        if odd * 20 > sum(1 for ch in text if ch >= "\x80"):
+            continue
+        counts = Counter(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+        rare = 0
+        for ch, n in counts.items():
+            encoded = ch.encode(codec, "replace")
+            if len(encoded) != 2 or encoded[0] not in leads or encoded[1] not in trails:
+                rare += n
+        if rare * 2 <= counts.total():
+            ranked.append((odd, rare, order, codec))
+    return [codec for *_, codec in sorted(ranked)]
 
 
 _DELIMITERS = ",;\t|"
@@ -1053,6 +1400,288 @@ def _delimiter_score(lines: list[str], delimiter: str) -> int:
         return 0
     mode = max(set(multi), key=lambda c: (multi.count(c), c))
     return sum(1 for c in counts if c == mode)
+
+
+# --------------------------------------------------------------------------- web pages
+
+
+def _read_html(path: Path, header_hint: HeaderHint | None) -> Table:
+    """An HTML table saved with a spreadsheet name, read as Excel shows it.
+
+    Every table that holds no other table is read, one under the other, in page order (a
+    page laid out with tables keeps its list in the innermost one). Cells spanning several
+    columns or rows take their place as merged cells do.
+    """
+    name = path.name
+    data = path.read_bytes()
+    text, encoding = _decode_html(data, name)
+    del data
+    if "\x00" in text:
+        text = text.replace("\x00", "")  # the parser marks line breaks in cells with it
+    try:
+        parser = _html_tables(text, name)
+    except MemoryError:
+        raise _too_big_for_memory(name) from None
+    del text
+    raw, merged = parser.grid()
+    if not _has_content(raw):
+        raise ReadError(
+            f"'{name}' is a web page saved with a spreadsheet name, and no table in it holds "
+            "anything: it may be a page of the system it came from (a login or error page) "
+            "instead of the list. Open it in a web browser to see what it holds, and export "
+            "the list again."
+        )
+    errors = _text_error_cells(raw)
+    table = _build_table(
+        raw,
+        0,
+        header_hint,
+        path=path,
+        sheet=None,
+        encoding=encoding,
+        delimiter=None,
+        merged=merged,
+        errors=errors,
+        web_page=True,
+    )
+    _drop_totals_row(table, typed=False, formula_check=None)
+    return table
+
+
+_HTML_CHARSET_RE = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)"""
+    rb"""|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
+    re.I,
+)
+# What web pages call their encodings, as the codecs their writers really use.
+_HTML_CHARSETS = {
+    "gb2312": ("gb18030",),
+    "gbk": ("gb18030",),
+    "x-gbk": ("gb18030",),
+    "gb18030": ("gb18030",),
+    "cp936": ("gb18030",),
+    "big5": ("cp950", "big5hkscs"),
+    "big5-hkscs": ("big5hkscs",),
+    "x-x-big5": ("cp950", "big5hkscs"),
+    "cp950": ("cp950", "big5hkscs"),
+    "iso-8859-1": ("cp1252",),
+    "latin1": ("cp1252",),
+    "us-ascii": ("cp1252",),
+}
+
+
+def _decode_html(data: bytes, name: str) -> tuple[str, str]:
+    """A page's text: by its BOM, else the charset it declares, else as a CSV file is read."""
+    if _bom_encoding(data[:4]) is None and _bomless_utf16(data[:_SAMPLE_BYTES]) is None:
+        declared = _HTML_CHARSET_RE.search(data[:_SAMPLE_BYTES])
+        if declared:
+            charset = (declared.group(1) or declared.group(2)).decode("ascii").lower()
+            for codec in _HTML_CHARSETS.get(charset, (charset,)):
+                try:
+                    return data.decode(codec), codec
+                except (UnicodeDecodeError, LookupError):
+                    continue
+    return _decode(data, name)
+
+
+# What a page holds besides tags and text: comments (one never closed runs to the end, as
+# in a browser), declarations (<!DOCTYPE …>, <![if …]>, <?xml …?>), scripts and styles.
+_HTML_IGNORED_RE = re.compile(
+    r"<!--.*?(?:-->|\Z)|<[!?][^<>]*+>|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.S | re.I
+)
+# A tag ends at the first ">" (exports write "&gt;" inside values); stopping at "<" too keeps
+# a page full of stray "<" linear to read.
+_HTML_TAG_RE = re.compile(r"<(/?)([A-Za-z][\w:.-]*+)([^<>]*+)>")
+_HTML_SPAN_RE = re.compile(r"\b(colspan|rowspan)\s*=\s*[\"']?\s*(\d+)", re.I)
+_HTML_SPACE_RE = re.compile(r"[ \t\r\n\f]+")
+_HTML_BREAK = "\x00"  # a line break inside a cell (<br>, <p>), kept apart from spaces
+_HTML_LINE_TAGS = frozenset({"br", "p", "div", "li"})
+_HTML_MAX_SPAN = 1000  # columns or rows one cell may span; real pages stay far below
+
+
+def _html_tables(text: str, name: str) -> _HtmlTables:
+    """The tables of a page, read with two regular expressions (several times faster than
+    html.parser, which matters for exports of tens of thousands of rows)."""
+    text = _HTML_IGNORED_RE.sub("", text)
+    tables = _HtmlTables(name)
+    data, start, end = tables.data, tables.start, tables.end
+    last = 0
+    for tag in _HTML_TAG_RE.finditer(text):
+        if tag.start() > last:
+            data(text[last : tag.start()])
+        last = tag.end()
+        closing, tag_name, attributes = tag.groups()
+        tag_name = tag_name.lower()
+        if closing:
+            end(tag_name)
+        else:
+            start(tag_name, attributes)
+            if attributes.endswith("/") and tag_name in ("td", "th"):
+                end(tag_name)
+    if last < len(text):
+        data(text[last:])
+    tables.finish()
+    return tables
+
+
+@dataclass
+class _HtmlTable:
+    order: int  # the table's place in the page
+    rows: list[list[object]] = field(default_factory=list)
+    merged: list[tuple[int, int, int]] = field(default_factory=list)  # (top, left, bottom)
+    nested: bool = False  # holds another table: a layout table, not the list
+    row: list[object] | None = None
+    cell: list[str] | None = None
+    spans: tuple[int, int] = (1, 1)  # the open cell's (columns, rows)
+    below: dict[int, int] = field(default_factory=dict)  # column → rows a span still covers
+    covered: set[int] = field(default_factory=set)  # columns the open row leaves to a span
+
+
+class _HtmlTables:
+    """Builds the rows of text cells of a page's tables from its tags and text."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._open: list[_HtmlTable] = []
+        self.tables: list[_HtmlTable] = []
+        self._started = 0  # tables begun so far: their order in the page
+        self._cells = 0
+
+    def start(self, tag: str, attributes: str) -> None:
+        table = self._open[-1] if self._open else None
+        if tag == "table":
+            if table is not None:
+                table.nested = True
+            self._open.append(_HtmlTable(self._started))
+            self._started += 1
+        elif table is None:
+            return
+        elif tag == "tr":
+            self._end_row(table)
+            self._start_row(table)
+        elif tag in ("td", "th"):
+            if table.cell is not None:
+                self._end_cell(table)
+            if table.row is None:
+                self._start_row(table)
+            columns = rows = 1
+            if "span" in attributes:
+                for kind, number in _HTML_SPAN_RE.findall(attributes):
+                    count = min(max(1, int(number)), _HTML_MAX_SPAN)
+                    if kind.lower() == "colspan":
+                        columns = count
+                    else:
+                        rows = count
+            table.spans = (columns, rows)
+            table.cell = []
+        elif table.cell is not None and tag in _HTML_LINE_TAGS:
+            table.cell.append(_HTML_BREAK)
+
+    def end(self, tag: str) -> None:
+        if not self._open:
+            return
+        table = self._open[-1]
+        if tag in ("td", "th"):
+            if table.cell is not None:
+                self._end_cell(table)
+        elif tag == "tr":
+            self._end_row(table)
+        elif tag == "table":
+            self._end_row(table)
+            self.tables.append(self._open.pop())
+
+    def data(self, text: str) -> None:
+        if self._open and self._open[-1].cell is not None:
+            self._open[-1].cell.append(text)
+
+    def finish(self) -> None:
+        while self._open:  # tables the page never closed
+            table = self._open.pop()
+            self._end_row(table)
+            self.tables.append(table)
+
+    def _start_row(self, table: _HtmlTable) -> None:
+        table.row = []
+        table.covered = {column for column, left in table.below.items() if left > 0}
+
+    def _end_row(self, table: _HtmlTable) -> None:
+        if table.cell is not None:
+            self._end_cell(table)
+        if table.row is None:
+            return
+        if table.covered and len(table.row) <= max(table.covered):
+            table.row.extend([None] * (max(table.covered) + 1 - len(table.row)))
+        table.rows.append(table.row)
+        table.row = None
+        for column in table.covered:
+            table.below[column] -= 1
+        table.covered = set()
+
+    def _end_cell(self, table: _HtmlTable) -> None:
+        parts, row = table.cell, table.row
+        table.cell = None
+        if parts is None or row is None:
+            return
+        text = _HTML_SPACE_RE.sub(" ", parts[0] if len(parts) == 1 else "".join(parts))
+        if "&" in text:
+            text = html.unescape(text)
+        if "\xa0" in text:
+            text = text.replace("\xa0", " ")  # &nbsp; pads cells; it is not part of a value
+        if _HTML_BREAK in text:
+            text = "\n".join(line.strip() for line in text.split(_HTML_BREAK))
+        while len(row) in table.covered:  # a cell spanning down from a row above
+            row.append(None)
+        column = len(row)
+        columns, rows = table.spans
+        row.append(text.strip() or None)
+        if columns > 1:
+            row.extend([None] * (columns - 1))
+        if rows > 1:
+            table.merged.append((len(table.rows), column, len(table.rows) + rows - 1))
+            for spanned in range(column, column + columns):
+                table.below[spanned] = rows - 1
+        self._cells += columns
+        if self._cells > MAX_SHEET_CELLS:
+            raise _too_big_for_memory(self._name)
+
+    def grid(self) -> tuple[list[list[object]], list[tuple[int, int, int]]]:
+        """The rows of the tables that hold no other table, in page order, and their merges."""
+        rows: list[list[object]] = []
+        merged: list[tuple[int, int, int]] = []
+        for table in sorted(self.tables, key=lambda t: t.order):
+            if table.nested:
+                continue
+            offset = len(rows)
+            merged += [(top + offset, left, bottom + offset) for top, left, bottom in table.merged]
+            rows += table.rows
+        return rows, merged
+
+
+# Excel writes an error cell (#N/A, #REF! …) into a CSV file or web page as its text;
+# the newer ones are Excel 365's.
+_ERROR_TEXTS = frozenset(
+    {
+        *_BIFF_ERRORS.values(),
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+    }
+)
+_ERROR_TEXT_RE = re.compile("|".join(re.escape(code) for code in sorted(_ERROR_TEXTS)))
+
+
+def _text_error_cells(raw: list[list[object]]) -> dict[tuple[int, int], tuple[str, str]]:
+    """Cells whose whole text is an Excel error code: (row, column) → ("C5", "#N/A")."""
+    errors: dict[tuple[int, int], tuple[str, str]] = {}
+    for r, cells in enumerate(raw):
+        for c, value in enumerate(cells):
+            if isinstance(value, str) and "#" in value and value.strip() in _ERROR_TEXTS:
+                errors[(r, c)] = (_cell_name(r, c), value.strip())
+    return errors
 
 
 # --------------------------------------------------------------------------- table building
@@ -1097,31 +1726,33 @@ def _is_meta_line(cells: list[object], filled: int) -> bool:
     return any(isinstance(v, str) and _META_LINE_RE.match(v) for v in cells)
 
 
-def _find_header(rows: list[list[object]], hint: HeaderHint | None) -> int:
-    """Index (in ``rows``) of the header row among the first ``HEADER_SCAN_ROWS``.
+def _find_header(rows: list[list[object]], hint: HeaderHint | None) -> int | None:
+    """Index (in ``rows``) of the header row among the first ``HEADER_SCAN_ROWS``, or None
+    when no row there can be one (only titles, notes, blanks and numbers).
 
-    Title rows (one filled cell, as a merged title reads), "导出日期：…" lines and blank
-    rows are skipped. The rest are ranked by: the caller's hint score; starting a block
-    (a row right under a similar-sized row is inside a table, i.e. data); being followed
-    mostly by filled rows; the number of text cells. Ties go to the earliest row.
+    Title rows (one filled cell, as a merged title reads, unless it names a known column),
+    "导出日期：…" lines and blank rows are skipped. The rest are ranked by: the caller's hint
+    score; being among the first ``_NEAR_TOP_ROWS``; starting a block (a row right under a
+    similar-sized row is inside a table, i.e. data); being followed mostly by filled rows;
+    the number of text cells. Ties go to the earliest row.
     """
     scan = min(len(rows), HEADER_SCAN_ROWS)
     filled = [len(r) - r.count(None) for r in rows]
     width = max(filled[: scan + _FOLLOW_ROWS], default=0)
-    best: tuple[int, bool, bool, int] | None = None
-    best_index = -1
+    best: tuple[int, bool, bool, bool, int] | None = None
+    best_index: int | None = None
     body_above = 0  # filled cells of the row above when it was itself a candidate
     for i in range(scan):
         count = filled[i]
         cells = rows[i]
-        if (
-            count == 0
-            or (width >= 2 and count < 2)  # a (merged) title cell
-            or _is_meta_line(cells, count)
-        ):
+        if count == 0 or _is_meta_line(cells, count):
             body_above = 0
             continue
         texts = sum(1 for v in cells if _is_texty(v))
+        score = hint([_header_text(v) for v in cells]) if hint and texts else 0
+        if width >= 2 and count < 2 and score == 0:  # a (merged) title cell
+            body_above = 0
+            continue
         # A row under a row about as wide is inside a table: data, or a header under notes.
         starts_block = body_above * 5 < count * 3
         body_above = count
@@ -1129,13 +1760,54 @@ def _find_header(rows: list[list[object]], hint: HeaderHint | None) -> int:
             continue
         after = filled[i + 1 : i + 1 + _FOLLOW_ROWS]
         followed = bool(after) and sum(1 for c in after if c) * 2 >= len(after)
-        score = hint([_header_text(v) for v in cells]) if hint else 0
-        key = (score, starts_block, followed, texts)
+        key = (score, i < _NEAR_TOP_ROWS, starts_block, followed, texts)
         if best is None or key > best:
             best, best_index = key, i
-    if best is None:
-        return next((i for i, c in enumerate(filled) if c), 0)
     return best_index
+
+
+def _header_lies_below(
+    raw: list[list[object]], head: list[list[object]], h: int, hint: HeaderHint | None
+) -> bool:
+    """Lines of one cell all through the rows searched, the best of them naming no known
+    column, and wider rows further down: notes longer than the search, the header below.
+    (Without that wider row it is a one-column list, and its header stands.)"""
+    if hint is None or len(raw) <= HEADER_SCAN_ROWS:
+        return False
+    if any(len(cells) - cells.count(None) > 1 for cells in head[:HEADER_SCAN_ROWS]):
+        return False
+    if hint([_header_text(v) for v in head[h]]):
+        return False
+    return any(
+        sum(1 for v in cells if v is not None and (not isinstance(v, str) or v.strip())) > 1
+        for cells in raw[HEADER_SCAN_ROWS:]
+    )
+
+
+def _no_header(path: Path, sheet: str | None, searched: int, web_page: bool) -> ReadError:
+    name = path.name
+    if web_page:
+        return ReadError(
+            f"'{name}' is a web page saved with a spreadsheet name (some systems export like "
+            f"that), and none of its first {searched} rows holds column titles (such as "
+            "客户名称, 手机, 城市 or Name, Phone, City). Open it in Excel, then File → Save As → "
+            "Excel Workbook (.xlsx); type the column titles in the row right above the list, "
+            "save it and import the saved file."
+        )
+    if sheet:
+        return ReadError(
+            f"'{name}' sheet '{sheet}' has no row of column titles: none of its first "
+            f"{searched} rows names the columns (such as 客户名称, 手机, 城市 or Name, Phone, "
+            "City); they hold only titles, notes or numbers. Type the column titles in the row "
+            "right above the list (or delete the notes above them), save the file and import "
+            "it again."
+        )
+    return ReadError(
+        f"'{name}' has no row of column titles: none of its first {searched} rows names the "
+        "columns (such as 客户名称, 手机, 城市 or Name, Phone, City); they hold only titles, "
+        "notes or numbers. Type the column titles in the row right above the list (or delete "
+        "the notes above them), save the file and import it again."
+    )
 
 
 def _header_names(cells: list[object]) -> list[str]:
@@ -1163,15 +1835,22 @@ def _build_table(
     delimiter: str | None,
     merged: list[tuple[int, int, int]] | None = None,
     errors: dict[tuple[int, int], tuple[str, str]] | None = None,
+    web_page: bool = False,
 ) -> Table:
     """Find the header, drop blank rows, pad rows to the header width.
 
     ``first_row`` is the 0-based file row of ``raw[0]``. ``merged`` lists merged ranges as
     (top row, left column, bottom row) and ``errors`` the error cells as (row, column) →
-    (cell name, error), both counted in ``raw``.
+    (cell name, error), both counted in ``raw``; an error cell reads as blank.
     """
+    if errors:
+        for r, c in errors:
+            if r < len(raw) and c < len(raw[r]):
+                raw[r][c] = None  # .ods keeps 0 as the value of a failed formula
     head = [_clean_row(r) for r in raw[: HEADER_SCAN_ROWS + _FOLLOW_ROWS]]
     h = _find_header(head, header_hint)
+    if h is None or _header_lies_below(raw, head, h, header_hint):
+        raise _no_header(path, sheet, min(len(raw), HEADER_SCAN_ROWS), web_page)
     header_cells = head[h]
     width = max((i + 1 for i, v in enumerate(header_cells) if v is not None), default=0)
     if merged:
