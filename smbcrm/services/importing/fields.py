@@ -398,11 +398,32 @@ FIELDS: tuple[FieldSpec, ...] = (
 SPECS: dict[Field, FieldSpec] = {spec.field: spec for spec in FIELDS}
 
 _FOLD_RE = re.compile(r"[\s\-_./:：()（）\[\]【】*#]+")
+# Taiwan and Hong Kong systems write headers in traditional characters (客戶名稱, 電話):
+# the traditional forms of the characters the header names use fold to the simplified ones.
+_TRADITIONAL = str.maketrans(
+    "來備傳價別動務區員單國對帳幣態戶數曆會業標機歷狀產碼稅種稱籤納級細絡統經網編縣總繫聯職號訂計記註話詳說説證識負貨責買賬購進遞郵鄉銷錄鎮門電額類齡",
+    "来备传价别动务区员单国对账币态户数历会业标机历状产码税种称签纳级细络统经网编县总系联职号订计记注话详说说证识负货责买账购进递邮乡销录镇门电额类龄",
+)
+# Words those systems use where mainland ones say otherwise, in simplified characters.
+_TAIWAN_HONG_KONG_WORDS: dict[Field, tuple[str, ...]] = {
+    Field.OWNER: ("负责业务", "业务", "业务员", "业务代表"),
+    Field.TAX_ID: ("统一编号", "统编"),
+    Field.CONTACT: ("联络人",),
+    Field.MOBILE: ("行动电话",),
+    Field.EMAIL: ("电邮", "电邮地址"),
+    Field.PHONE: ("联络电话", "公司电话"),
+    Field.POSTCODE: ("邮递区号",),
+    Field.CONTACT_TITLE: ("职称",),
+    Field.CURRENCY: ("币别",),
+    Field.CITY: ("县市",),
+    Field.EXTERNAL_ID: ("客户代号",),
+}
 
 
 def fold_header(text: str) -> str:
-    """'E-mail', 'email' and 'ＥＭＡＩＬ：' fold to 'email'; '客户 名称' to '客户名称'."""
-    return _FOLD_RE.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
+    """'E-mail', 'email' and 'ＥＭＡＩＬ：' fold to 'email'; '客户 名称' and '客戶名稱' to '客户名称'."""
+    folded = _FOLD_RE.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
+    return folded.translate(_TRADITIONAL)
 
 
 def fields_for(kind: ImportKind) -> list[FieldSpec]:
@@ -413,7 +434,8 @@ def header_index(kind: ImportKind) -> dict[str, Field]:
     """Folded header name → field, for one kind of import."""
     index: dict[str, Field] = {}
     for spec in fields_for(kind):
-        for name in (*spec.headers, spec.label, spec.label_zh):
+        regional = _TAIWAN_HONG_KONG_WORDS.get(spec.field, ())
+        for name in (*spec.headers, spec.label, spec.label_zh, *regional):
             index.setdefault(fold_header(name), spec.field)
     return index
 
