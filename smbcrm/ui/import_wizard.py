@@ -56,7 +56,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smbcrm.errors import SmbcrmError, worded
 from smbcrm.models import ImportKind
-from smbcrm.services.importing.apply import BatchResult, PreviewOutdated, apply_plan
+from smbcrm.services.importing.apply import (
+    BatchResult,
+    NewRowsMatchNow,
+    PreviewOutdated,
+    apply_plan,
+)
 from smbcrm.services.importing.mapping import (
     Mapping,
     auto_map,
@@ -678,11 +683,34 @@ class ImportWizard(QDialog):
         outdated, self._outdated = self._outdated, None
         if outdated is not None:
             # The preview no longer tells the truth: make it again, and say why.
-            self._preview_note = tr(
-                "Nothing was imported: {customer} (row {row}) was changed by someone else after "
-                "the first preview. The preview below is made again from the customers as they "
-                "are now; check it and import."
-            ).format(customer=outdated.customer, row=outdated.row_number)
+            if isinstance(outdated, NewRowsMatchNow):
+                matching = (
+                    tr(
+                        "Nothing was imported: {n} row new in the first preview now matches a "
+                        "customer added or changed since (row {row}: {customer})."
+                    )
+                    if outdated.rows == 1
+                    else tr(
+                        "Nothing was imported: {n} rows new in the first preview now match "
+                        "customers added or changed since (first: row {row}, {customer})."
+                    )
+                )
+                self._preview_note = (
+                    matching.format(
+                        n=f"{outdated.rows:,}", row=outdated.row_number, customer=outdated.customer
+                    )
+                    + " "
+                    + tr(
+                        "The preview below is made again from the customers as they are now; "
+                        "check it and import."
+                    )
+                )
+            else:
+                self._preview_note = tr(
+                    "Nothing was imported: {customer} (row {row}) was changed by someone else "
+                    "after the first preview. The preview below is made again from the customers "
+                    "as they are now; check it and import."
+                ).format(customer=outdated.customer, row=outdated.row_number)
             self._start_preview()
             return
         shown = (

@@ -573,3 +573,38 @@ def test_the_problems_of_a_mapping_read_in_the_windows_language(
         assert page.problems_label.text() == "有两列都对应到‘城市’；请只保留一列。"
     finally:
         remove_language(qapp)
+
+
+def test_the_same_file_imported_elsewhere_meanwhile_is_not_imported_twice(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from smbcrm.services.importing.service import prepare_import
+
+    warnings: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda _parent, _title, text, *_a: warnings.append(text)
+    )
+    # No customer codes: only the names, phones and e-mails tell the rows' customers apart.
+    rows = [row[1:] for row in ROWS]
+    path = gbk_csv(tmp_path / "no-codes.csv", rows, header=HEADER[1:])
+    wizard = open_wizard(qtbot, ctx, path)
+    to_mapping(qtbot, wizard)
+    first = to_preview(qtbot, wizard)
+    assert [r.outcome for r in first.rows].count(Outcome.CREATE) == 3
+    # A colleague imports the same file from another window meanwhile.
+    elsewhere = prepare_import(ctx.db, path)
+    real_apply_plan(ctx.db, ctx.user_id, elsewhere.plan)
+    assert customer_count(ctx.db) == 3
+
+    click(qtbot, wizard.next_button)
+    qtbot.waitUntil(lambda: wizard.plan is not None and wizard.plan is not first, timeout=WAIT)
+    assert wizard.step == Step.PREVIEW and warnings == []
+    note = wizard.preview_page.message_label.text()
+    assert note.startswith(
+        "Nothing was imported: 3 rows new in the first preview now match customers added or "
+        "changed since (first: row 5, 深圳市华强电子有限公司)."
+    ), note
+    assert customer_count(ctx.db) == 3 and batch_count(ctx.db) == 1
+    assert wizard.plan is not None and Outcome.CREATE not in {r.outcome for r in wizard.plan.rows}

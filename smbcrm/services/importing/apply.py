@@ -5,22 +5,28 @@ objects), so this module computes the derived columns and audit rows itself, wit
 functions the ORM hook uses. Every record the batch creates or changes is listed in
 ``import_changes`` with its prior values, which is what makes the batch undoable. A
 cancelled or failed import rolls back: the database is exactly as before.
+
+Imports take turns (:func:`hold_import_lock`), and once it is this import's turn the rows
+its preview found new are matched again against the customers added or changed since the
+preview: two windows importing the same file, one after the other, create each customer
+once.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +60,8 @@ from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.services.collector import collector_paused
 from smbcrm.services.importing.book import (
     CUSTOMER_COLUMNS,
+    BookIndex,
+    BookMark,
     CustomerSnapshot,
     customer_audit_row,
     load_snapshots,
@@ -65,6 +73,7 @@ from smbcrm.services.importing.plan import (
     RowPlan,
     changes_for,
     code_conflict,
+    rows_now_matching,
 )
 from smbcrm.services.importing.problems import record_problems
 from smbcrm.services.permissions import Permission, require
@@ -84,10 +93,11 @@ class ImportRefused(SmbcrmError):
 class PreviewOutdated(ConflictError):
     """A customer the preview compared a row with was changed or removed before the import."""
 
-    def __init__(self, customer: str, row_number: int) -> None:
+    def __init__(self, customer: str, row_number: int, message: str | None = None) -> None:
         super().__init__(
-            f"{customer} (row {row_number}) was changed or removed by someone else after the "
-            "preview, so nothing was imported. Preview the file again and import it."
+            message
+            or f"{customer} (row {row_number}) was changed or removed by someone else after "
+            "the preview, so nothing was imported. Preview the file again and import it."
         )
         self.customer = customer
         self.row_number = row_number
@@ -100,12 +110,31 @@ class AlreadyImported(ConflictError):
 class ChangedMeanwhile(ConflictError):
     """Another import (or person) wrote the same customers while this import ran."""
 
-    def __init__(self) -> None:
+    def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            "Another import added or changed the same customers (a customer code, say) "
+            message
+            or "Another import added or changed the same customers (a customer code, say) "
             "while this one ran, so nothing was imported. Preview the file again and import it."
         )
 
+
+class NewRowsMatchNow(PreviewOutdated, ChangedMeanwhile):
+    """Rows the preview found new match customers someone added or changed since (another
+    import of the same file, say): importing them would put those customers in twice."""
+
+    def __init__(self, rows: int, row_number: int, customer: str, message: str) -> None:
+        super().__init__(customer, row_number, message)
+        self.rows = rows
+
+
+class ImportQueueTooLong(ConflictError):
+    """Another import kept the database for longer than this import waits."""
+
+
+# PostgreSQL advisory lock that customer imports take turns on ("smbcrm", imports).
+IMPORT_LOCK_KEY = 0x736D6263726D_01
+IMPORT_WAIT_S = 600.0
+_LOCK_POLL_S = 0.2
 
 _claiming = threading.Lock()
 
@@ -490,6 +519,127 @@ def _logins(session: Session, created: dict[str, int]) -> list[tuple[str, str]]:
     return [(name, by_id[uid]) for name, uid in created.items()]
 
 
+def hold_import_lock(session: Session, progress: Progress) -> None:
+    """Wait for this import's turn: until no other import is being written to the database.
+    The turn lasts until the session's transaction ends.
+
+    On PostgreSQL imports take turns on an advisory lock, waited for here a moment at a time
+    so that Cancel still works. On SQLite the batch's first insert takes the file's write
+    lock, which does the same: nothing to do here.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    take = text("SELECT pg_try_advisory_xact_lock(:key)").bindparams(key=IMPORT_LOCK_KEY)
+    waiting_since: float | None = None
+    while not session.execute(take).scalar_one():
+        if waiting_since is None:
+            waiting_since = time.monotonic()
+            progress.report(0, 0, "Waiting for another import to finish…")
+        elif time.monotonic() - waiting_since > IMPORT_WAIT_S:
+            minutes = round(IMPORT_WAIT_S / 60)
+            raise ImportQueueTooLong(
+                f"Another import was still being written after {minutes} minutes of waiting, "
+                "so nothing was imported. Import the file again once it has finished."
+            )
+        progress.check()
+        time.sleep(_LOCK_POLL_S)
+
+
+def refuse_rows_now_matching(session: Session, plan: ImportPlan) -> None:
+    """Raise :class:`NewRowsMatchNow` when rows the preview found new match customers added
+    or changed since the preview. Called in the import's turn, so all those are in sight."""
+    if not any(r.outcome == Outcome.CREATE for r in plan.rows):
+        return
+    # A plan made without a mark is checked against the whole book.
+    mark = plan.book_mark
+    later = BookIndex.load_after(session, mark) if mark else BookIndex.load(session)
+    if not later.customers:
+        return
+    found = rows_now_matching(plan, later)
+    if not found:
+        return
+    row, match = found[0]
+    row_number, row_name = row.row_number, str(row.values.scalars.get("name") or "")
+    customer_id = match.customer_id
+    customer_name = later.customers[customer_id].name
+    reason = match.reason
+    how = _how_it_came(session, customer_id, mark)
+    if len(found) == 1:
+        message = (
+            f"Row {row_number} ('{row_name}') was new in the preview, but now matches "
+            f"{customer_name} (smbcrm ID {customer_id}: {reason}), {how}. Importing it would "
+            "add that customer twice, so nothing was imported. Preview the file again and "
+            "import it."
+        )
+    else:
+        rows = len(found)
+        message = (
+            f"{rows} rows that were new in the preview now match customers added or changed "
+            f"since (first: row {row_number} '{row_name}' matches {customer_name}, smbcrm ID "
+            f"{customer_id}: {reason}, {how}). Importing them would add those customers "
+            "twice, so nothing was imported. Preview the file again and import it."
+        )
+    raise NewRowsMatchNow(len(found), row_number, customer_name, message)
+
+
+def _how_it_came(session: Session, customer_id: int, mark: BookMark | None) -> str:
+    """Who added or changed a customer after the preview, and when (for the message)."""
+    who: str | None = None
+    at: datetime | None = None
+    by_batch = session.execute(
+        select(ImportBatch.id, ImportChange.action, User.full_name, ImportBatch.started_at)
+        .join(ImportBatch, ImportBatch.id == ImportChange.batch_id)
+        .outerjoin(User, User.id == ImportBatch.user_id)
+        .where(
+            ImportChange.entity == "customer",
+            ImportChange.entity_id == customer_id,
+            ImportChange.batch_id > (mark.batch_id if mark else 0),
+        )
+        .order_by(ImportChange.batch_id.desc())
+        .limit(1)
+    ).first()
+    if by_batch is not None:
+        batch_id, action, who, at = by_batch
+        verb = "added" if action == ChangeAction.CREATED else "changed"
+        when = _local_minute(at)
+        if who:
+            return f"{verb} by import batch {batch_id} of {who} at {when}"
+        return f"{verb} by import batch {batch_id} at {when}"
+    if mark is None or customer_id > mark.customer_id:
+        verb = "added"
+        created = session.execute(
+            select(User.full_name, Customer.created_at)
+            .select_from(Customer)
+            .outerjoin(User, User.id == Customer.created_by_id)
+            .where(Customer.id == customer_id)
+        ).first()
+        if created is not None:
+            who, at = created
+    else:
+        verb = "changed"
+        audited = session.execute(
+            select(User.full_name, AuditEntry.at)
+            .select_from(AuditEntry)
+            .outerjoin(User, User.id == AuditEntry.user_id)
+            .where(AuditEntry.customer_id == customer_id)
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        ).first()
+        if audited is not None:
+            who, at = audited
+        else:
+            at = session.scalar(select(Customer.updated_at).where(Customer.id == customer_id))
+    when = _local_minute(at)
+    return f"{verb} by {who} at {when}" if who else f"{verb} at {when}"
+
+
+def _local_minute(moment: datetime | None) -> str:
+    """A stored (UTC) moment as this desktop's clock shows it, to the minute."""
+    if moment is None:
+        return "?"
+    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
 def apply_plan(
     db: Database,
     actor_id: int,
@@ -500,7 +650,9 @@ def apply_plan(
     """Write the plan as one batch. Undecided possible duplicates are left for review.
 
     A preview is imported once (:func:`importing_once`). When another import writes the
-    same customers meanwhile, nothing is written and :class:`ChangedMeanwhile` says so.
+    same customers meanwhile, nothing is written and :class:`ChangedMeanwhile` says so; when
+    rows the preview found new match customers added or changed since the preview, nothing
+    is written and :class:`NewRowsMatchNow` says so.
     """
     with importing_once(plan), collector_paused():
         try:
@@ -529,6 +681,8 @@ def _apply(db: Database, actor_id: int, plan: ImportPlan, progress: Progress | N
     with db.session(user_id=actor_id, audit=False) as session:
         actor = session.get_one(User, actor_id)
         require(actor, Permission.IMPORT_CUSTOMERS)
+        # Before the batch is numbered: batch ids then follow the order imports commit in.
+        hold_import_lock(session, progress)
         now = utcnow()
         batch = ImportBatch(
             kind=plan.kind,
@@ -548,6 +702,9 @@ def _apply(db: Database, actor_id: int, plan: ImportPlan, progress: Progress | N
         )
         session.add(batch)
         session.flush()
+        # Only now, in this import's turn (on SQLite the batch's insert just took it), is
+        # every customer another import or person saved since the preview in sight.
+        refuse_rows_now_matching(session, plan)
         writer = _Writer(session, batch, actor, now)
         created_staff: list[str] = []
         if plan.options.create_missing_staff and plan.unknown_staff:

@@ -10,19 +10,23 @@ time, so a large book is never held in memory whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from smbcrm.models import (
     ChangeAction,
+    ContactPoint,
     ContactPointKind,
+    Customer,
     CustomerKind,
     CustomerStatus,
+    ImportBatch,
+    ImportChange,
     Tier,
     User,
 )
@@ -153,11 +157,65 @@ class KeyIndex(Generic[K]):
         elif customer_id not in have:
             self._ids[key] = (*have, customer_id)
 
+    def keys(self) -> KeysView[K]:
+        return self._ids.keys()
+
     def get(self, key: K) -> tuple[int, ...]:
         have = self._ids.get(key)
         if have is None:
             return ()
         return (have,) if isinstance(have, int) else have
+
+
+@dataclass(frozen=True, slots=True)
+class BookMark:
+    """How far the book reached when it was read. Came after it: a customer with a higher
+    id or a later ``updated_at``, a phone or e-mail with a higher id, and every customer an
+    import batch with a higher id wrote.
+
+    Customer imports take their turn (``apply.hold_import_lock``) before they number their
+    batch, so their batch ids follow the order they were committed in: one still being
+    written while the book was read gets a higher batch id than the mark, even on a server
+    where its customers' ids and times are lower than those of customers saved meanwhile.
+    """
+
+    customer_id: int
+    updated_at: datetime | None
+    point_id: int
+    batch_id: int
+
+    @classmethod
+    def read(cls, session: Session) -> BookMark:
+        # One statement each: a max() alone is answered from its index.
+        def highest(column: Any) -> Any:
+            return session.scalar(select(func.max(column)))
+
+        return cls(
+            customer_id=int(highest(Customer.id) or 0),
+            updated_at=highest(Customer.updated_at),
+            point_id=int(highest(ContactPoint.id) or 0),
+            batch_id=int(highest(ImportBatch.id) or 0),
+        )
+
+    def customers_after(self, session: Session) -> set[int]:
+        """The customers added or changed after the mark (merged-away ones included)."""
+        # One statement per condition: each alone uses its index, joined by OR they scan.
+        after = set(session.scalars(select(Customer.id).where(Customer.id > self.customer_id)))
+        if self.updated_at is not None:  # None: the book was empty, every id is higher
+            after.update(
+                session.scalars(select(Customer.id).where(Customer.updated_at > self.updated_at))
+            )
+        after.update(
+            session.scalars(select(ContactPoint.customer_id).where(ContactPoint.id > self.point_id))
+        )
+        after.update(
+            session.scalars(
+                select(ImportChange.entity_id).where(
+                    ImportChange.batch_id > self.batch_id, ImportChange.entity == "customer"
+                )
+            )
+        )
+        return after
 
 
 class BookIndex:
@@ -171,11 +229,34 @@ class BookIndex:
         self.by_name_city: KeyIndex[tuple[str, str | None]] = KeyIndex()
         self.by_name: KeyIndex[str] = KeyIndex()
         self.tombstones: dict[int, int] = {}  # merged-away id → survivor id
+        # How far the book reached when this index was read; None for a partial index.
+        self.mark: BookMark | None = None
 
     @classmethod
     def load(cls, session: Session) -> BookIndex:
         index = cls()
-        customers = index.customers
+        # Read first: whatever is saved while the index loads lies after the mark, and is
+        # read again by an import that checks what came after (reading it twice is harmless).
+        index.mark = BookMark.read(session)
+        index._read(session)
+        return index
+
+    @classmethod
+    def load_after(cls, session: Session, mark: BookMark) -> BookIndex:
+        """An index of just the customers added or changed after ``mark``."""
+        index = cls()
+        wanted = sorted(mark.customers_after(session))
+        for start in range(0, len(wanted), SNAPSHOT_CHUNK):
+            listed = ",".join(map(str, wanted[start : start + SNAPSHOT_CHUNK]))  # ints read here
+            index._read(session, f"id IN ({listed})", f"customer_id IN ({listed})")
+        return index
+
+    def _read(self, session: Session, customer_filter: str = "", child_filter: str = "") -> None:
+        """Add the customers (all, or those the SQL filters name) to the index."""
+        customers = self.customers
+        where = f" WHERE {customer_filter}" if customer_filter else ""
+        and_children = f" AND {child_filter}" if child_filter else ""
+        where_children = f" WHERE {child_filter}" if child_filter else ""
         for (
             cid,
             merged_into,
@@ -189,32 +270,31 @@ class BookIndex:
         ) in driver_rows(
             session,
             "SELECT id, merged_into_id, archived_at IS NOT NULL, name, city, kind, status, "
-            "name_key, city_key FROM customers",
+            f"name_key, city_key FROM customers{where}",
         ):
             if merged_into is not None:
-                index.tombstones[cid] = merged_into
+                self.tombstones[cid] = merged_into
                 continue
             customers[cid] = CustomerHead(
                 name, city, _KINDS.get(kind, kind), _STATUSES.get(status, status), bool(archived)
             )
             if name_key:
-                index.by_name_city.add((name_key, city_key), cid)
-                index.by_name.add(name_key, cid)
+                self.by_name_city.add((name_key, city_key), cid)
+                self.by_name.add(name_key, cid)
         email = ContactPointKind.EMAIL.value
         for cid, kind, key in driver_rows(
             session,
             "SELECT customer_id, kind, key FROM contact_points WHERE key IS NOT NULL "
             f"AND kind IN ('{email}', '{ContactPointKind.MOBILE.value}', "
-            f"'{ContactPointKind.PHONE.value}')",
+            f"'{ContactPointKind.PHONE.value}'){and_children}",
         ):
             if cid in customers:
-                (index.by_email if kind == email else index.by_phone).add(key, cid)
-        tombstones = index.tombstones
+                (self.by_email if kind == email else self.by_phone).add(key, cid)
+        tombstones = self.tombstones
         for cid, system, key_norm in driver_rows(
-            session, "SELECT customer_id, system, key_norm FROM external_ids"
+            session, f"SELECT customer_id, system, key_norm FROM external_ids{where_children}"
         ):
-            index.by_external[(system, key_norm)] = tombstones.get(cid, cid)
-        return index
+            self.by_external[(system, key_norm)] = tombstones.get(cid, cid)
 
     def resolve(self, customer_id: int) -> int:
         """Follow merge tombstones to the customer that lives on."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, KeysView, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -45,6 +45,7 @@ from smbcrm.models.keys import (
 from smbcrm.services.importing.book import (
     SNAPSHOT_CHUNK,
     BookIndex,
+    BookMark,
     CustomerSnapshot,
     StaffDirectory,
     load_snapshots,
@@ -185,6 +186,9 @@ class ImportPlan:
     unknown_staff: dict[str, list[int]] = field(default_factory=dict)  # name → row numbers
     encoding: str | None = None
     book: BookIndex | None = field(default=None, repr=False)
+    # How far the book reached when previewed: the import checks the rows found new
+    # against the customers added or changed after it.
+    book_mark: BookMark | None = None
     # The batch this preview was imported as: a preview is imported once.
     imported_batch_id: int | None = None
     importing: bool = field(default=False, repr=False)
@@ -639,6 +643,58 @@ def match_row(values: RowValues, book: BookIndex, source_system: str, region: st
     return None
 
 
+def rows_now_matching(plan: ImportPlan, later: BookIndex) -> list[tuple[RowPlan, _Match]]:
+    """The rows the preview found new that match a customer of ``later`` (the customers
+    added or changed since the preview), each with that match, in the file's order.
+
+    A match counts where the preview, had it seen the customer, would not have created the
+    row: always for the same customer code, and for any match unless matching customers
+    are created anyway. Rows the person decided to create are theirs to create.
+    """
+    create_anyway = plan.options.on_duplicate == OnDuplicate.CREATE
+    source = plan.source_system
+    keys = _LaterKeys(
+        later.by_name.keys(),
+        later.by_phone.keys(),
+        later.by_email.keys(),
+        {key for system, key in later.by_external if system == source},
+    )
+    found = []
+    for row in plan.rows:
+        if row.outcome != Outcome.CREATE or row.decision is not None:
+            continue
+        if not keys.any_of(row.values):
+            continue
+        match = match_row(row.values, later, source, plan.options.region)
+        if match is not None and (match.by_identity or not create_anyway):
+            found.append((row, match))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _LaterKeys:
+    """The keys of the customers added or changed since a preview: few, so most rows hold
+    none of them, which one look per key tells, where :func:`match_row` takes several."""
+
+    names: KeysView[str]
+    phones: KeysView[str]
+    emails: KeysView[str]
+    codes: set[str]
+
+    def any_of(self, values: RowValues) -> bool:
+        """Whether the row holds any of the keys (every key match_row looks up)."""
+        # Cached since the preview worked the name's key out.
+        if normalize_name(values.scalars.get("name")) in self.names:
+            return True
+        for _raw, key in values.phones:
+            if key in self.phones:
+                return True
+        for _raw, key in values.emails:
+            if key in self.emails:
+                return True
+        return bool(self.codes) and normalize_key_text(values.external_id) in self.codes
+
+
 # -- changes ----------------------------------------------------------------------------
 
 
@@ -733,6 +789,7 @@ def build_plan(
         options=options,
         rows=[],
         encoding=table.encoding,
+        book_mark=book.mark,
     )
     # Rows that create a customer are matchable by later rows of the same file.
     pending_external: dict[str, RowPlan] = {}
