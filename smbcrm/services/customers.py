@@ -48,7 +48,7 @@ from smbcrm.models.keys import DEFAULT_REGION, format_phone, normalize_email, no
 from smbcrm.services.money import format_money
 from smbcrm.services.ownership import may_own_customers
 from smbcrm.services.permissions import Permission, require, require_edit_customer
-from smbcrm.services.search import SearchIndex, search_terms
+from smbcrm.services.search import SearchIndex, search_terms, term_condition
 
 # Above this many matches the filter runs in SQL along the sort index instead of an id list:
 # a common term then fills a page after a few hundred rows.
@@ -278,12 +278,11 @@ def _filter_conditions(flt: CustomerFilter) -> list[ColumnElement[bool]]:
 
 
 def _sql_contains_all(terms: list[str]) -> ColumnElement[bool]:
-    conditions = [Customer.search_text.contains(term, autoescape=True) for term in terms]
+    conditions = [term_condition(Customer, term) for term in terms]
     # A merged-away customer's old name finds the customer it was merged into.
     absorbed = aliased(Customer)
     old_names = select(absorbed.merged_into_id).where(
-        absorbed.merged_into_id.is_not(None),
-        *[absorbed.search_text.contains(term, autoescape=True) for term in terms],
+        absorbed.merged_into_id.is_not(None), *[term_condition(absorbed, term) for term in terms]
     )
     return or_(and_(*conditions), Customer.id.in_(old_names))
 
@@ -647,8 +646,12 @@ def add_contact(
     if wechat and wechat.strip():
         points.append((ContactPointKind.WECHAT, wechat))
     for kind, value in points:
-        point = ContactPoint(kind=kind, value=value.strip(), contact=contact)
+        point = ContactPoint(kind=kind, value=value.strip())
+        # Into the session through the customer first. Linked to the contact first, the point
+        # sits in the contact's list outside the session, and the autoflush that loading the
+        # customer's points may run skips it with a warning.
         customer.contact_points.append(point)
+        point.contact = contact
     session.flush()
     return contact
 
