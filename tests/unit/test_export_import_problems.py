@@ -20,7 +20,7 @@ from tests.unit.test_import import HEADER, gbk_csv
 ROWS = [
     ["C010", "Good Co", "", "13800138000", "good@x.cn", "", "", ""],
     ["C011", "Bad Mail Co", "", "13900139000", "not-an-email", "深圳", "", ""],
-    ["C012", "坏日期有限公司", "", "", "", "", "", "2024-13-05"],
+    ["C012", "坏电话有限公司", "", "12ab", "", "", "", ""],
 ]
 
 
@@ -49,11 +49,11 @@ def test_problem_rows_export_under_the_files_own_header(
     assert result.rows == 2
     sheet = _sheet(out)
     assert sheet[0] == ["Row", *HEADER, "Problem"]
-    bad_mail, bad_date = sheet[1], sheet[2]
+    bad_mail, bad_phone = sheet[1], sheet[2]
     assert bad_mail[0] == 6 and bad_mail[2] == "Bad Mail Co" and "not an e-mail" in bad_mail[-1]
     # The phone comes back as the number it was, not "13900139000.0".
     assert str(bad_mail[4]).removesuffix(".0") == "13900139000"
-    assert bad_date[2] == "坏日期有限公司" and "2024-13-05" in bad_date[-1]
+    assert bad_phone[2] == "坏电话有限公司" and "'12ab' is not a phone number" in bad_phone[-1]
 
     # Fixed in Excel (here: the problem cells corrected) and imported again as it is.
     import openpyxl
@@ -62,14 +62,14 @@ def test_problem_rows_export_under_the_files_own_header(
     ws = book.active
     assert ws is not None
     ws.cell(row=2, column=6, value="bad@x.cn")
-    ws.cell(row=3, column=9, value="2024-12-05")
+    ws.cell(row=3, column=5, value="13700137000")
     book.save(out)
     again = prepare_import(company, out).plan
     assert not again.error_rows
     apply_plan(company, owner.id, again)
     with company.new_session() as session:
         names = set(session.scalars(select(Customer.name)))
-    assert {"Good Co", "Bad Mail Co", "坏日期有限公司"} <= names
+    assert {"Good Co", "Bad Mail Co", "坏电话有限公司"} <= names
 
 
 def test_latest_batch_by_default_csv_too_and_clear_errors(
@@ -90,7 +90,7 @@ def test_latest_batch_by_default_csv_too_and_clear_errors(
     result = export(company, owner.id, ExportKind.IMPORT_PROBLEMS, out)
     assert result.rows == 1
     text = out.read_text(encoding="utf-8-sig")
-    assert "坏日期有限公司" in text and "Bad Mail Co" not in text
+    assert "坏电话有限公司" in text and "Bad Mail Co" not in text
     with company.new_session() as session:
         assert problem_batches(session)[0].id == latest
 

@@ -211,7 +211,7 @@ def test_bad_cells_are_reported_and_saved_with_a_problem_column(
     rows = [
         ["C010", "Good Co", "", "13800138000", "good@x.cn", "", "", ""],
         ["C011", "Bad Mail Co", "", "", "not-an-email", "", "", ""],
-        ["C012", "Bad Date Co", "", "", "", "", "", "2024-13-05"],
+        ["C012", "Bad Phone Co", "", "12ab", "", "", "", ""],
         ["C013", "", "", "", "", "", "", ""],
     ]
     path = gbk_csv(tmp_path / "bad.csv", rows)
@@ -220,7 +220,7 @@ def test_bad_cells_are_reported_and_saved_with_a_problem_column(
     errors = {r.row_number: r.problem_text() for r in plan.error_rows}
     assert set(errors) == {6, 7, 8}
     assert "column '邮箱'" in errors[6] and "not-an-email" in errors[6]
-    assert "column '生日'" in errors[7] and "2024-13-05" in errors[7]
+    assert "column '手机'" in errors[7] and "'12ab' is not a phone number" in errors[7]
     assert "name is empty" in errors[8]
     out = tmp_path / "problems.xlsx"
     assert write_problem_rows(plan, out) == 3

@@ -351,11 +351,17 @@ def test_a_date_after_the_latest_allowed_is_a_problem() -> None:
         parse_date(today + timedelta(days=1), not_after=today)
 
 
-def test_a_birthday_in_the_future_is_the_rows_problem(company: Database, tmp_path: Path) -> None:
+def test_a_birthday_in_the_future_is_left_empty_with_a_warning(
+    company: Database, tmp_path: Path
+) -> None:
     path = write_csv(tmp_path / "b.csv", ["客户名称", "生日"], [["张伟", "2099-01-01"]])
     row = preview(company, path).rows[0]
-    assert row.outcome == Outcome.ERROR
-    assert "'2099-01-01' is in the future. check the year" in row.problem_text()
+    assert row.outcome == Outcome.CREATE
+    assert "birthday" not in row.values.scalars
+    assert row.warnings == [
+        "column '生日': birthday 2099-01-01 is in the future: left empty; fix it in the file "
+        "and import again to add it"
+    ]
 
 
 # ----------------------------------------------------------------------------- phones

@@ -30,7 +30,7 @@ from smbcrm.models.keys import (
     pinyin_sort_key,
     split_phones,
 )
-from smbcrm.services.importing.values import ValueProblem, parse_phones
+from smbcrm.services.importing.values import ValueProblem, parse_phones, phone_hint
 
 # ----------------------------------------------------------------------------- references
 
@@ -115,7 +115,6 @@ _R_CHAR_READINGS = {"长": "chang", "都": "du", "行": "xing", "重": "zhong", 
 _R_TONE_MARKS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
 # values.py
 _R_V_SPACES_RE = re.compile(r"\s+")
-_R_PHONE_HINT = "write phone numbers as 138 0013 8000 or +86 755 8888 9999"
 _R_V_PHONE_NOTE_RE = re.compile(r"[(（\[【][^()（）\[\]【】\d]*[)）\]】]")
 _R_SCIENTIFIC_RE = re.compile(r"^(\d)(?:\.(\d+))?e\+?(\d+)$", re.I)
 
@@ -324,13 +323,16 @@ def _reference_fold(text: str) -> str:
 
 
 def _reference_parse_phones(value: object, region: str = "CN") -> list[str]:
+    # The hint is the book region's own (phone_hint), as parse_phones gives it.
     if _reference_is_blank(value):
         return []
     if isinstance(value, bool):
-        raise ValueProblem(f"'{value}' is not a phone number", _R_PHONE_HINT)
+        raise ValueProblem(f"'{value}' is not a phone number", phone_hint(region))
     if isinstance(value, float | Decimal):
         if not _reference_is_whole(value):
-            raise ValueProblem(f"'{_reference_shown(value)}' is not a phone number", _R_PHONE_HINT)
+            raise ValueProblem(
+                f"'{_reference_shown(value)}' is not a phone number", phone_hint(region)
+            )
         text = str(int(value))
     elif isinstance(value, int):
         text = str(value)
@@ -352,11 +354,11 @@ def _reference_parse_phones(value: object, region: str = "CN") -> list[str]:
     for part in _reference_split_phones(text):
         key = _reference_normalize_phone(part, region)
         if key is None:
-            raise ValueProblem(f"'{part}' is not a phone number", _R_PHONE_HINT)
+            raise ValueProblem(f"'{part}' is not a phone number", phone_hint(region))
         if key not in keys:
             keys.append(key)
     if not keys:
-        raise ValueProblem(f"'{text.strip()}' is not a phone number", _R_PHONE_HINT)
+        raise ValueProblem(f"'{text.strip()}' is not a phone number", phone_hint(region))
     return keys
 
 

@@ -3,16 +3,17 @@ only for the customers an import touches.
 
 Matching 100,000 rows one query at a time would take minutes; instead every match key
 (external id, e-mail, phone, name + city) is loaded once into dictionaries, with a small
-head per customer (name, city, kind, status, archived) for the preview's reasons. The
-values an update compares against are read afterwards, a chunk of matched customers at a
-time, so a large book is never held in memory whole.
+head per customer (name, city, kind, status, archived, birthday, ID or tax number) for the
+preview's reasons and to tell namesakes apart. The values an update compares against are
+read afterwards, a chunk of matched customers at a time, so a large book is never held in
+memory whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, KeysView
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, func, select
@@ -107,6 +108,10 @@ class CustomerHead:
     kind: CustomerKind
     status: CustomerStatus
     archived: bool
+    # What tells namesakes apart: a row with the same name and another birthday or ID/tax
+    # number is not matched to this customer as a matter of course.
+    birthday: date | None = None
+    tax_id: str | None = None
 
     @property
     def is_person(self) -> bool:
@@ -267,16 +272,24 @@ class BookIndex:
             status,
             name_key,
             city_key,
+            birthday,
+            tax_id,
         ) in driver_rows(
             session,
             "SELECT id, merged_into_id, archived_at IS NOT NULL, name, city, kind, status, "
-            f"name_key, city_key FROM customers{where}",
+            f"name_key, city_key, birthday, tax_id FROM customers{where}",
         ):
             if merged_into is not None:
                 self.tombstones[cid] = merged_into
                 continue
             customers[cid] = CustomerHead(
-                name, city, _KINDS.get(kind, kind), _STATUSES.get(status, status), bool(archived)
+                name,
+                city,
+                _KINDS.get(kind, kind),
+                _STATUSES.get(status, status),
+                bool(archived),
+                as_date(birthday),
+                tax_id,
             )
             if name_key:
                 self.by_name_city.add((name_key, city_key), cid)

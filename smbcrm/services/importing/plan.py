@@ -2,8 +2,9 @@
 
 Each row is parsed through the mapping, checked, and matched against the book in order of
 trust — smbcrm ID, the source system's customer code, e-mail, phone, same name in the same
-city — and gets an outcome with its reason: new customer, update of which customer and why,
-unchanged, possible duplicate needing a decision, or error (column, value, why, how to fix).
+city (unless a birthday or ID number tells the namesakes apart) — and gets an outcome with
+its reason: new customer, update of which customer and why, unchanged, possible duplicate
+needing a decision, or error (column, value, why, how to fix).
 What the book could not take is an error here, not a failed import later: text longer than
 its column, a customer code given to two customers.
 """
@@ -54,6 +55,7 @@ from smbcrm.services.importing.fields import SPECS, Field, column_length
 from smbcrm.services.importing.mapping import Mapping
 from smbcrm.services.importing.reader import Table
 from smbcrm.services.importing.values import (
+    DateProblem,
     ValueProblem,
     date_order,
     parse_date,
@@ -356,9 +358,13 @@ def parse_cells(
                         warnings.append(f"column '{column}': {phone.doubt}")
             elif target == Field.BIRTHDAY:
                 order = options.day_first if day_first is None else day_first.get(index)
-                values.scalars["birthday"] = parse_date(
-                    cell, day_first=order, not_after=date.today()
-                )
+                try:
+                    values.scalars["birthday"] = parse_date(
+                        cell, day_first=order, not_after=date.today()
+                    )
+                except DateProblem as exc:
+                    # A birthday is optional: the person is kept without it, not refused.
+                    warnings.append(_birthday_left_empty(column, exc))
             else:
                 _parse_into(values, target, cell, notes)
         except ValueProblem as exc:
@@ -382,6 +388,25 @@ def parse_cells(
 
 
 _PHONE_FIELDS = frozenset((Field.MOBILE, Field.PHONE))
+
+
+def _birthday_left_empty(column: str, problem: DateProblem) -> str:
+    """The warning of a birthday that is no date: which cell, its value, why, what to do."""
+    shown, reason = problem.shown, problem.reason
+    if problem.future:
+        return (
+            f"column '{column}': birthday {shown} is in the future: left empty; fix it in the "
+            "file and import again to add it"
+        )
+    if reason:
+        return (
+            f"column '{column}': birthday {shown} is not a date ({reason}): left empty; fix it "
+            "in the file and import again to add it"
+        )
+    return (
+        f"column '{column}': birthday {shown} is not a date: left empty; fix it in the file "
+        "and import again to add it"
+    )
 
 
 def _field_length(target: Field) -> int:
@@ -628,8 +653,13 @@ def match_row(values: RowValues, book: BookIndex, source_system: str, region: st
         if len(same) == 1:
             cid = same[0]
             where = f" in {city}" if city else ""
+            head = book.customers[cid]
+            difference = identity_difference(values, head.birthday, head.tax_id)
+            if difference:
+                # Namesakes: the user decides whether they are one customer.
+                return _Match(cid, f"same name{where}, but {difference}", False)
             # A person's name alone (张伟) is too common to be sure without a city.
-            definite = not ((person or book.customers[cid].is_person) and city_key is None)
+            definite = not ((person or head.is_person) and city_key is None)
             return _Match(cid, f"same name{where}", definite)
         if len(same) > 1:
             return _Match(min(same), f"{len(same)} customers have this name", False)
@@ -795,9 +825,10 @@ def build_plan(
     pending_external: dict[str, RowPlan] = {}
     pending_email: dict[str, RowPlan] = {}
     pending_phone: dict[str, RowPlan] = {}
-    pending_name: dict[tuple[str, str | None], RowPlan] = {}
+    pending_name: dict[tuple[str, str | None], list[RowPlan]] = {}
     codes = _CodeClaims(book, source, _header_of(table.header, mapping, Field.EXTERNAL_ID))
     columns = mapped_columns(table.header, mapping)
+    columns_of = _columns_of_values(columns)
     day_first, date_warnings = _date_orders(table, columns, options)
     excel_errors = excel_error_problems(table, mapping)
     # Rows matching a customer, compared with that customer's details once every row is read.
@@ -842,12 +873,20 @@ def build_plan(
                 else (pending_email, pending_phone, pending_name)
             ),
         )
-        if earlier is not None:
-            _fold_into(earlier, values)
+        if isinstance(earlier, _Namesake):
+            row.warnings.append(earlier.warning(values))
+        elif earlier is not None:
+            differing = _fold_into(earlier, values)
             row.outcome = Outcome.SAME_AS_ROW
             row.same_as_row = earlier.row_number
             row.customer_id = earlier.customer_id
             row.reason = f"same customer as row {earlier.row_number}"
+            if differing:
+                listed = ", ".join(dict.fromkeys(columns_of.get(key, key) for key in differing))
+                row.warnings.append(
+                    f"differs from row {earlier.row_number} in {listed}: kept row "
+                    f"{earlier.row_number}'s, this row's are not imported"
+                )
             continue
         match = match_row(values, book, source, options.region)
         if match is None:
@@ -1041,7 +1080,7 @@ def _remember(
     external: dict[str, RowPlan],
     email: dict[str, RowPlan],
     phone: dict[str, RowPlan],
-    names: dict[tuple[str, str | None], RowPlan],
+    names: dict[tuple[str, str | None], list[RowPlan]],
 ) -> None:
     values = row.values
     if values.external_id:
@@ -1050,10 +1089,35 @@ def _remember(
         email.setdefault(key, row)
     for _raw, key in values.phones:
         phone.setdefault(key, row)
+    name_key = _name_city_key(values)
+    if name_key is not None:
+        # Every namesake: a later row may be about any of them.
+        names.setdefault(name_key, []).append(row)
+
+
+def _name_city_key(values: RowValues) -> tuple[str, str | None] | None:
     name = values.scalars.get("name")
-    if name:
+    if not name:
+        return None
+    city = values.scalars.get("city")
+    return normalize_name(str(name)), fold_text(str(city)) if city else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Namesake:
+    """An earlier row of the file with the same name and city, that a value identifying
+    the customer (a birthday, an ID or tax number) says is someone else."""
+
+    row: RowPlan
+    difference: str
+
+    def warning(self, values: RowValues) -> str:
         city = values.scalars.get("city")
-        names.setdefault((normalize_name(str(name)), fold_text(str(city)) if city else None), row)
+        where = f" in {city}" if city else ""
+        return (
+            f"row {self.row.row_number} has the same name{where}, but {self.difference}: "
+            "this row is a customer of its own"
+        )
 
 
 def _pending_match(
@@ -1061,8 +1125,10 @@ def _pending_match(
     external: dict[str, RowPlan],
     email: dict[str, RowPlan],
     phone: dict[str, RowPlan],
-    names: dict[tuple[str, str | None], RowPlan],
-) -> RowPlan | None:
+    names: dict[tuple[str, str | None], list[RowPlan]],
+) -> RowPlan | _Namesake | None:
+    """The earlier row creating the customer this row is about; a namesake when only rows
+    with another birthday or ID number share its name and city; else None."""
     if values.external_id:
         return external.get(normalize_key_text(values.external_id))
     for _raw, key in values.emails:
@@ -1071,18 +1137,65 @@ def _pending_match(
     for _raw, key in values.phones:
         if key in phone:
             return phone[key]
-    name = values.scalars.get("name")
-    if name:
-        city = values.scalars.get("city")
-        return names.get((normalize_name(str(name)), fold_text(str(city)) if city else None))
-    return None
+    name_key = _name_city_key(values)
+    if name_key is None or name_key not in names:
+        return None
+    namesake: _Namesake | None = None
+    for earlier in names[name_key]:
+        scalars = earlier.values.scalars
+        difference = identity_difference(values, scalars.get("birthday"), scalars.get("tax_id"))
+        if not difference:
+            return earlier
+        namesake = namesake or _Namesake(earlier, difference)
+    return namesake
 
 
-def _fold_into(first: RowPlan, later: RowValues) -> None:
-    """A later row about a customer an earlier row creates adds its details to that row."""
+def identity_difference(values: RowValues, birthday: date | None, tax_id: str | None) -> str:
+    """How a row's birthday or ID/tax number differs from another customer's, when both
+    give one: then they are not one customer, whatever their names. "" when none differs."""
+    mine = values.scalars.get("birthday")
+    if mine is not None and birthday is not None and mine != birthday:
+        return f"a different birthday ({mine.isoformat()} vs {birthday.isoformat()})"
+    my_tax_id = values.scalars.get("tax_id")
+    if my_tax_id and tax_id and normalize_key_text(my_tax_id) != normalize_key_text(tax_id):
+        return f"a different ID or tax number ({my_tax_id} vs {tax_id})"
+    return ""
+
+
+# A row's values under another name than their field's.
+_VALUE_OF_FIELD = {Field.GIVEN_NAME: "name", Field.FAMILY_NAME: "name", Field.OWNER: "owner_id"}
+
+
+def _columns_of_values(columns: list[tuple[int, Field, str]]) -> dict[str, str]:
+    """The file's columns each of a row's values comes from, as a warning names them."""
+    found: dict[str, list[str]] = {}
+    for _index, target, column in columns:
+        found.setdefault(_VALUE_OF_FIELD.get(target, target.value), []).append(f"'{column}'")
+    return {value: ", ".join(names) for value, names in found.items()}
+
+
+def _same_value(key: str, have: object, new: object) -> bool:
+    if have == new:
+        return True
+    if isinstance(have, str) and isinstance(new, str):
+        if key == "name":
+            return normalize_name(have) == normalize_name(new)
+        return fold_text(have) == fold_text(new)
+    return False
+
+
+def _fold_into(first: RowPlan, later: RowValues) -> list[str]:
+    """A later row about a customer an earlier row creates adds its details to that row.
+
+    Returns the values the later row gives otherwise than the earlier one (whose values
+    are kept), so the row can say so instead of dropping them unseen.
+    """
     target = first.values
+    differing = []
     for key, value in later.scalars.items():
-        target.scalars.setdefault(key, value)
+        have = target.scalars.setdefault(key, value)
+        if have is not value and not _same_value(key, have, value):
+            differing.append(key)
     for phone in later.phones:
         if phone[1] not in {k for _r, k in target.phones}:
             target.phones += (phone,)
@@ -1098,6 +1211,7 @@ def _fold_into(first: RowPlan, later: RowValues) -> None:
     ):
         target.extra_contacts += (later.contact,)
     target.contact = target.contact or later.contact
+    return differing
 
 
 def apply_decisions(plan: ImportPlan, decisions: dict[int, Outcome]) -> None:

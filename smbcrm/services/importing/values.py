@@ -28,6 +28,7 @@ from smbcrm.models.orders import Money
 __all__ = [
     "MONEY",
     "DateOrder",
+    "DateProblem",
     "NumberSize",
     "PhoneReading",
     "TooLarge",
@@ -40,6 +41,7 @@ __all__ = [
     "parse_int",
     "parse_phones",
     "parse_text",
+    "phone_hint",
     "read_phones",
 ]
 
@@ -54,6 +56,21 @@ class ValueProblem(ValueError):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class DateProblem(ValueProblem):
+    """A cell that holds no usable date: ``shown`` is the value as the cell shows it,
+    ``reason`` why it is no date when more can be said ("month 95 does not exist"), and
+    ``future`` whether it is a real date, only later than allowed. A caller for whom the
+    date is optional words its own warning from them."""
+
+    def __init__(
+        self, message: str, hint: str, *, shown: str, reason: str = "", future: bool = False
+    ) -> None:
+        super().__init__(message, hint)
+        self.shown = shown
+        self.reason = reason
+        self.future = future
 
 
 class TooLarge(ValueProblem):
@@ -131,27 +148,34 @@ def _full_year(text: str) -> int:
 
 
 def _make_date(original: str, year: int, month: int, day: int) -> date:
+    reason = ""
     if not _YEAR_MIN <= year <= _YEAR_MAX:
-        raise ValueProblem(
-            f"'{original}' is not a date: the year {year} is not plausible", _DATE_HINT
-        )
-    if not 1 <= month <= 12:
-        raise ValueProblem(f"'{original}' is not a date: month {month} does not exist", _DATE_HINT)
-    days = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= days:
+        reason = f"the year {year} is not plausible"
+    elif not 1 <= month <= 12:
+        reason = f"month {month} does not exist"
+    else:
+        days = calendar.monthrange(year, month)[1]
+        if 1 <= day <= days:
+            return date(year, month, day)
         if day == 0 or day > 31:
             reason = f"day {day} does not exist"
         else:
             reason = f"{calendar.month_name[month]} {year} has {days} days"
-        raise ValueProblem(f"'{original}' is not a date: {reason}", _DATE_HINT)
-    return date(year, month, day)
+    raise _not_a_date(original, reason)
+
+
+def _not_a_date(original: str, reason: str = "") -> DateProblem:
+    message = f"'{original}' is not a date: {reason}" if reason else f"'{original}' is not a date"
+    return DateProblem(message, _DATE_HINT, shown=original, reason=reason)
 
 
 def _from_serial(serial: float, original: object) -> date:
     if not _SERIAL_MIN <= serial <= _SERIAL_MAX:
-        raise ValueProblem(
+        raise DateProblem(
             f"'{_shown(original)}' is a number, not a date",
             f"{_DATE_HINT}, or format the column as Date in Excel",
+            shown=_shown(original),
+            reason="it is a number",
         )
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 
@@ -170,7 +194,7 @@ def parse_date(
     found = _parse_date(value, bool(day_first))
     if found is not None and not_after is not None and found > not_after:
         shown = found.isoformat() if isinstance(value, date) else _shown(value)
-        raise ValueProblem(f"'{shown}' is in the future", "check the year")
+        raise DateProblem(f"'{shown}' is in the future", "check the year", shown=shown, future=True)
     return found
 
 
@@ -182,14 +206,14 @@ def _parse_date(value: object, day_first: bool) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, bool):
-        raise ValueProblem(f"'{value}' is not a date", _DATE_HINT)
+        raise _not_a_date(str(value))
     if isinstance(value, int | float | Decimal):
         number = float(value)
         if isinstance(value, int) and 19000101 <= value <= 22001231:
             text = str(value)
             return _make_date(text, int(text[:4]), int(text[4:6]), int(text[6:]))
         if math.isnan(number) or math.isinf(number):
-            raise ValueProblem(f"'{value}' is not a date", _DATE_HINT)
+            raise _not_a_date(str(value))
         return _from_serial(number, value)
     original = str(value).strip()
     text = _date_text(original)
@@ -204,9 +228,7 @@ def _parse_date(value: object, day_first: bool) -> date | None:
         elif b > 12 >= a:  # 3/25/2024 can only be month first
             day, month = b, a
         elif a > 12:  # and b > 12
-            raise ValueProblem(
-                f"'{original}' is not a date: neither {a} nor {b} can be a month", _DATE_HINT
-            )
+            raise _not_a_date(original, f"neither {a} nor {b} can be a month")
         elif day_first:
             day, month = a, b
         else:
@@ -224,8 +246,10 @@ def _parse_date(value: object, day_first: bool) -> date | None:
                 break
             return _make_date(original, _full_year(match["y"]), month_number, int(match["d"]))
     if re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*月?", text):
-        raise ValueProblem(f"'{original}' has no day", _DATE_HINT)
-    raise ValueProblem(f"'{original}' is not a date", _DATE_HINT)
+        raise DateProblem(
+            f"'{original}' has no day", _DATE_HINT, shown=original, reason="the day is missing"
+        )
+    raise _not_a_date(original)
 
 
 def _date_text(original: str) -> str:
@@ -485,12 +509,49 @@ def parse_amount(value: object, *, size: NumberSize = MONEY) -> Decimal | None:
 
 # ---------------------------------------------------------------------------- phones
 
-_PHONE_HINT = "write phone numbers as 138 0013 8000 or +86 755 8888 9999"
+_CN_PHONE_HINT = "write phone numbers as 138 0013 8000 or +86 755 8888 9999"
 _PHONE_NOTE_RE = re.compile(r"[(（\[【][^()（）\[\]【】\d]*[)）\]】]")
 _SCIENTIFIC_RE = re.compile(r"^(\d)(?:\.(\d+))?e\+?(\d+)$", re.I)
 # One phone written with ASCII digits, +, - and single spaces: what split_phones would
 # leave whole (it splits at two spaces, commas, slashes, "or"...) and cleaning leaves as is.
 _ONE_PHONE_RE = re.compile(r"[0-9+\-]+(?: [0-9+\-]+)*")
+# "310/246-1501", "(0755)/8888 9999": an area code, a slash, then the local number, at the
+# start of the cell or of one of its listed numbers. One phone, not two: split at the
+# slash, the area code alone is no phone and the row would be refused.
+_AREA_CODE_SLASH_RE = re.compile(
+    r"(^|[;,、，；|\n])(\s*)\(?(\d{2,4})\)?\s*/\s*([1-9][\d.\- ]{3,10}\d)(?=[.\s]*(?:$|[;,、，；|\n]))"
+)
+_LOCAL_DIGITS = range(5, 9)  # a local number without its area code
+
+
+@lru_cache(maxsize=64)
+def phone_hint(region: str = DEFAULT_REGION) -> str:
+    """How to write a phone number, with an example of the book's own region."""
+    region = region.upper()
+    if region == "CN":
+        return _CN_PHONE_HINT
+    example = phonenumbers.example_number(region)
+    if example is None:
+        return "write phone numbers with their country code, such as +44 20 7946 0958"
+    national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    international = phonenumbers.format_number(
+        example, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return f"write phone numbers as {national} or {international}"
+
+
+def _join_area_codes(text: str) -> str:
+    """The text with each "area code/local number" written as one number."""
+    if "/" not in text:
+        return text
+
+    def joined(match: re.Match[str]) -> str:
+        before, spaces, area, local = match.groups()
+        if sum(ch.isdigit() for ch in local) not in _LOCAL_DIGITS:
+            return match.group(0)
+        return f"{before}{spaces}{area} {local}"
+
+    return _AREA_CODE_SLASH_RE.sub(joined, text)
 
 
 def parse_phones(value: object, region: str = DEFAULT_REGION) -> list[str]:
@@ -510,10 +571,10 @@ def _phone_parts(value: object, region: str) -> list[tuple[str, str]]:
     if _is_blank(value):
         return []
     if isinstance(value, bool):
-        raise ValueProblem(f"'{value}' is not a phone number", _PHONE_HINT)
+        raise ValueProblem(f"'{value}' is not a phone number", phone_hint(region))
     if isinstance(value, float | Decimal):
         if not _is_whole(value):
-            raise ValueProblem(f"'{_shown(value)}' is not a phone number", _PHONE_HINT)
+            raise ValueProblem(f"'{_shown(value)}' is not a phone number", phone_hint(region))
         text = str(int(value))
     elif isinstance(value, int):
         text = str(value)
@@ -526,7 +587,7 @@ def _phone_parts(value: object, region: str) -> list[tuple[str, str]]:
         # mobile needs no parser; the general path below would find this one part too.
         key = normalize_phone(part, region)
         if key is None:
-            raise ValueProblem(f"'{part}' is not a phone number", _PHONE_HINT)
+            raise ValueProblem(f"'{part}' is not a phone number", phone_hint(region))
         return [(part, key)]
     if not isinstance(value, int | float | Decimal):  # text, or whatever else was typed
         folded = _fold(text).replace(" ", "")
@@ -543,15 +604,15 @@ def _phone_parts(value: object, region: str) -> list[tuple[str, str]]:
                     "in Excel format the column as Text, re-enter the numbers and save again",
                 )
     # "13800138000（微信同号）": a bracketed note without digits is not part of the number.
-    text = _PHONE_NOTE_RE.sub(" ", text)
+    text = _join_area_codes(_PHONE_NOTE_RE.sub(" ", text))
     parts: list[tuple[str, str]] = []
     for part in split_phones(text):
         key = normalize_phone(part, region)
         if key is None:
-            raise ValueProblem(f"'{part}' is not a phone number", _PHONE_HINT)
+            raise ValueProblem(f"'{part}' is not a phone number", phone_hint(region))
         parts.append((part, key))
     if not parts:
-        raise ValueProblem(f"'{text.strip()}' is not a phone number", _PHONE_HINT)
+        raise ValueProblem(f"'{text.strip()}' is not a phone number", phone_hint(region))
     return parts
 
 
@@ -593,7 +654,7 @@ def read_phones(value: object, region: str = DEFAULT_REGION) -> list[PhoneReadin
         digits = len(key.lstrip("+"))  # a key is digits, after a plus when it has one
         if digits > _MOST_PHONE_DIGITS:
             raise ValueProblem(
-                f"'{written}' is not a phone number: it has {digits} digits", _PHONE_HINT
+                f"'{written}' is not a phone number: it has {digits} digits", phone_hint(region)
             )
         readings.append(PhoneReading(written, key, "" if valid else _phone_doubt(written, region)))
     return readings
