@@ -2,13 +2,14 @@
 
 Comparing every customer with every other is 5 billion pairs at 100,000 customers. Two
 records that may be one customer share at least one key: a phone, an e-mail, a tax
-number, the name (as written, with its words sorted, with any one character left out, as
-it sounds), a birthday (day and month in either order), an address, or one word of the
-name together with the postcode, the city or the year of birth. Each family of keys is
-grouped on its own, so memory stays small, and its keys are counted before they are
-grouped: most keys belong to one customer only and need no group. A key shared by too
-many customers (a common name, a switchboard number) does not pair them all: those
-customers are put in name order and each is paired with its next few neighbours only.
+number (a person's ID number also with any one digit left out), the name (as written,
+with its words sorted, with any one character left out, as it sounds), a birthday (day
+and month in either order), an address, or one word of the name together with the
+postcode, the year of birth or a person's city. Each family of keys is grouped on its
+own, so memory stays small, and its keys are counted before they are grouped: most keys
+belong to one customer only and need no group. A key shared by too many customers (a
+common name, a switchboard number) does not pair them all: those customers are put in
+name order and each is paired with its next few neighbours only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ BLOCK_CAP = 16
 WINDOW = 3
 # Looser keys (name words, sounds-alike codes): small groups only, larger ones say nothing.
 LOOSE_CAP = 6
+# People's ID numbers this long are also paired one slip apart; shorter ones would pair
+# too many people by chance.
+ID_SLIP_LENGTH = 7
 # Words of a name too common to say anything when paired with a city or postcode.
 _NOISE_WORDS = frozenset({"and", "the", "of", "de", "la", "du", "van", "von", "der"})
 _SOUNDEX = str.maketrans("abcdefghijklmnopqrstuvwxyz", "01230120022455012623010202")
@@ -63,9 +67,16 @@ def _identifier_keys(records: list[IdentityRecord]) -> Keys:
         if r.emails:
             keys += r.emails
             owners += [index] * len(r.emails)
-        if r.tax:
-            keys.append("#" + r.tax)
+        number = r.tax
+        if number:
+            keys.append("#" + number)
             owners.append(index)
+            if r.person and len(number) >= ID_SLIP_LENGTH:
+                # Left out in turn, each character: a person's ID numbers one slip apart (a
+                # digit wrong, missing or extra, neighbours swapped) share one of these keys
+                # or, a digit missing, the number itself.
+                keys += ["#" + number[:i] + number[i + 1 :] for i in range(len(number))]
+                owners += [index] * len(number)
     return keys, owners
 
 
@@ -179,19 +190,26 @@ def _address_keys(records: list[IdentityRecord]) -> Keys:
 
 
 def _word_keys(records: list[IdentityRecord]) -> Keys:
-    """One word of a Latin name with the postcode or the year of birth."""
+    """One word of a Latin name with the postcode, the year of birth or a person's city."""
     keys: list[str] = []
     owners: list[int] = []
     for index, r in enumerate(records):
-        if r.cjk or not (r.postcode or r.birthday):
+        if r.cjk:
             continue
         postcode = "|p" + r.postcode if r.postcode else ""
+        # Companies' name words meet in a city by the hundred ("trading"): people's only.
+        city = "|c" + r.city if r.city and r.person else ""
         year = "|y" + r.birthday[:4] if r.birthday else ""
+        if not (postcode or city or year):
+            continue
         for word in r.tokens:
             if len(word) < 2 or word in _NOISE_WORDS:
                 continue
             if postcode:
                 keys.append(word + postcode)
+                owners.append(index)
+            if city:
+                keys.append(word + city)
                 owners.append(index)
             if year:
                 keys.append(word + year)
@@ -224,7 +242,7 @@ KEY_FAMILIES: tuple[
     ("people's names that sound alike", _loose_name_keys, ()),
     ("birthdays", _birthday_keys, (_by_name,)),
     ("addresses", _address_keys, ()),
-    ("name words with postcode or year of birth", _word_keys, ()),
+    ("name words with postcode, city or year of birth", _word_keys, ()),
 )
 
 

@@ -123,6 +123,11 @@ def sound_of(text: str) -> str:
     return text.translate(_reading_table()).replace(" ", "")
 
 
+def is_known_place(key: str) -> bool:
+    """A Chinese province or larger city in pinyin (a place key): "suzhou", "hubei"."""
+    return key in _LATIN_PLACES
+
+
 @lru_cache(maxsize=4096)
 def place_key(text: str | None) -> str:
     """A city or province as compared: "深圳市", "深圳" and "Shenzhen" are one place."""

@@ -20,7 +20,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from smbcrm.models.keys import format_phone
-from smbcrm.services.duplicates.records import IdentityRecord, sound_of
+from smbcrm.services.duplicates.records import IdentityRecord, is_known_place, sound_of
 
 # Evidence, in natural-log odds.
 W_MOBILE = 5.0
@@ -52,6 +52,7 @@ W_CITY_DIFFER_COMPANY = -2.5
 W_CITY_DIFFER_PERSON = -1.5
 W_KIND_DIFFER = -1.0
 CITY_TYPO = 85.0  # "caboolture" / "caboorture": one place mistyped, not two places
+CITY_SLIP_LETTERS = 5  # a place name this long with one slip is that place mistyped
 W_CONTACT = 1.5
 W_BRANCHES = -6.0
 W_PLACES_DIFFER = -2.0
@@ -62,6 +63,14 @@ COMPANY_NAME_FLOOR = -5.0
 PERSON_NAME_STEPS = ((97.0, 3.0), (92.0, 2.2), (86.0, 1.0), (75.0, -1.5))
 PERSON_NAME_FLOOR = -5.0
 W_PART_MISMATCH = -8.0  # the given names (or the family names) are different names
+# ... yet one ID number: twins share a birthday, never an ID number, so a name changed.
+W_PART_MISMATCH_SAME_ID = -4.0
+# A given or family name one slip from another counts as this alike (a typo) when it has
+# at least NAME_SLIP_LETTERS letters (neighbours swapped: one letter fewer).
+PART_SLIP = 90.0
+NAME_SLIP_LETTERS = 4
+SLIP_RATIO = 66.0  # "zeo" / "zoe", the least alike one slip makes two words (ratio 66.7)
+PARTS_DIFFER = 50.0  # given (or family) names less alike than this are different names
 W_NAME_SUBSET = 1.0  # "Smith" and "John Smith": a part missing, the rest the same
 # "Jade Sterling Imports" / "Sterling Jade Imports": likely one company, not certainly.
 COMPANY_TRANSPOSED = 92.0
@@ -138,10 +147,16 @@ def weight_for(score: float) -> float:
 # -- names --------------------------------------------------------------------------------
 
 
-def _latin_parts(tokens: tuple[str, ...]) -> tuple[str, str] | None:
+def _latin_parts(tokens: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """A Latin name as (given, family): its first and last word and, as a stray space may
+    split one name in two ("rolli ns"), the first word with the rest joined and all but
+    the last word joined with the last."""
     if len(tokens) < 2:
-        return None
-    return tokens[0], tokens[-1]
+        return ()
+    first, last = tokens[0], tokens[-1]
+    if len(tokens) == 2:
+        return ((first, last),)
+    return ((first, last), (first, "".join(tokens[1:])), ("".join(tokens[:-1]), last))
 
 
 def _part_alike(x: str, y: str) -> float:
@@ -152,43 +167,84 @@ def _part_alike(x: str, y: str) -> float:
         return 100.0 if x[0] == y[0] else 0.0
     if x.startswith(y) or y.startswith(x):  # "chris" / "christopher"
         return 90.0
-    return max(JaroWinkler.similarity(x, y) * 100.0, ratio(x, y))
+    alike = max(JaroWinkler.similarity(x, y) * 100.0, ratio(x, y))
+    # One slip leaves two names at least SLIP_RATIO alike by ratio: most pairs need no look.
+    if SLIP_RATIO <= alike < PART_SLIP and _one_slip(x, y, NAME_SLIP_LETTERS):
+        return PART_SLIP
+    return alike
 
 
-def _person_parts_alike(a: IdentityRecord, b: IdentityRecord) -> float | None:
+def _one_slip(x: str, y: str, letters: int) -> bool:
+    """One slip between two words of at least ``letters`` letters: a letter wrong, missing
+    or extra, or two neighbours swapped — which also counts in a word one letter shorter
+    ("zeo" / "zoe", which Jaro-Winkler cannot see in so short a word).
+
+    A shorter word with a letter changed is mostly another word (Tom / Tim, Ryde / Hyde).
+    """
+    shorter = min(len(x), len(y))
+    if shorter < letters - 1 or OSA.distance(x, y, score_cutoff=1) > 1:
+        return False
+    return shorter >= letters or (len(x) == len(y) and sorted(x) == sorted(y))
+
+
+def _closest_parts(
+    a: IdentityRecord, b: IdentityRecord
+) -> tuple[float, tuple[str, str] | None] | None:
     """How alike two Latin-script people's given and family names are: the weaker of the two.
 
     Families share the family name, so the name as a whole says little; the given names
-    tell people apart. Either order of the parts is allowed (a swapped given/family name).
+    tell people apart. Either order of the parts is allowed (a swapped given/family name),
+    and a name split by a stray space is also read joined. With the weaker part, the two
+    names as read (given and family name) when that took joining words, else None.
     """
-    parts_a, parts_b = _latin_parts(a.tokens), _latin_parts(b.tokens)
-    if parts_a is None or parts_b is None:
+    tokens_a, tokens_b = a.tokens, b.tokens
+    if len(tokens_a) == 2 and len(tokens_b) == 2:  # most names: one reading each
+        (given_a, family_a), (given_b, family_b) = tokens_a, tokens_b
+        straight = min(_part_alike(given_a, given_b), _part_alike(family_a, family_b))
+        swapped = min(_part_alike(given_a, family_b), _part_alike(family_a, given_b))
+        return max(straight, swapped), None
+    splits_a, splits_b = _latin_parts(tokens_a), _latin_parts(tokens_b)
+    if not splits_a or not splits_b:
         return None
-    straight = min(_part_alike(parts_a[0], parts_b[0]), _part_alike(parts_a[1], parts_b[1]))
-    swapped = min(_part_alike(parts_a[0], parts_b[1]), _part_alike(parts_a[1], parts_b[0]))
-    return max(straight, swapped)
+    best = -1.0
+    read: tuple[str, str] | None = None
+    for joined_a, (given_a, family_a) in enumerate(splits_a):
+        for joined_b, (given_b, family_b) in enumerate(splits_b):
+            straight = min(_part_alike(given_a, given_b), _part_alike(family_a, family_b))
+            swapped = min(_part_alike(given_a, family_b), _part_alike(family_a, given_b))
+            alike = max(straight, swapped)
+            if alike > best:
+                best = alike
+                read = None
+                if joined_a or joined_b:
+                    as_b = (given_b, family_b) if straight >= swapped else (family_b, given_b)
+                    read = (f"{given_a} {family_a}", " ".join(as_b))
+    return best, read
 
 
-def _person_parts_mismatch(a: IdentityRecord, b: IdentityRecord) -> bool:
-    """Two people whose given names (or family names) are different names."""
-    if a.cjk and b.cjk:
-        x, y = a.compact, b.compact
-        if not (2 <= len(x) <= 4 and 2 <= len(y) <= 4):
-            return False
-        family_a, family_b = x[0], y[0]
-        given_a, given_b = x[1:], y[1:]
-        family_same = family_a == family_b or sound_of(family_a) == sound_of(family_b)
-        if not family_same:
-            # 张伟 / 伟张 is a swap, not two families.
-            return set(x) != set(y)
-        if set(given_a) & set(given_b):
-            return False
-        sound_a, sound_b = sound_of(given_a), sound_of(given_b)
-        return sound_a != sound_b and ratio(sound_a, sound_b) < 75
-    if a.cjk or b.cjk:
+def _single_word_like_a_part(a: IdentityRecord, b: IdentityRecord) -> bool:
+    """The name of one word is a word of the other name mistyped ("smiht" / "John Smith"):
+    a part missing, as when it is that word exactly."""
+    single, other = (a, b) if len(a.tokens) == 1 else (b, a)
+    word = single.tokens[0]
+    return any(_part_alike(word, part) >= PART_SLIP for part in other.tokens)
+
+
+def _cjk_parts_mismatch(a: IdentityRecord, b: IdentityRecord) -> bool:
+    """Two people named in Chinese whose given names (or family names) are different names."""
+    x, y = a.compact, b.compact
+    if not (2 <= len(x) <= 4 and 2 <= len(y) <= 4):
         return False
-    parts = _person_parts_alike(a, b)
-    return parts is not None and parts < 50.0
+    family_a, family_b = x[0], y[0]
+    given_a, given_b = x[1:], y[1:]
+    family_same = family_a == family_b or sound_of(family_a) == sound_of(family_b)
+    if not family_same:
+        # 张伟 / 伟张 is a swap, not two families.
+        return set(x) != set(y)
+    if set(given_a) & set(given_b):
+        return False
+    sound_a, sound_b = sound_of(given_a), sound_of(given_b)
+    return sound_a != sound_b and ratio(sound_a, sound_b) < 75
 
 
 def compare_names(a: IdentityRecord, b: IdentityRecord) -> NameComparison:
@@ -196,6 +252,7 @@ def compare_names(a: IdentityRecord, b: IdentityRecord) -> NameComparison:
     if a.core == b.core:
         match = NameMatch.SAME if a.key == b.key else NameMatch.SAME_WITHOUT_PLACE
         return NameComparison(100.0, match, False)
+    mismatch = False
     if a.cjk == b.cjk:
         if not a.cjk and a.sorted_core == b.sorted_core:
             return NameComparison(
@@ -208,18 +265,33 @@ def compare_names(a: IdentityRecord, b: IdentityRecord) -> NameComparison:
         if a.cjk:
             if a.sound == b.sound:
                 similarity, match = max(similarity, 96.0), NameMatch.SOUNDS
+            mismatch = person and _cjk_parts_mismatch(a, b)
         else:
             similarity = max(
                 similarity, ratio(a.sorted_core, b.sorted_core), ratio(a.compact, b.compact)
             )
             set_a, set_b = set(a.tokens), set(b.tokens)
-            if set_a < set_b or set_b < set_a:
+            # A part missing: that word exactly, or a single word mistyped of the other's.
+            if (
+                set_a < set_b
+                or set_b < set_a
+                or (
+                    person
+                    and (len(a.tokens) == 1) != (len(b.tokens) == 1)
+                    and _single_word_like_a_part(a, b)
+                )
+            ):
                 match = NameMatch.SUBSET
-            elif person:
-                parts = _person_parts_alike(a, b)
+            if person:
+                parts = _closest_parts(a, b)
                 if parts is not None:
-                    similarity = min(similarity, parts)
-            elif _words_differ(a.tokens, b.tokens):
+                    alike, read = parts
+                    mismatch = alike < PARTS_DIFFER
+                    if match is NameMatch.ALIKE:
+                        if read is not None:
+                            similarity = max(similarity, ratio(*read))
+                        similarity = min(similarity, alike)
+            elif match is NameMatch.ALIKE and _words_differ(a.tokens, b.tokens):
                 similarity = min(similarity, COMPANY_WORDS_DIFFER)
     else:
         # One written in Chinese, the other in pinyin or another Latin spelling.
@@ -227,7 +299,6 @@ def compare_names(a: IdentityRecord, b: IdentityRecord) -> NameComparison:
         sound = cjk.sound
         similarity = max(ratio(sound, latin.compact), ratio(sound, "".join(reversed(latin.tokens))))
         match = NameMatch.PINYIN if similarity >= 97 else NameMatch.ALIKE
-    mismatch = person and _person_parts_mismatch(a, b)
     return NameComparison(similarity, match, mismatch)
 
 
@@ -261,7 +332,8 @@ def _name_weight(
         if a.cjk and b.cjk and len(a.compact) == 2 and weight > SHORT_CJK_NAME_SAME:
             weight = SHORT_CJK_NAME_SAME
         if names.part_mismatch:
-            weight = min(weight, W_PART_MISMATCH)
+            same_id = bool(a.tax) and a.tax == b.tax
+            weight = min(weight, W_PART_MISMATCH_SAME_ID if same_id else W_PART_MISMATCH)
         elif weight > 0 and name_count > NAME_SHARED_WIDELY:
             # 张伟 or John Smith: many people carry the name, so it proves less.
             weight -= min(2.5, 0.6 * math.log2(name_count / NAME_SHARED_WIDELY) + 0.5)
@@ -275,7 +347,10 @@ def _name_weight(
 def _name_reason(a: IdentityRecord, b: IdentityRecord, names: NameComparison) -> str:
     match = names.match
     if match is NameMatch.SAME:
-        return "same name" if a.name.strip() == b.name.strip() else "same name, legal form aside"
+        # People have no legal form: theirs differ in spaces or capitals only.
+        if (a.person and b.person) or a.name.strip() == b.name.strip():
+            return "same name"
+        return "same name, legal form aside"
     if match is NameMatch.SAME_WITHOUT_PLACE:
         return "same name apart from the place"
     if match is NameMatch.TRANSPOSED:
@@ -430,9 +505,7 @@ def judge(
         )
     reasons.insert(0, _name_reason(a, b, names))
     if names.part_mismatch:
-        against.append(
-            "different given names" if _family_same(a, b) else "different people's names"
-        )
+        against.append(_which_names_differ(a, b))
     if a.branch and b.branch and a.key != b.key:
         against.append("different branches")
 
@@ -466,7 +539,7 @@ def judge(
                 a.city_shown if a.city_shown == b.city_shown else f"{a.city_shown} / {b.city_shown}"
             )
             reasons.append(f"same city {shown}")
-        elif ratio(a.city, b.city) < CITY_TYPO:
+        elif ratio(a.city, b.city) < CITY_TYPO and not _city_slip(a, b):
             weight += W_CITY_DIFFER_PERSON if a.person else W_CITY_DIFFER_COMPANY
             against.append(f"different cities {a.city_shown} / {b.city_shown}")
     elif a.province and b.province and a.province != b.province:
@@ -501,6 +574,8 @@ def _name_weight_at_most(a: IdentityRecord, b: IdentityRecord) -> float:
             similarity = 100.0 if a.compact == b.compact else ratio(a.core, b.core)
             if similarity < 96.0 and a.sound == b.sound:
                 similarity = 96.0
+        elif person and (len(a.tokens) > 2 or len(b.tokens) > 2):
+            similarity = 100.0  # read with a stray space closed, perhaps one name
         else:
             similarity = max(
                 ratio(a.core, b.core),
@@ -515,6 +590,8 @@ def _name_weight_at_most(a: IdentityRecord, b: IdentityRecord) -> float:
             set_a, set_b = set(a.tokens), set(b.tokens)
             if set_a < set_b or set_b < set_a:
                 weight = W_NAME_SUBSET
+            elif person and (len(a.tokens) == 1) != (len(b.tokens) == 1):
+                weight = W_NAME_SUBSET  # perhaps one word mistyped of the other's
     if person and a.cjk and b.cjk and len(a.compact) == 2 and weight > SHORT_CJK_NAME_SAME:
         weight = SHORT_CJK_NAME_SAME
     if a.branch and b.branch and a.key != b.key:
@@ -559,7 +636,7 @@ def _most_the_rest_can_add(a: IdentityRecord, b: IdentityRecord) -> float:
     if a.city and b.city:
         if a.city == b.city:
             most += W_CITY
-        elif ratio(a.city, b.city) < CITY_TYPO:
+        elif ratio(a.city, b.city) < CITY_TYPO and not _city_slip(a, b):
             most += W_CITY_DIFFER_PERSON if a.person else W_CITY_DIFFER_COMPANY
     elif a.province and b.province and a.province != b.province:
         most += W_CITY_DIFFER_PERSON
@@ -575,10 +652,46 @@ def _most_the_rest_can_add(a: IdentityRecord, b: IdentityRecord) -> float:
     return most
 
 
-def _family_same(a: IdentityRecord, b: IdentityRecord) -> bool:
+def _which_names_differ(a: IdentityRecord, b: IdentityRecord) -> str:
+    """The reason against two people whose names are different names: which part differs."""
     if a.cjk and b.cjk:
-        return sound_of(a.compact[:1]) == sound_of(b.compact[:1])
-    return bool(set(a.tokens) & set(b.tokens))
+        same_family = sound_of(a.compact[:1]) == sound_of(b.compact[:1])
+        return "different given names" if same_family else "different people's names"
+    # The part the two have alike, read either way round: a family name when it is last
+    # in one of them, else the given name.
+    best, given_alike = 0.0, False
+    for given_a, family_a in _latin_parts(a.tokens):
+        for given_b, family_b in _latin_parts(b.tokens):
+            for alike, given in (
+                (_part_alike(given_a, given_b), True),
+                (_part_alike(family_a, family_b), False),
+                (_part_alike(given_a, family_b), False),
+                (_part_alike(family_a, given_b), False),
+            ):
+                if alike > best or (alike == best and not given):
+                    best, given_alike = alike, given
+    if best < PART_SLIP:
+        return "different people's names"
+    return "different family names" if given_alike else "different given names"
+
+
+def _city_slip(a: IdentityRecord, b: IdentityRecord) -> bool:
+    """Two cities less than CITY_TYPO alike that are one place mistyped all the same:
+    "casual" / "casula" and "mosn an" / "mosman" (place keys have no spaces).
+
+    One slip makes another place of a short name (Ryde / Hyde; only neighbours swapped,
+    Ryde / Ryed, count there), of a name written in Chinese (a wrong character) and of
+    China's provinces and larger cities in pinyin (Suzhou / Fuzhou, Hubei / Hebei): those
+    are never taken for a typo.
+    """
+    x, y = a.city, b.city
+    return (
+        -1 <= len(x) - len(y) <= 1
+        and a.city_shown.isascii()
+        and b.city_shown.isascii()
+        and not (is_known_place(x) and is_known_place(y))
+        and _one_slip(x, y, CITY_SLIP_LETTERS)
+    )
 
 
 def _email_evidence(a: IdentityRecord, b: IdentityRecord, reasons: list[str]) -> float:
