@@ -54,9 +54,10 @@ def open_window(qtbot: QtBot, ctx: AppContext) -> MainWindow:
     window.resize(WINDOW_WIDTHS[0], 760)
     window.show()
     view = window.customers_view
-    qtbot.waitUntil(lambda: view.model.rowCount() > 0)
-    view.table.selectRow(0)
-    qtbot.waitUntil(lambda: view.detail.customer_id is not None)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=20_000)
+    first = view.model.customer_id_at(0)
+    assert first is not None and view.select_customer(first)
+    qtbot.waitUntil(lambda: view.detail.customer_id == first, timeout=20_000)
     return window
 
 
