@@ -242,9 +242,9 @@ def main() -> int:
         "company (same office address and landline), family members sharing a landline, and "
         "people of the same common name. The FEBRL-like set has only names, address, suburb, "
         "postcode, state, date of birth and an ID number, with typos, OCR and phonetic errors, "
-        "missing values, swapped given/family names and slipped digits; records the import "
-        "refuses (no name, a date of birth that is no date) are left out as the import leaves "
-        "them out.",
+        "missing values, swapped given/family names and slipped digits; records with no name "
+        "or a date of birth that is no date are left out of it (the import keeps the latter, "
+        "without the birthday; the real FEBRL sets below include them).",
         "",
         "smbcrm blocks on phones, e-mails, tax numbers, the name (as written, words sorted, "
         "words reversed, as it sounds in pinyin, one Chinese character left out, Soundex of "
