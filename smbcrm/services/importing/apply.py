@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,7 +55,7 @@ from smbcrm.models import (
     utcnow,
 )
 from smbcrm.models.bulk import bulk_insert, bulk_update, next_new_id
-from smbcrm.models.derived import ContactData, PointData, customer_keys, customer_list_columns
+from smbcrm.models.derived import ContactData, PointData
 from smbcrm.models.keys import normalize_key_text, normalize_name
 from smbcrm.services.collector import collector_paused
 from smbcrm.services.importing.book import (
@@ -64,6 +64,7 @@ from smbcrm.services.importing.book import (
     BookMark,
     CustomerSnapshot,
     customer_audit_row,
+    derived_columns,
     load_snapshots,
 )
 from smbcrm.services.importing.fields import column_length
@@ -437,28 +438,6 @@ def _customer_row(values: dict[str, Any], derived: dict[str, Any]) -> dict[str, 
     return row
 
 
-def _derived(
-    values: dict[str, Any],
-    points: Iterable[PointData],
-    contacts: Iterable[ContactData],
-    external_keys: Iterable[str],
-) -> dict[str, Any]:
-    name = str(values["name"])
-    derived: dict[str, Any] = dict(customer_keys(name, values.get("tax_id"), values.get("city")))
-    derived.update(
-        customer_list_columns(
-            name,
-            city=values.get("city"),
-            district=values.get("district"),
-            province=values.get("province"),
-            points=list(points),
-            contacts=list(contacts),
-            external_keys=list(external_keys),
-        )
-    )
-    return derived
-
-
 def _create_staff(
     session: Session, plan: ImportPlan, writer: _Writer
 ) -> tuple[dict[str, int], list[str]]:
@@ -787,7 +766,7 @@ def _write_creates(writer: _Writer, rows: Sequence[RowPlan], actor_id: int) -> N
         contacts = _new_contacts(row, None)
         points = _new_points(row, set())
         external = [row.values.external_id] if row.values.external_id else []
-        record = _customer_row(values, _derived(values, points, contacts, external))
+        record = _customer_row(values, derived_columns(values, points, contacts, external))
         record.update(
             custom_fields={},
             version=1,
@@ -874,7 +853,7 @@ def _write_updates(writer: _Writer, rows: Sequence[RowPlan], plan: ImportPlan) -
                 changed[label] = [None, items]
         if external:
             changed["external_id"] = [None, f"{plan.source_system}:{external}"]
-        derived = _derived(
+        derived = derived_columns(
             merged,
             [*snapshot.points, *points],
             [*snapshot.contacts, *contacts],

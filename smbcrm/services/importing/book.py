@@ -32,7 +32,12 @@ from smbcrm.models import (
     User,
 )
 from smbcrm.models.db import as_date, driver_rows
-from smbcrm.models.derived import ContactData, PointData
+from smbcrm.models.derived import (
+    ContactData,
+    PointData,
+    customer_keys,
+    customer_list_columns,
+)
 from smbcrm.models.keys import normalize_key_text
 
 # Derived columns kept in the snapshot too, so an update writes only those that change.
@@ -395,3 +400,31 @@ def customer_audit_row(
         "changes": changes,
         "summary": summary,
     }
+
+
+def derived_columns(
+    values: dict[str, Any],
+    points: Iterable[PointData],
+    contacts: Iterable[ContactData],
+    external_keys: Iterable[str],
+    *,
+    with_keys: bool = True,
+) -> dict[str, Any]:
+    """A customer's match keys (unless ``with_keys`` is False: none of their inputs changed)
+    and list columns, from its values and what hangs off it."""
+    name = str(values["name"])
+    derived: dict[str, Any] = (
+        dict(customer_keys(name, values.get("tax_id"), values.get("city"))) if with_keys else {}
+    )
+    derived.update(
+        customer_list_columns(
+            name,
+            city=values.get("city"),
+            district=values.get("district"),
+            province=values.get("province"),
+            points=list(points),
+            contacts=list(contacts),
+            external_keys=list(external_keys),
+        )
+    )
+    return derived

@@ -74,10 +74,14 @@ from smbcrm.models import (
 )
 from smbcrm.models.bulk import bulk_insert, bulk_update
 from smbcrm.models.db import driver_rows
-from smbcrm.models.derived import customer_keys, customer_list_columns
 from smbcrm.models.enums import PHONE_KINDS
 from smbcrm.services.audit_log import FIELD_LABELS
-from smbcrm.services.importing.book import CUSTOMER_COLUMNS, customer_audit_row, load_snapshots
+from smbcrm.services.importing.book import (
+    CUSTOMER_COLUMNS,
+    customer_audit_row,
+    derived_columns,
+    load_snapshots,
+)
 from smbcrm.services.importing.orders_match import AUTO_ROUTES
 from smbcrm.services.permissions import Permission, require
 from smbcrm.services.progress import Progress
@@ -403,6 +407,21 @@ def _heads(session: Session, customer_ids: Sequence[int]) -> dict[int, _Head]:
     return heads
 
 
+def _close_undone(
+    session: Session,
+    batch: ImportBatch,
+    audit: list[dict[str, Any]],
+    now: datetime,
+    actor_id: int,
+) -> None:
+    """The undo's audit rows written and the batch marked undone, by whom and when."""
+    bulk_insert(session, _table(AuditEntry), audit)
+    batch.status = BatchStatus.UNDONE
+    batch.undone_at = now
+    batch.undone_by_id = actor_id
+    session.flush()
+
+
 def _undo_customers(
     session: Session, batch: ImportBatch, actor_id: int, force: bool, progress: Progress
 ) -> UndoResult:
@@ -472,11 +491,7 @@ def _undo_customers(
             if old not in removed_ids
         ],
     )
-    bulk_insert(session, _table(AuditEntry), audit)
-    batch.status = BatchStatus.UNDONE
-    batch.undone_at = now
-    batch.undone_by_id = actor_id
-    session.flush()
+    _close_undone(session, batch, audit, now, actor_id)
     progress.report(total, total, "Undoing the import…")
     return UndoResult(
         batch_id,
@@ -761,19 +776,12 @@ def _restore_customers(
             }
             values = {**snapshot.values, **restore}
             name = str(values["name"])
-            derived: dict[str, Any] = {}
-            if _KEYED_COLUMNS & set(restore):
-                derived.update(customer_keys(name, values.get("tax_id"), values.get("city")))
-            derived.update(
-                customer_list_columns(
-                    name,
-                    city=values.get("city"),
-                    district=values.get("district"),
-                    province=values.get("province"),
-                    points=snapshot.points,
-                    contacts=snapshot.contacts,
-                    external_keys=[key for _system, key in snapshot.external_ids],
-                )
+            derived = derived_columns(
+                values,
+                snapshot.points,
+                snapshot.contacts,
+                [key for _system, key in snapshot.external_ids],
+                with_keys=bool(_KEYED_COLUMNS & set(restore)),
             )
             version = heads[cid].version
             row = {
@@ -1201,11 +1209,7 @@ def _undo_orders(
     )
     progress.report(4, steps, "Undoing the import…")
     removed, kept = _remove_made_customers(session, batch_id, record, now, actor_id, audit, notes)
-    bulk_insert(session, _table(AuditEntry), audit)
-    batch.status = BatchStatus.UNDONE
-    batch.undone_at = now
-    batch.undone_by_id = actor_id
-    session.flush()
+    _close_undone(session, batch, audit, now, actor_id)
     progress.report(steps, steps, "Undoing the import…")
     return UndoResult(
         batch_id,
