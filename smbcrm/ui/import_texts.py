@@ -255,7 +255,7 @@ def describe_table(table: Table, mapping: Mapping) -> str:
         found = tr("Header on row 1")
     if table.skipped_totals_row:
         found += tr(", and the totals row ({row}) left out").format(row=table.skipped_totals_row)
-    parts.append(found + ".")
+    parts.append(tr("{0}.").format(found))
     if table.encoding:
         delimiters = {",": tr("commas"), ";": tr("semicolons"), "\t": tr("tabs"), "|": tr("bars")}
         parts.append(

@@ -7,17 +7,22 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from smbcrm.models import ImportKind
 from smbcrm.services.duplicates.service import ScanResult
+from smbcrm.services.importing.mapping import auto_map, header_hint
+from smbcrm.services.importing.reader import read_table
 from smbcrm.services.importing.undo import UndoConflict, UndoResult
 from smbcrm.services.ownership import Workload
 from smbcrm.ui.batches_view import UndoConflictDialog, undo_result_text
 from smbcrm.ui.duplicates_view import scan_summary
 from smbcrm.ui.handover_wizard import _book_text
+from smbcrm.ui.import_texts import describe_table
 from smbcrm.ui.translation import install_language, remove_language
 
 
@@ -107,3 +112,16 @@ def test_the_undo_question_speaks_of_orders_for_an_orders_batch(
     assert intro is not None and intro.text().startswith(
         "Edited since import batch 3: 2 customers."
     )
+
+
+def test_the_file_summary_reads_as_one_sentence_in_chinese(
+    qapp: QApplication, chinese: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "客户.csv"
+    path.write_bytes("客户名单\r\n\r\n客户名称,手机\r\n华强电子,13800138000\r\n".encode("gbk"))
+    table = read_table(path, header_hint=header_hint(ImportKind.CUSTOMERS))
+
+    text = describe_table(table, auto_map(table.header, ImportKind.CUSTOMERS))
+
+    assert "在第 3 行找到表头；已跳过其上方的 2 行（标题、空行）。" in text
+    assert ". " not in text and "已跳过 " not in text
