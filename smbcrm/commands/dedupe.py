@@ -162,6 +162,8 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     )
     if result.suppressed:
         print(f"{result.suppressed:,} pairs marked “not the same” before were left out.")
+    for note in result.book_notes:
+        print(note)
     if args.no_save:
         print("The review queue was left as it was (--no-save).")
     else:

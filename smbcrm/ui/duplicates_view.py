@@ -117,6 +117,8 @@ def scan_summary(result: ScanResult) -> str:
             tr("{n} pair marked “not the same” before was left out."),
             tr("{n} pairs marked “not the same” before were left out."),
         )
+    for note in result.book_notes:
+        text += " " + worded(note)
     return text
 
 
@@ -446,6 +448,7 @@ class DuplicatesView(QWidget):
         self.summary = QLabel(self)
         self.summary.setObjectName("duplicatesSummary")
         self.summary.setStyleSheet(HINT_STYLE)
+        self.summary.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(top)

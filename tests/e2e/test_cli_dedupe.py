@@ -10,7 +10,8 @@ mapped back to record ids through ``smbcrm export customers``.
 from __future__ import annotations
 
 import csv
-from itertools import combinations
+import random
+from itertools import combinations, product
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -100,3 +101,44 @@ def test_dedupe_prints_a_table_and_refuses_a_bad_threshold(tmp_path: Path) -> No
     bad = smbcrm("--db", db, "dedupe", "--threshold", "120")
     assert bad.returncode != 0
     assert "120 is not a score" in bad.stderr
+
+
+def test_dedupe_weighs_id_numbers_less_in_a_book_that_shows_them_unreliable(
+    tmp_path: Path,
+) -> None:
+    """People keyed in twice, a third of them the second time with another ID number."""
+    rng = random.Random(5)
+    given = ["olivia", "jack", "emily", "thomas", "chloe", "lachlan", "sophie", "riley"]
+    family = ["henderson", "whitfield", "gallagher", "pemberton", "ashworth", "drummond"]
+    rows = []
+    for number, (first, last) in enumerate(product(given, family)):
+        born = f"{rng.randrange(1940, 2000)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        id_number = str(rng.randrange(1_000_000, 9_999_999))
+        rows.append([f"P{number}-a", f"{first} {last}", born, id_number, "2600"])
+        if rng.random() < 0.35:
+            id_number = str(rng.randrange(1_000_000, 9_999_999))
+        rows.append([f"P{number}-b", f"{first} {last}", born, id_number, "2600"])
+    rows.append(["H-a", "harriet blackwood", "1961-05-17", "4417302", "2600"])
+    rows.append(["H-b", "harriet blackwod", "1961-05-17", "8125530", ""])
+    source = tmp_path / "people.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Customer Code", "Name", "Birthday", "ID Number", "Postcode"])
+        writer.writerows(rows)
+    db = str(tmp_path / "book.db")
+    made = smbcrm(
+        "--db", db, "init", "--company", "Linkage Test", "--owner", "boss", password="boss-pass-1"
+    )
+    assert made.returncode == 0, made.stderr
+    imported = smbcrm("--db", db, "import", str(source), "--on-duplicate", "create")
+    assert imported.returncode == 0, imported.stderr
+
+    report = tmp_path / "pairs.csv"
+    ran = smbcrm("--db", db, "dedupe", "--no-save", "--report", str(report))
+    assert ran.returncode == 0, ran.stderr
+    assert "pairs of people with one name and birthday have different ID numbers" in ran.stdout
+    assert "in this book a different ID number counts less" in ran.stdout
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        pairs = list(csv.DictReader(handle))
+    harriet = [row for row in pairs if row["Name A"].lower().startswith("harriet")]
+    assert len(harriet) == 1 and "different ID numbers" in harriet[0]["Reasons"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from bench.dedupe_data import LabelledRow, insert_rows
 from smbcrm.models import Customer, Database, DuplicatePair, DuplicateStatus
 from smbcrm.services import auth, customers
 from smbcrm.ui import duplicates_view
@@ -196,6 +198,29 @@ def test_scan_lists_the_pair_and_not_the_same_is_remembered(qtbot: QtBot, ctx: A
     again = scan(qtbot, view)
     assert view.model.rowCount() == 0  # never proposed again
     assert again.suppressed == 1
+
+
+def test_scan_says_when_this_book_weighs_a_field_less(qtbot: QtBot, ctx: AppContext) -> None:
+    """People keyed in twice, a third of the second copies with another ID number."""
+    rows = []
+    for number in range(60):
+        name = f"Person{number:02d} Tester"
+        born = date(1950 + number % 40, 1 + number % 12, 1 + number % 28)
+        rows.append(
+            LabelledRow(number, "person", name, birthday=born, tax_id=f"{4000000 + number}")
+        )
+        # Every third one the second time with some other number (no slip of the first).
+        other = f"{9876543 - number * 104_729}" if number % 3 == 0 else f"{4000000 + number}"
+        rows.append(LabelledRow(number, "person", name, birthday=born, tax_id=other))
+    insert_rows(ctx.db, rows)
+    view = open_queue(qtbot, ctx)
+    scan(qtbot, view)
+    summary = view.summary.text()
+    assert "20 of 60 pairs of people with one name and birthday have different ID numbers" in (
+        summary
+    )
+    assert view.summary.wordWrap()
+    assert view.summary.width() <= view.width()
 
 
 def test_decide_later_moves_on_to_the_next_pair(qtbot: QtBot, ctx: AppContext) -> None:

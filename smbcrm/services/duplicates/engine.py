@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from smbcrm.services.collector import collector_paused
 from smbcrm.services.duplicates.blocking import candidate_pairs
+from smbcrm.services.duplicates.calibration import Calibration, calibrate
 from smbcrm.services.duplicates.records import IdentityRecord
 from smbcrm.services.duplicates.scoring import Judgement, judge, weight_for
 
@@ -32,6 +33,7 @@ class FoundPair:
 class Detection:
     pairs: list[FoundPair]  # score descending
     compared: int  # candidate pairs judged
+    calibration: Calibration  # the weights against, as this book showed them
 
 
 def name_counts(records: list[IdentityRecord]) -> Counter[str]:
@@ -58,6 +60,8 @@ def _detect(
 ) -> Detection:
     names = name_counts(records)
     phones = phone_counts(records)
+    calibration = calibrate(records)
+    weights = calibration.weights
 
     def on_family(done: int, total: int, label: str) -> None:
         if report is not None:
@@ -74,11 +78,11 @@ def _detect(
         i, j = divmod(code, n)
         a, b = records[i], records[j]
         count = names.get(a.compact, 1) if a.person and b.person else 1
-        judgement = judge(a, b, name_count=count, phone_count=phones, floor=floor)
+        judgement = judge(a, b, name_count=count, phone_count=phones, floor=floor, weights=weights)
         if judgement is None or judgement.weight < floor:
             continue
         if a.id > b.id:
             a, b = b, a
         found.append(FoundPair(a, b, judgement))
     found.sort(key=lambda p: (-p.judgement.weight, p.a.id, p.b.id))
-    return Detection(found, total)
+    return Detection(found, total, calibration)

@@ -122,6 +122,26 @@ class NameMatch(Enum):
     ALIKE = "alike"
 
 
+@dataclass(frozen=True, slots=True)
+class BookWeights:
+    """The evidence against, where a book's own records can show it is weaker than usual.
+
+    A different ID number, birthday or name counts strongly against "one person" in a book
+    kept with care. In a book where the same person is often written with another ID
+    number or given name (records keyed in twice by hand, or merged from systems that
+    disagree), it proves less; see :mod:`.calibration`, which measures that.
+    """
+
+    person_tax_differ: float = W_TAX_DIFFER
+    birthday_differ: float = W_BIRTHDAY_DIFFER
+    person_name_floor: float = PERSON_NAME_FLOOR
+    part_mismatch: float = W_PART_MISMATCH
+    part_mismatch_same_id: float = W_PART_MISMATCH_SAME_ID
+
+
+DEFAULT_WEIGHTS = BookWeights()
+
+
 @dataclass(slots=True)  # not frozen: made for every pair judged, and frozen is slower
 class NameComparison:
     similarity: float  # 0..100
@@ -312,11 +332,15 @@ def _words_differ(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
 
 
 def _name_weight(
-    a: IdentityRecord, b: IdentityRecord, names: NameComparison, name_count: int
+    a: IdentityRecord,
+    b: IdentityRecord,
+    names: NameComparison,
+    name_count: int,
+    weights: BookWeights = DEFAULT_WEIGHTS,
 ) -> float:
     person = a.person and b.person
     steps, floor = (
-        (PERSON_NAME_STEPS, PERSON_NAME_FLOOR)
+        (PERSON_NAME_STEPS, weights.person_name_floor)
         if person
         else (COMPANY_NAME_STEPS, COMPANY_NAME_FLOOR)
     )
@@ -333,7 +357,9 @@ def _name_weight(
             weight = SHORT_CJK_NAME_SAME
         if names.part_mismatch:
             same_id = bool(a.tax) and a.tax == b.tax
-            weight = min(weight, W_PART_MISMATCH_SAME_ID if same_id else W_PART_MISMATCH)
+            weight = min(
+                weight, weights.part_mismatch_same_id if same_id else weights.part_mismatch
+            )
         elif weight > 0 and name_count > NAME_SHARED_WIDELY:
             # 张伟 or John Smith: many people carry the name, so it proves less.
             weight -= min(2.5, 0.6 * math.log2(name_count / NAME_SHARED_WIDELY) + 0.5)
@@ -386,7 +412,7 @@ def _shown_date(digits: str) -> str:
     return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
 
 
-def _digits_apart(x: str, y: str) -> int:
+def digits_apart(x: str, y: str) -> int:
     """Slips between two numbers: digits wrong, missing or extra, neighbours swapped (max 3).
 
     A birthday with day and month swapped (1980-04-09 / 1980-09-04) counts as one slip.
@@ -404,7 +430,7 @@ def _digits_apart(x: str, y: str) -> int:
 
 
 def _digits_alike(x: str, y: str) -> bool:
-    return _digits_apart(x, y) <= 1
+    return digits_apart(x, y) <= 1
 
 
 @dataclass(slots=True)
@@ -428,6 +454,7 @@ def judge(
     name_count: int = 1,
     phone_count: dict[str, int] | None = None,
     floor: float | None = None,
+    weights: BookWeights = DEFAULT_WEIGHTS,
 ) -> Judgement | None:
     """How alike ``a`` and ``b`` are; None when the weight cannot reach ``floor`` (log-odds)."""
     weight = 0.0
@@ -468,11 +495,11 @@ def judge(
             tax_same = True
             weight += W_TAX
         else:
-            tax_apart = _digits_apart(a.tax, b.tax)
+            tax_apart = digits_apart(a.tax, b.tax)
             if tax_apart == 1:
                 weight += W_TAX_TYPO
             elif tax_apart > 2:  # two slips: too close to call either way
-                weight += W_TAX_DIFFER
+                weight += weights.person_tax_differ if a.person and b.person else W_TAX_DIFFER
                 against.append(f"different {'ID' if a.person else 'tax'} numbers")
     if floor is not None:
         # Most pairs a blocking key brings together are plainly two customers: what the
@@ -480,13 +507,13 @@ def judge(
         # names are compared in full. (Bounds, never below the weight: what passes is judged
         # exactly as without them; BOUND_SLACK absorbs the rounding of adding up another way.)
         floor -= BOUND_SLACK
-        rest = _most_the_rest_can_add(a, b)
+        rest = _most_the_rest_can_add(a, b, weights)
         if weight + rest + NAME_WEIGHT_MAX < floor:
             return None
-        if weight + rest + _name_weight_at_most(a, b) < floor:
+        if weight + rest + _name_weight_at_most(a, b, weights) < floor:
             return None
     names = compare_names(a, b)
-    weight += _name_weight(a, b, names, name_count)
+    weight += _name_weight(a, b, names, name_count, weights)
     if floor is not None and weight + rest < floor:
         return None
 
@@ -510,7 +537,7 @@ def judge(
         against.append("different branches")
 
     if a.birthday and b.birthday:
-        apart = 0 if a.birthday == b.birthday else _digits_apart(a.birthday, b.birthday)
+        apart = 0 if a.birthday == b.birthday else digits_apart(a.birthday, b.birthday)
         if apart == 0:
             weight += W_BIRTHDAY
             reasons.append(f"same birthday {_shown_date(a.birthday)}")
@@ -520,7 +547,7 @@ def judge(
                 f"birthdays alike: {_shown_date(a.birthday)} / {_shown_date(b.birthday)}"
             )
         elif apart > 2:
-            weight += W_BIRTHDAY_DIFFER
+            weight += weights.birthday_differ
             against.append(
                 f"different birthdays {_shown_date(a.birthday)} / {_shown_date(b.birthday)}"
             )
@@ -554,7 +581,9 @@ def judge(
     return Judgement(weight, reasons, against)
 
 
-def _name_weight_at_most(a: IdentityRecord, b: IdentityRecord) -> float:
+def _name_weight_at_most(
+    a: IdentityRecord, b: IdentityRecord, weights: BookWeights = DEFAULT_WEIGHTS
+) -> float:
     """At least what :func:`_name_weight` gives: the same steps from the same ratios, without
     what can only lower a name's weight (given names, words that differ, a common name).
 
@@ -563,7 +592,7 @@ def _name_weight_at_most(a: IdentityRecord, b: IdentityRecord) -> float:
     """
     person = a.person and b.person
     steps, weight = (
-        (PERSON_NAME_STEPS, PERSON_NAME_FLOOR)
+        (PERSON_NAME_STEPS, weights.person_name_floor)
         if person
         else (COMPANY_NAME_STEPS, COMPANY_NAME_FLOOR)
     )
@@ -601,7 +630,9 @@ def _name_weight_at_most(a: IdentityRecord, b: IdentityRecord) -> float:
     return weight
 
 
-def _most_the_rest_can_add(a: IdentityRecord, b: IdentityRecord) -> float:
+def _most_the_rest_can_add(
+    a: IdentityRecord, b: IdentityRecord, weights: BookWeights = DEFAULT_WEIGHTS
+) -> float:
     """At least what the fields after the names add in :func:`judge`: exact where that is
     cheap to know (birthdays, postcodes, cities, kind, contacts), a ceiling elsewhere."""
     person = a.person and b.person
@@ -612,11 +643,11 @@ def _most_the_rest_can_add(a: IdentityRecord, b: IdentityRecord) -> float:
         if a.birthday == b.birthday:
             most += W_BIRTHDAY
         else:
-            apart = _digits_apart(a.birthday, b.birthday)
+            apart = digits_apart(a.birthday, b.birthday)
             if apart == 1:
                 most += W_BIRTHDAY_TYPO
             elif apart > 2:
-                most += W_BIRTHDAY_DIFFER
+                most += weights.birthday_differ
     if a.address and b.address:
         if a.address == b.address:
             most += W_ADDRESS_SAME_PERSON if person else W_ADDRESS_SAME

@@ -31,6 +31,7 @@ from smbcrm.models import (
 )
 from smbcrm.models.keys import DEFAULT_REGION, format_phone
 from smbcrm.services.collector import collector_paused
+from smbcrm.services.duplicates.calibration import book_notes
 from smbcrm.services.duplicates.engine import FoundPair, detect
 from smbcrm.services.duplicates.records import load_records
 from smbcrm.services.permissions import Permission, require
@@ -63,6 +64,8 @@ class ScanResult:
     queued: int  # pairs now waiting in the review queue (open)
     suppressed: int  # pairs skipped because "not the same" was decided before
     seconds: float
+    # What this book showed to prove less here than usual (see calibration), in words.
+    book_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ def scan_duplicates(
         # The scan's records and pairs are freed when _scan returns, still with the collector
         # paused: left to the first collection after it, walking them would cost a second.
         with collector_paused():
-            candidates, scanned, queued, suppressed = _scan(session, threshold, progress, save)
+            candidates, scanned, queued, suppressed, notes = _scan(
+                session, threshold, progress, save
+            )
     except BaseException:
         session.rollback()
         raise
@@ -142,13 +147,14 @@ def scan_duplicates(
         queued=queued,
         suppressed=suppressed,
         seconds=seconds,
+        book_notes=tuple(notes),
     )
 
 
 def _scan(
     session: Session, threshold: float, progress: Progress, save: bool
-) -> tuple[list[Candidate], int, int, int]:
-    """The pairs to show, customers scanned, pairs queued and pairs suppressed."""
+) -> tuple[list[Candidate], int, int, int, list[str]]:
+    """The pairs to show, customers scanned, pairs queued and suppressed, and book notes."""
     records = load_records(session.connection())
     scanned = len(records)
     progress.check()
@@ -188,7 +194,8 @@ def _scan(
             if decided.get((pair.a.id, pair.b.id), (0, DuplicateStatus.OPEN))[1]
             is DuplicateStatus.OPEN
         )
-    return [_candidate(p) for p in kept], scanned, int(queued or 0), suppressed
+    notes = book_notes(detection.calibration)
+    return [_candidate(p) for p in kept], scanned, int(queued or 0), suppressed, notes
 
 
 def _save_queue(
