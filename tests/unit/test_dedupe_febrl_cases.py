@@ -18,7 +18,12 @@ import pytest
 from bench.dedupe_data import LabelledRow, book_rows, to_record
 from smbcrm.services.duplicates import DEFAULT_THRESHOLD
 from smbcrm.services.duplicates.blocking import candidate_pairs
-from smbcrm.services.duplicates.engine import detect, name_counts, phone_counts
+from smbcrm.services.duplicates.engine import (
+    detect,
+    name_counts,
+    phone_counts,
+    shared_tax_numbers,
+)
 from smbcrm.services.duplicates.records import IdentityRecord, make_record
 from smbcrm.services.duplicates.scoring import Judgement, judge
 
@@ -244,3 +249,41 @@ def test_hard_non_duplicates_of_the_labelled_sets_stay_below_the_threshold(
         assert judgement.score < DEFAULT_THRESHOLD, (rows[i], rows[j], judgement)
         checked += 1
     assert checked > 50
+
+
+# -- one number, several customers ------------------------------------------------------------
+
+EMPLOYER_TAX = "91440300MA5G2K7X1B"
+
+
+def test_colleagues_given_their_employers_tax_number_are_not_proposed() -> None:
+    office = dict(tax=EMPLOYER_TAX, city="深圳", address="深圳市南山区科技园路1号")
+    staff = [
+        person(i + 1, name, **office)
+        for i, name in enumerate(["王伟明", "李晓红", "张建国", "陈静怡", "刘洋"])
+    ]
+    assert shared_tax_numbers(staff) == {EMPLOYER_TAX}
+    assert detect(staff, DEFAULT_THRESHOLD).pairs == []
+
+
+def test_branches_given_the_head_offices_tax_number_are_not_proposed() -> None:
+    stores = [
+        make_record(i + 1, kind="company", name=name, tax=EMPLOYER_TAX, city="深圳")
+        for i, name in enumerate(
+            ["华润万家福田店", "华润万家南山店", "华润万家罗湖店", "华润万家宝安店"]
+        )
+    ]
+    assert detect(stores, DEFAULT_THRESHOLD).pairs == []
+
+
+def test_one_person_keyed_in_four_times_keeps_the_weight_of_their_id_number() -> None:
+    # FEBRL 3 writes one person up to six times, names mangled, the ID number kept.
+    born = dict(tax="4417302", birthday=date(1961, 5, 17), postcode="2600")
+    copies = [
+        person(1, "harriet blackwood", **born),
+        person(2, "harriet blakcwood", **born),
+        person(3, "hariet blackwood", **born),
+        person(4, "blackwood harriet", **born),
+    ]
+    assert shared_tax_numbers(copies) == frozenset()
+    assert len(detect(copies, DEFAULT_THRESHOLD).pairs) == 6

@@ -9,15 +9,28 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import combinations
 
 from smbcrm.services.collector import collector_paused
 from smbcrm.services.duplicates.blocking import candidate_pairs
 from smbcrm.services.duplicates.calibration import Calibration, calibrate
 from smbcrm.services.duplicates.records import IdentityRecord
-from smbcrm.services.duplicates.scoring import Judgement, judge, weight_for
+from smbcrm.services.duplicates.scoring import (
+    Judgement,
+    compare_names,
+    digits_apart,
+    judge,
+    weight_for,
+)
 
 # How often the judging loop reports progress and looks for Cancel.
 CHECK_EVERY = 20_000
+# A tax or ID number given by this many customers may be several customers' (see
+# shared_tax_numbers); by more than ONE_CUSTOMER_AT_MOST it is, whatever their names.
+SHARED_TAX_HOLDERS = 3
+ONE_CUSTOMER_AT_MOST = 12
+# Names less alike than this are another customer's (a person's given name, a branch).
+NAMES_OF_ANOTHER = 75.0
 
 StepReport = Callable[[int, int, str], None]
 
@@ -45,6 +58,36 @@ def phone_counts(records: list[IdentityRecord]) -> Counter[str]:
     return Counter(phone for r in records for phone in r.phones)
 
 
+def _others(a: IdentityRecord, b: IdentityRecord) -> bool:
+    """Two customers, not one written twice: names unlike, and no one birthday to say
+    otherwise (one person's records keep the birthday when a name is badly mistyped)."""
+    if a.birthday and b.birthday and digits_apart(a.birthday, b.birthday) <= 1:
+        return False
+    return compare_names(a, b).similarity < NAMES_OF_ANOTHER
+
+
+def shared_tax_numbers(records: list[IdentityRecord]) -> frozenset[str]:
+    """Tax or ID numbers several different customers give: an employer's number written on
+    its staff, the head office's on every branch. One customer keyed in a few times gives
+    one number under names alike; these come with names that mostly differ."""
+    holders: dict[str, list[IdentityRecord]] = {}
+    for record in records:
+        if record.tax:
+            holders.setdefault(record.tax, []).append(record)
+    shared = set()
+    for number, group in holders.items():
+        if len(group) < SHARED_TAX_HOLDERS:
+            continue
+        if len(group) > ONE_CUSTOMER_AT_MOST:
+            shared.add(number)
+            continue
+        pairs = list(combinations(group, 2))
+        differ = sum(_others(a, b) for a, b in pairs)
+        if 2 * differ > len(pairs):
+            shared.add(number)
+    return frozenset(shared)
+
+
 def detect(
     records: list[IdentityRecord],
     threshold: float,
@@ -62,6 +105,7 @@ def _detect(
     phones = phone_counts(records)
     calibration = calibrate(records)
     weights = calibration.weights
+    shared_taxes = shared_tax_numbers(records)
 
     def on_family(done: int, total: int, label: str) -> None:
         if report is not None:
@@ -78,7 +122,15 @@ def _detect(
         i, j = divmod(code, n)
         a, b = records[i], records[j]
         count = names.get(a.compact, 1) if a.person and b.person else 1
-        judgement = judge(a, b, name_count=count, phone_count=phones, floor=floor, weights=weights)
+        judgement = judge(
+            a,
+            b,
+            name_count=count,
+            phone_count=phones,
+            floor=floor,
+            weights=weights,
+            shared_taxes=shared_taxes,
+        )
         if judgement is None or judgement.weight < floor:
             continue
         if a.id > b.id:

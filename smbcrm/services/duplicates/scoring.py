@@ -36,6 +36,7 @@ W_EMAILS_DIFFER = -0.7
 W_TAX = 6.0
 W_TAX_TYPO = 2.5
 W_TAX_DIFFER = -5.0
+W_TAX_SHARED_WIDELY = 1.0  # one number several people give: their employer's, a placeholder
 W_BIRTHDAY = 4.0
 W_BIRTHDAY_TYPO = 1.5
 W_BIRTHDAY_DIFFER = -4.5
@@ -337,6 +338,8 @@ def _name_weight(
     names: NameComparison,
     name_count: int,
     weights: BookWeights = DEFAULT_WEIGHTS,
+    *,
+    id_shared: bool = False,
 ) -> float:
     person = a.person and b.person
     steps, floor = (
@@ -356,7 +359,7 @@ def _name_weight(
         if a.cjk and b.cjk and len(a.compact) == 2 and weight > SHORT_CJK_NAME_SAME:
             weight = SHORT_CJK_NAME_SAME
         if names.part_mismatch:
-            same_id = bool(a.tax) and a.tax == b.tax
+            same_id = bool(a.tax) and a.tax == b.tax and not id_shared
             weight = min(
                 weight, weights.part_mismatch_same_id if same_id else weights.part_mismatch
             )
@@ -455,6 +458,7 @@ def judge(
     phone_count: dict[str, int] | None = None,
     floor: float | None = None,
     weights: BookWeights = DEFAULT_WEIGHTS,
+    shared_taxes: frozenset[str] = frozenset(),
 ) -> Judgement | None:
     """How alike ``a`` and ``b`` are; None when the weight cannot reach ``floor`` (log-odds)."""
     weight = 0.0
@@ -489,11 +493,13 @@ def judge(
             shared_email = min(common)
             weight += W_EMAIL
     tax_same = False
+    tax_shared = False
     tax_apart = 0
     if a.tax and b.tax:
         if a.tax == b.tax:
             tax_same = True
-            weight += W_TAX
+            tax_shared = a.tax in shared_taxes
+            weight += W_TAX_SHARED_WIDELY if tax_shared else W_TAX
         else:
             tax_apart = digits_apart(a.tax, b.tax)
             if tax_apart == 1:
@@ -513,7 +519,7 @@ def judge(
         if weight + rest + _name_weight_at_most(a, b, weights) < floor:
             return None
     names = compare_names(a, b)
-    weight += _name_weight(a, b, names, name_count, weights)
+    weight += _name_weight(a, b, names, name_count, weights, id_shared=tax_shared)
     if floor is not None and weight + rest < floor:
         return None
 
