@@ -334,6 +334,16 @@ def undo_batch(
 # -- customers batches -------------------------------------------------------------------
 
 
+def _change_rows(session: Session, batch_id: int) -> Iterator[tuple[Any, ...]]:
+    """The batch's ``import_changes`` rows in the order written: entity, entity id, action,
+    the values before (JSON) and the version the batch left."""
+    return driver_rows(
+        session,
+        "SELECT entity, entity_id, action, before, version_after FROM import_changes "
+        f"WHERE batch_id = {int(batch_id)} ORDER BY id",
+    )
+
+
 @dataclass
 class _BatchRecord:
     """What a customers batch wrote, as its ``import_changes`` rows tell it."""
@@ -351,10 +361,8 @@ class _BatchRecord:
     def load(cls, session: Session, batch_id: int) -> _BatchRecord:
         record = cls()
         created = ChangeAction.CREATED.value
-        for entity, entity_id, action, before_json, version_after in driver_rows(
-            session,
-            "SELECT entity, entity_id, action, before, version_after FROM import_changes "
-            f"WHERE batch_id = {int(batch_id)} ORDER BY id",
+        for entity, entity_id, action, before_json, version_after in _change_rows(
+            session, batch_id
         ):
             before = _json(before_json)
             if entity == "customer":
@@ -1133,10 +1141,8 @@ class _OrdersRecord:
     def load(cls, session: Session, batch_id: int) -> _OrdersRecord:
         record = cls()
         created = ChangeAction.CREATED.value
-        for entity, entity_id, action, before_json, version_after in driver_rows(
-            session,
-            "SELECT entity, entity_id, action, before, version_after FROM import_changes "
-            f"WHERE batch_id = {int(batch_id)} ORDER BY id",
+        for entity, entity_id, action, before_json, version_after in _change_rows(
+            session, batch_id
         ):
             if entity == "order" and action != created:
                 record.changed.setdefault(entity_id, _json(before_json))
